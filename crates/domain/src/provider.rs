@@ -1,0 +1,266 @@
+//! Service providers, their review statistics, and reviews.
+
+use crate::dates::{Availability, DateRange};
+use crate::error::{Collector, ValidationError, ValueError};
+use crate::ids::{ProviderId, ReviewId, UserId};
+use crate::values::{Comment, DayRate, ProviderName, Rating, Skill, Skills};
+use std::cmp::Ordering;
+use time::OffsetDateTime;
+
+/// A date range as a client wrote it, before checking.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RangeInput {
+    /// First day, `YYYY-MM-DD`.
+    pub from_date: String,
+    /// Last day (included), `YYYY-MM-DD`.
+    pub to_date: String,
+}
+
+/// A provider as a client wrote it (create or full replace), before checking.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProviderInput {
+    /// Display name.
+    pub name: String,
+    /// Skills, in the order given.
+    pub skills: Vec<String>,
+    /// Day rate in pence.
+    pub cost_in_pence: i64,
+    /// Available date ranges, in any order.
+    pub availability: Vec<RangeInput>,
+}
+
+/// Checks a list of skills given at `field`: at most `max` entries, each a valid [`Skill`];
+/// case-insensitive duplicates dropped (first spelling and order kept).
+pub(crate) fn parse_skills(
+    errors: &mut Collector,
+    field: &str,
+    raw: &[String],
+    max: usize,
+) -> Skills {
+    if raw.len() > max {
+        errors.push(
+            field,
+            ValueError::TooMany {
+                max,
+                actual: raw.len(),
+            },
+        );
+    }
+    Skills::from_skills(
+        raw.iter()
+            .enumerate()
+            .filter_map(|(i, s)| errors.check(|| format!("{field}[{i}]"), Skill::new(s)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Checks a list of date ranges given at `field`: at most `max` entries, each valid.
+pub(crate) fn parse_ranges(
+    errors: &mut Collector,
+    field: &str,
+    raw: &[RangeInput],
+    max: usize,
+) -> Vec<DateRange> {
+    if raw.len() > max {
+        errors.push(
+            field,
+            ValueError::TooMany {
+                max,
+                actual: raw.len(),
+            },
+        );
+    }
+    raw.iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            match DateRange::parse(&format!("{field}[{i}]"), &r.from_date, &r.to_date) {
+                Ok(range) => Some(range),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// What a client may set on a provider: checked, ready to store (create or full replace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderDraft {
+    /// Display name.
+    pub name: ProviderName,
+    /// Distinct skills, in the order given.
+    pub skills: Skills,
+    /// Day rate.
+    pub cost: DayRate,
+    /// Availability, sorted, never overlapping.
+    pub availability: Availability,
+}
+
+impl ProviderDraft {
+    /// Checks every field of `input` against API.md's provider rules, reporting all at fault.
+    ///
+    /// # Errors
+    /// A [`ValidationError`] with one entry per field at fault (`name`, `skills[2]`,
+    /// `cost_in_pence`, `availability[1].to_date`, ...).
+    pub fn parse(input: &ProviderInput) -> Result<Self, ValidationError> {
+        let mut errors = Collector::default();
+        let name = errors.check(|| "name".into(), ProviderName::new(&input.name));
+        let skills = parse_skills(&mut errors, "skills", &input.skills, Skills::MAX_ENTRIES);
+        let cost = errors.check(|| "cost_in_pence".into(), DayRate::new(input.cost_in_pence));
+        let ranges = parse_ranges(
+            &mut errors,
+            "availability",
+            &input.availability,
+            Availability::MAX_RANGES,
+        );
+        // Overlap is only meaningful once every range parsed.
+        let availability = if errors.is_empty() {
+            match Availability::new(ranges) {
+                Ok(a) => Some(a),
+                Err((index, e)) => {
+                    errors.push(format!("availability[{index}]"), e);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        match (name, cost, availability) {
+            (Some(name), Some(cost), Some(availability)) if errors.is_empty() => Ok(Self {
+                name,
+                skills,
+                cost,
+                availability,
+            }),
+            _ => errors.finish(|| unreachable!("errors were recorded")),
+        }
+    }
+}
+
+/// How a provider has been reviewed: the count and the sum of ratings in tenths, kept exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ReviewStats {
+    /// Number of reviews.
+    pub count: u64,
+    /// Sum of all ratings, in tenths (a 4.5 adds 45).
+    pub sum_tenths: u64,
+}
+
+impl ReviewStats {
+    /// Stats after one more review.
+    #[must_use]
+    pub fn with(self, rating: Rating) -> Self {
+        Self {
+            count: self.count + 1,
+            sum_tenths: self.sum_tenths + u64::from(rating.tenths()),
+        }
+    }
+
+    /// The plain mean rating, `0.0` with no reviews. Computed as one division,
+    /// `sum_tenths / (10 * count)`, so every store that divides the same two integers in IEEE
+    /// double precision gets the same value.
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum_tenths as f64 / (self.count * 10) as f64
+        }
+    }
+
+    /// Compares plain means exactly (cross-multiplied integers); no reviews counts as 0.0.
+    pub fn cmp_mean(&self, other: &Self) -> Ordering {
+        let (a_sum, a_count) = (u128::from(self.sum_tenths), u128::from(self.count.max(1)));
+        let (b_sum, b_count) = (u128::from(other.sum_tenths), u128::from(other.count.max(1)));
+        (a_sum * b_count).cmp(&(b_sum * a_count))
+    }
+
+    /// The confidence-weighted rating `(rating_sum + 2.5 * 5) / (review_count + 5)`, as a
+    /// double (for display and for stores that order by it).
+    pub fn confidence(&self) -> f64 {
+        (self.sum_tenths + 125) as f64 / ((self.count + 5) * 10) as f64
+    }
+
+    /// Compares confidence-weighted ratings exactly. In tenths the score is
+    /// `(sum_tenths + 125) / (10 * (count + 5))`; the common factor 10 cancels, leaving
+    /// `(sum_tenths + 125) * (other.count + 5)` against `(other.sum_tenths + 125) * (count + 5)`.
+    pub fn cmp_confidence(&self, other: &Self) -> Ordering {
+        let a = u128::from(self.sum_tenths + 125) * u128::from(other.count + 5);
+        let b = u128::from(other.sum_tenths + 125) * u128::from(self.count + 5);
+        a.cmp(&b)
+    }
+}
+
+/// A service provider as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// Its id.
+    pub id: ProviderId,
+    /// The user who created it; only they may change or delete it.
+    pub owner: UserId,
+    /// Display name.
+    pub name: ProviderName,
+    /// Distinct skills, in the order given.
+    pub skills: Skills,
+    /// Day rate.
+    pub cost: DayRate,
+    /// Availability, sorted, never overlapping.
+    pub availability: Availability,
+    /// Review count and rating sum.
+    pub reviews: ReviewStats,
+}
+
+impl Provider {
+    /// A provider made from a draft, not yet reviewed.
+    pub fn new(id: ProviderId, owner: UserId, draft: ProviderDraft) -> Self {
+        Self {
+            id,
+            owner,
+            name: draft.name,
+            skills: draft.skills,
+            cost: draft.cost,
+            availability: draft.availability,
+            reviews: ReviewStats::default(),
+        }
+    }
+
+    /// This provider with every client-settable field replaced by `draft` (id, owner and
+    /// reviews kept).
+    #[must_use]
+    pub fn replaced(self, draft: ProviderDraft) -> Self {
+        Self {
+            name: draft.name,
+            skills: draft.skills,
+            cost: draft.cost,
+            availability: draft.availability,
+            ..self
+        }
+    }
+}
+
+/// A review of a provider by a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Its id.
+    pub id: ReviewId,
+    /// The provider reviewed.
+    pub provider_id: ProviderId,
+    /// The reviewer.
+    pub user_id: UserId,
+    /// The rating given.
+    pub rating: Rating,
+    /// An optional comment.
+    pub comment: Option<Comment>,
+    /// When it was written (microsecond precision, UTC).
+    pub created_at: OffsetDateTime,
+}
+
+impl Review {
+    /// The order reviews are listed in: newest first, then by id descending, so that two
+    /// reviews written in the same microsecond still have one order.
+    pub fn newest_first(a: &Self, b: &Self) -> Ordering {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    }
+}

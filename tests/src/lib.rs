@@ -1,0 +1,1 @@
+//! End-to-end tests of the provider-api binary live in `tests/`.
