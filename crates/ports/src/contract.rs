@@ -1,1 +1,609 @@
+//! The repository contract: one suite every store must pass, written once.
+//!
+//! Each case is a `pub async fn(&Subject)`; [`contract_tests!`](crate::contract_tests) turns
+//! them all into `#[tokio::test]`s for a store, given an async factory of [`Subject`]s. Each
+//! call of the factory must give a fresh, empty store. The expected answers are computed with
+//! the domain's own filter and orderings over the same data, so a store passes only when it
+//! answers exactly like the reference.
 
+use crate::{Page, ProviderRepository, RepoError, ReviewRepository};
+use provider_domain::{
+    recommendation_order, search_order, JobInput, JobRequest, Provider, ProviderDraft, ProviderId,
+    ProviderInput, RangeInput, Rating, Review, ReviewId, SearchFilter, SearchInput, UserId,
+};
+use std::any::Any;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+pub mod strategies;
+
+/// A store under test: both repositories, and whatever must live as long as they do (e.g. a
+/// per-test database dropped when this is).
+pub struct Subject {
+    /// The provider repository.
+    pub providers: Arc<dyn ProviderRepository>,
+    /// The review repository.
+    pub reviews: Arc<dyn ReviewRepository>,
+    /// Kept alive until the case ends.
+    pub guard: Box<dyn Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subject").finish_non_exhaustive()
+    }
+}
+
+/// A checked draft from plain parts; `ranges` are `(from, to)` as `YYYY-MM-DD`.
+///
+/// # Panics
+/// If the parts are invalid (a bug in the test).
+pub fn draft(name: &str, skills: &[&str], cost: i64, ranges: &[(&str, &str)]) -> ProviderDraft {
+    ProviderDraft::parse(&ProviderInput {
+        name: name.into(),
+        skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+        cost_in_pence: cost,
+        availability: ranges
+            .iter()
+            .map(|(f, t)| RangeInput {
+                from_date: (*f).into(),
+                to_date: (*t).into(),
+            })
+            .collect(),
+    })
+    .expect("valid draft")
+}
+
+/// A new provider with a fresh id, owned by `owner`.
+pub fn provider(owner: UserId, draft: ProviderDraft) -> Provider {
+    Provider::new(ProviderId::from_uuid(Uuid::new_v4()), owner, draft)
+}
+
+/// A review by `user` of `provider` with `tenths` (45 = 4.5), written at `at`.
+pub fn review(provider: ProviderId, user: UserId, tenths: u8, at: OffsetDateTime) -> Review {
+    Review {
+        id: ReviewId::from_uuid(Uuid::new_v4()),
+        provider_id: provider,
+        user_id: user,
+        rating: Rating::from_tenths(tenths).expect("valid rating"),
+        comment: None,
+        created_at: at,
+    }
+}
+
+/// A fresh user id.
+pub fn user() -> UserId {
+    UserId::from_uuid(Uuid::new_v4())
+}
+
+fn at(seconds: i64) -> OffsetDateTime {
+    // A fixed instant: stores keep microseconds, so no sub-microsecond part.
+    OffsetDateTime::from_unix_timestamp(1_800_000_000 + seconds).expect("valid instant")
+}
+
+fn page(number: i64, size: i64) -> Page {
+    Page::new(Some(number), Some(size)).expect("valid page")
+}
+
+/// Stores `providers` and gives each the reviews `(index, tenths)` by distinct users.
+async fn seed(s: &Subject, providers: &[Provider], ratings: &[(usize, u8)]) -> Vec<Provider> {
+    for p in providers {
+        s.providers.create(p).await.expect("create");
+    }
+    for (i, (index, tenths)) in ratings.iter().enumerate() {
+        let r = review(providers[*index].id, user(), *tenths, at(i as i64));
+        s.reviews.add(&r).await.expect("add review");
+    }
+    let mut stored = Vec::new();
+    for p in providers {
+        stored.push(s.providers.get(p.id).await.expect("get"));
+    }
+    stored
+}
+
+fn ids(list: &[Provider]) -> Vec<ProviderId> {
+    list.iter().map(|p| p.id).collect()
+}
+
+/// Every page of a search, concatenated, must equal the reference filter and order.
+async fn assert_search_matches_reference(s: &Subject, all: &[Provider], input: &SearchInput) {
+    let filter = SearchFilter::parse(input).expect("valid filter");
+    let mut expected: Vec<Provider> = all.iter().filter(|p| filter.matches(p)).cloned().collect();
+    expected.sort_by(search_order);
+    for size in [1, 2, 100] {
+        let mut got = Vec::new();
+        for number in 1.. {
+            let found = s
+                .providers
+                .search(&filter, page(number, size))
+                .await
+                .expect("search");
+            got.extend(found.items);
+            if !found.has_more {
+                break;
+            }
+        }
+        assert_eq!(
+            ids(&got),
+            ids(&expected),
+            "search {input:?}, page size {size}"
+        );
+        assert_eq!(got, expected, "search {input:?}: providers as stored");
+    }
+}
+
+async fn assert_recommend_matches_reference(s: &Subject, all: &[Provider], input: &JobInput) {
+    let job = JobRequest::parse(input).expect("valid job");
+    let mut expected: Vec<_> = all.iter().filter_map(|p| job.evaluate(p)).collect();
+    expected.sort_by(recommendation_order);
+    for size in [1, 3, 100] {
+        let mut got = Vec::new();
+        for number in 1.. {
+            let found = s
+                .providers
+                .recommend(&job, page(number, size))
+                .await
+                .expect("recommend");
+            got.extend(found.items);
+            if !found.has_more {
+                break;
+            }
+        }
+        assert_eq!(got, expected, "recommend {input:?}, page size {size}");
+    }
+}
+
+fn ranges(list: &[(&str, &str)]) -> Vec<RangeInput> {
+    list.iter()
+        .map(|(f, t)| RangeInput {
+            from_date: (*f).into(),
+            to_date: (*t).into(),
+        })
+        .collect()
+}
+
+/// What is created is what is read back: name, skills in order and spelling, availability
+/// sorted, zero review stats.
+pub async fn created_provider_reads_back_unchanged(s: &Subject) {
+    let p = provider(
+        user(),
+        draft(
+            "Åsa's Ünïcode Café",
+            &["SEO", "Cold Calling", "ßtraße"],
+            25_000,
+            &[("2028-03-01", "2028-03-01"), ("2028-02-28", "2028-02-29")],
+        ),
+    );
+    s.providers.create(&p).await.expect("create");
+    let got = s.providers.get(p.id).await.expect("get");
+    assert_eq!(got, p);
+    assert_eq!(
+        got.availability.ranges()[0].from().to_string(),
+        "2028-02-28"
+    );
+}
+
+/// Reading an id that was never stored is `NotFound`.
+pub async fn get_of_unknown_id_is_not_found(s: &Subject) {
+    let got = s.providers.get(ProviderId::from_uuid(Uuid::new_v4())).await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+}
+
+/// A replace by the owner changes every client field and keeps id, owner and reviews.
+pub async fn replace_by_owner_changes_fields_and_keeps_reviews(s: &Subject) {
+    let owner = user();
+    let p = provider(
+        owner,
+        draft("Old", &["a", "b"], 100, &[("2027-01-01", "2027-01-05")]),
+    );
+    seed(s, std::slice::from_ref(&p), &[(0, 40)]).await;
+    let new = draft("New", &["c"], 200, &[("2027-02-01", "2027-02-02")]);
+    let replaced = s
+        .providers
+        .replace(p.id, owner, &new)
+        .await
+        .expect("replace");
+    let got = s.providers.get(p.id).await.expect("get");
+    assert_eq!(replaced, got);
+    assert_eq!(got.name.as_str(), "New");
+    assert_eq!(got.skills, new.skills);
+    assert_eq!(got.cost, new.cost);
+    assert_eq!(got.availability, new.availability);
+    assert_eq!((got.reviews.count, got.reviews.sum_tenths), (1, 40));
+    assert_eq!(got.owner, owner);
+}
+
+/// A replace by anyone but the owner, or of an unknown id, is `NotFound` and changes nothing.
+pub async fn replace_by_stranger_or_of_unknown_id_is_not_found(s: &Subject) {
+    let p = provider(user(), draft("Mine", &["a"], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let new = draft("Stolen", &[], 1, &[]);
+    let got = s.providers.replace(p.id, user(), &new).await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+    let unknown = ProviderId::from_uuid(Uuid::new_v4());
+    let got = s.providers.replace(unknown, p.owner, &new).await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+    assert_eq!(s.providers.get(p.id).await.expect("get"), p);
+}
+
+/// Delete by the owner removes the provider and its reviews; the reviewer may review again
+/// elsewhere; a stranger's delete is `NotFound` and changes nothing.
+pub async fn delete_by_owner_removes_provider_and_reviews(s: &Subject) {
+    let owner = user();
+    let p = provider(
+        owner,
+        draft("Gone", &["a"], 100, &[("2027-01-01", "2027-01-02")]),
+    );
+    seed(s, std::slice::from_ref(&p), &[(0, 30)]).await;
+    let got = s.providers.delete(p.id, user()).await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+    assert!(s.providers.get(p.id).await.is_ok());
+
+    s.providers.delete(p.id, owner).await.expect("delete");
+    assert!(matches!(
+        s.providers.get(p.id).await,
+        Err(RepoError::NotFound)
+    ));
+    assert!(matches!(
+        s.reviews.list(p.id, Page::default()).await,
+        Err(RepoError::NotFound)
+    ));
+    assert!(matches!(
+        s.providers.delete(p.id, owner).await,
+        Err(RepoError::NotFound)
+    ));
+    let everything = s
+        .providers
+        .search(&SearchFilter::default(), Page::default())
+        .await
+        .expect("search");
+    assert!(everything.items.is_empty());
+}
+
+/// Each review adds to the provider's count and exact rating sum.
+pub async fn reviews_update_count_and_sum_exactly(s: &Subject) {
+    let p = provider(user(), draft("Rated", &[], 100, &[]));
+    let stored = seed(s, std::slice::from_ref(&p), &[(0, 45), (0, 50), (0, 1)]).await;
+    assert_eq!(
+        (stored[0].reviews.count, stored[0].reviews.sum_tenths),
+        (3, 96)
+    );
+}
+
+/// A second review by the same user of the same provider is `Conflict` and changes nothing.
+pub async fn second_review_by_same_user_is_conflict(s: &Subject) {
+    let p = provider(user(), draft("Rated", &[], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let reviewer = user();
+    s.reviews
+        .add(&review(p.id, reviewer, 40, at(0)))
+        .await
+        .expect("first");
+    let got = s.reviews.add(&review(p.id, reviewer, 10, at(1))).await;
+    assert!(matches!(got, Err(RepoError::Conflict(_))), "{got:?}");
+    let stored = s.providers.get(p.id).await.expect("get");
+    assert_eq!((stored.reviews.count, stored.reviews.sum_tenths), (1, 40));
+    let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
+    assert_eq!(listed.items.len(), 1);
+}
+
+/// A review of a provider that does not exist is `NotFound`.
+pub async fn review_of_unknown_provider_is_not_found(s: &Subject) {
+    let got = s
+        .reviews
+        .add(&review(
+            ProviderId::from_uuid(Uuid::new_v4()),
+            user(),
+            40,
+            at(0),
+        ))
+        .await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+    let got = s
+        .reviews
+        .list(ProviderId::from_uuid(Uuid::new_v4()), Page::default())
+        .await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+}
+
+/// Reviews list newest first (ties by id descending), paged, with `has_more`, and read back
+/// exactly (comment, time to the microsecond).
+pub async fn reviews_list_newest_first_in_pages(s: &Subject) {
+    let p = provider(user(), draft("Rated", &[], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let mut written = Vec::new();
+    for i in 0..5 {
+        let mut r = review(p.id, user(), 10 * i as u8, at(i64::from(i % 3)));
+        r.created_at += Duration::microseconds(7);
+        r.comment = Some(provider_domain::Comment::new(&format!("comment {i} ✓")).expect("ok"));
+        s.reviews.add(&r).await.expect("add");
+        written.push(r);
+    }
+    written.sort_by(Review::newest_first);
+    let first = s.reviews.list(p.id, page(1, 2)).await.expect("list");
+    let third = s.reviews.list(p.id, page(3, 2)).await.expect("list");
+    assert_eq!(first.items, written[..2].to_vec());
+    assert!(first.has_more);
+    assert_eq!(third.items, written[4..].to_vec());
+    assert!(!third.has_more);
+}
+
+fn search_fixture(owner: UserId) -> Vec<Provider> {
+    vec![
+        provider(
+            owner,
+            draft(
+                "Alpha 50% Off",
+                &["SEO", "Rust"],
+                10_000,
+                &[("2027-01-01", "2027-01-10")],
+            ),
+        ),
+        provider(
+            owner,
+            draft(
+                "beta_builders",
+                &["rust"],
+                10_000,
+                &[("2027-01-11", "2027-01-20")],
+            ),
+        ),
+        provider(
+            owner,
+            draft(
+                "Gamma",
+                &["Plumbing"],
+                30_000,
+                &[("2027-03-01", "2027-03-01")],
+            ),
+        ),
+        provider(owner, draft("ΔELTA İstanbul", &["Straße"], 5_000, &[])),
+        provider(
+            owner,
+            draft(
+                "Epsilon",
+                &[],
+                10_000,
+                &[("2026-12-30", "2027-01-01"), ("2027-02-01", "2027-02-28")],
+            ),
+        ),
+        provider(
+            owner,
+            draft("Zeta", &["seo"], 0, &[("2027-01-05", "2027-01-06")]),
+        ),
+    ]
+}
+
+/// Every part of the search filter, alone and combined, and the search order, page by page.
+pub async fn search_matches_reference_filter_and_order(s: &Subject) {
+    let all = seed(
+        s,
+        &search_fixture(user()),
+        &[(0, 40), (1, 50), (1, 30), (2, 20), (4, 40), (4, 41)],
+    )
+    .await;
+    let window = |f: &str, t: &str| Some(ranges(&[(f, t)]));
+    let cases = vec![
+        SearchInput::default(),
+        SearchInput {
+            name: Some("50%".into()),
+            ..Default::default()
+        },
+        SearchInput {
+            name: Some("_".into()),
+            ..Default::default()
+        },
+        SearchInput {
+            name: Some("a".into()),
+            ..Default::default()
+        },
+        SearchInput {
+            name: Some("delta i̇".into()),
+            ..Default::default()
+        },
+        SearchInput {
+            name: Some("STANBUL".into()),
+            ..Default::default()
+        },
+        SearchInput {
+            skills: Some(vec!["RUST".into()]),
+            ..Default::default()
+        },
+        SearchInput {
+            skills: Some(vec!["seo".into(), "plumbing".into()]),
+            ..Default::default()
+        },
+        SearchInput {
+            skills: Some(vec!["STRASSE".into()]),
+            ..Default::default()
+        },
+        SearchInput {
+            skills: Some(vec![]),
+            ..Default::default()
+        },
+        SearchInput {
+            cost_gt: Some(5_000),
+            cost_lt: Some(30_000),
+            ..Default::default()
+        },
+        SearchInput {
+            cost_lt: Some(10_001),
+            ..Default::default()
+        },
+        SearchInput {
+            reviews_gt: Some(4.0),
+            ..Default::default()
+        },
+        SearchInput {
+            reviews_gt: Some(2.0),
+            reviews_lt: Some(4.0),
+            ..Default::default()
+        },
+        SearchInput {
+            reviews_lt: Some(0.0),
+            ..Default::default()
+        },
+        SearchInput {
+            availability: window("2027-01-10", "2027-01-11"),
+            ..Default::default()
+        },
+        SearchInput {
+            availability: Some(ranges(&[
+                ("2027-01-01", "2027-01-01"),
+                ("2027-02-28", "2027-03-05"),
+            ])),
+            ..Default::default()
+        },
+        SearchInput {
+            availability: window("2030-01-01", "2030-12-31"),
+            ..Default::default()
+        },
+        SearchInput {
+            name: Some("e".into()),
+            skills: Some(vec!["rust".into(), "seo".into()]),
+            cost_gt: Some(-1),
+            reviews_gt: Some(0.0),
+            availability: window("2027-01-06", "2027-01-30"),
+            ..Default::default()
+        },
+    ];
+    for input in &cases {
+        assert_search_matches_reference(s, &all, input).await;
+    }
+}
+
+/// Every recommendation rule and the ranking, page by page.
+pub async fn recommend_matches_reference_rules_and_ranking(s: &Subject) {
+    let owner = user();
+    let fixture = vec![
+        // Touching ranges make one 6-day run; inside a window.
+        provider(
+            owner,
+            draft(
+                "Joined",
+                &["Rust", "SEO"],
+                10_000,
+                &[("2027-01-01", "2027-01-03"), ("2027-01-04", "2027-01-06")],
+            ),
+        ),
+        // Same cost and skills as Joined, different reviews: confidence decides.
+        provider(
+            owner,
+            draft(
+                "Twin",
+                &["rust", "seo"],
+                10_000,
+                &[("2027-01-01", "2027-01-31")],
+            ),
+        ),
+        // Exactly affordable for 3 days at 30,000.
+        provider(
+            owner,
+            draft("Exact", &["RUST"], 10_000, &[("2027-01-10", "2027-01-12")]),
+        ),
+        // One pence over the budget for 3 days at 30,000.
+        provider(
+            owner,
+            draft("Dear", &["rust"], 10_001, &[("2027-01-01", "2027-01-31")]),
+        ),
+        // Run crossing the window edge: only 2 days inside 2027-01-01..=2027-01-31.
+        provider(
+            owner,
+            draft("Edge", &["rust"], 5_000, &[("2027-01-30", "2027-02-10")]),
+        ),
+        // Gap between ranges: two 2-day runs.
+        provider(
+            owner,
+            draft(
+                "Gappy",
+                &["seo"],
+                5_000,
+                &[("2027-01-01", "2027-01-02"), ("2027-01-04", "2027-01-05")],
+            ),
+        ),
+        // No matching skill.
+        provider(
+            owner,
+            draft(
+                "Plumber",
+                &["Plumbing"],
+                1_000,
+                &[("2027-01-01", "2027-01-31")],
+            ),
+        ),
+        // Cheap, unreviewed.
+        provider(
+            owner,
+            draft("Cheap", &["seo"], 0, &[("2027-01-15", "2027-01-20")]),
+        ),
+        provider(
+            owner,
+            draft("Many", &["seo"], 0, &[("2027-01-15", "2027-01-20")]),
+        ),
+    ];
+    let mut ratings = vec![(0, 50), (1, 45), (1, 45), (1, 45), (3, 50), (7, 30)];
+    ratings.extend((0..6).map(|_| (8, 35)));
+    let all = seed(s, &fixture, &ratings).await;
+    let job = |budget: i64, days: i64, skills: &[&str], min: Option<f64>| JobInput {
+        job_budget_in_pence: Some(budget),
+        expected_job_duration_in_days: Some(days),
+        skills: Some(skills.iter().map(|s| (*s).to_owned()).collect()),
+        availability: Some(ranges(&[("2027-01-01", "2027-01-31")])),
+        minimum_review_rating: min,
+    };
+    let cases = vec![
+        job(30_000, 3, &["rust", "SEO"], None),
+        job(30_000, 3, &["seo"], Some(3.0)),
+        job(1_000_000, 1, &["seo", "rust", "plumbing"], None),
+        job(1_000_000, 2, &["Rust"], Some(4.6)),
+        job(1_000_000, 6, &["rust", "seo"], None),
+        job(1, 1, &["seo"], None),
+        JobInput {
+            availability: Some(ranges(&[
+                ("2027-01-03", "2027-01-05"),
+                ("2027-01-29", "2027-02-01"),
+            ])),
+            ..job(1_000_000, 3, &["rust", "seo"], None)
+        },
+    ];
+    for input in &cases {
+        assert_recommend_matches_reference(s, &all, input).await;
+    }
+}
+
+/// A store that answers says so.
+pub async fn ping_succeeds_when_store_answers(s: &Subject) {
+    s.providers.ping().await.expect("ping");
+}
+
+/// Generates a `#[tokio::test]` per contract case for the store made by `$factory`, an async
+/// function (path) returning a fresh [`Subject`].
+#[macro_export]
+macro_rules! contract_tests {
+    ($factory:path) => {
+        $crate::contract_tests!(@cases $factory;
+            created_provider_reads_back_unchanged,
+            get_of_unknown_id_is_not_found,
+            replace_by_owner_changes_fields_and_keeps_reviews,
+            replace_by_stranger_or_of_unknown_id_is_not_found,
+            delete_by_owner_removes_provider_and_reviews,
+            reviews_update_count_and_sum_exactly,
+            second_review_by_same_user_is_conflict,
+            review_of_unknown_provider_is_not_found,
+            reviews_list_newest_first_in_pages,
+            search_matches_reference_filter_and_order,
+            recommend_matches_reference_rules_and_ranking,
+            ping_succeeds_when_store_answers,
+        );
+    };
+    (@cases $factory:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let subject = $factory().await;
+                $crate::contract::$case(&subject).await;
+            }
+        )*
+    };
+}
