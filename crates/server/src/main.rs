@@ -1,1 +1,86 @@
-fn main() {}
+//! `provider-api`: the Service Provider API binary. Reads the configuration, picks the store,
+//! and serves the HTTP API.
+
+mod config;
+
+use clap::Parser;
+use config::{Cli, Command, Common, LogFormat, ServeArgs};
+use provider_memory_adapter::MemoryStore;
+use provider_ports::ProviderService;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.common.log_format);
+    let result = match cli.command.clone().unwrap_or_else(|| Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&cli.common, &args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("provider-api: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stdout; `RUST_LOG` filters them (default `info`). One line per request comes
+/// from the request span closing (tracing-actix-web prints nothing by itself on success).
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(FmtSpan::CLOSE);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+fn serve(common: &Common, args: &ServeArgs) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let service = build_service(common).await?;
+        run_http(service, args).await
+    })
+}
+
+async fn build_service(common: &Common) -> Result<ProviderService, String> {
+    if common.database_url.is_some() {
+        return Err("DATABASE_URL is set, but this build serves only the in-memory store; \
+             unset DATABASE_URL to run on memory"
+            .into());
+    }
+    tracing::warn!(
+        "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
+         and all data is lost when the process stops"
+    );
+    let store = Arc::new(MemoryStore::new());
+    Ok(ProviderService::new(store.clone(), store))
+}
+
+async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), String> {
+    let mut server = actix_web::HttpServer::new(move || provider_http::app(service.clone()))
+        .shutdown_timeout(args.shutdown_timeout_secs);
+    if let Some(workers) = args.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .bind((args.host.as_str(), args.port))
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening on http://{addr}");
+    }
+    // actix-web stops accepting on SIGINT/SIGTERM and lets in-flight requests finish.
+    server
+        .run()
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}

@@ -1,0 +1,52 @@
+# The Service Provider API. `make run` serves it on the in-memory store; `make test` runs every
+# test (PostgreSQL ones included: see scripts/test-postgres.sh for how a database is found).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+COMPOSE := docker compose -f docker/compose.yaml
+
+.PHONY: help setup run run-postgres migrate test lint fmt doc db-up db-down app-up app-down bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: ## Fetch dependencies and build everything once
+	$(CARGO) build --workspace --all-targets
+
+run: ## Serve the API on 127.0.0.1:8080 (in-memory store unless DATABASE_URL is set)
+	$(CARGO) run -p provider-server --bin provider-api -- serve
+
+migrate: ## Apply the database migrations to DATABASE_URL
+	$(CARGO) run -p provider-server --bin provider-api -- migrate
+
+test: ## Run every test (unit, property, HTTP, contract on both stores, end-to-end)
+	$(CARGO) build -p provider-server --bin provider-api
+	scripts/test-postgres.sh $(CARGO) test --workspace --all-features
+
+lint: ## rustfmt, clippy (warnings are errors), rustdoc, and the compose file
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p provider-domain -p provider-ports
+	@if docker compose version >/dev/null 2>&1; then $(COMPOSE) config --quiet && echo "compose file OK"; \
+	else echo "docker compose not installed: compose file not checked"; fi
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+doc: ## Build and open the API docs of the crates
+	$(CARGO) doc --no-deps --workspace --open
+
+db-up: ## Start PostgreSQL in Docker (port 5432)
+	$(COMPOSE) up -d --wait db
+
+db-down: ## Stop the Docker PostgreSQL (its volume is kept)
+	$(COMPOSE) stop db
+
+app-up: ## Start PostgreSQL and the API in Docker (API on port 8080)
+	$(COMPOSE) up -d --build --wait
+
+app-down: ## Stop and remove the Docker containers (volumes are kept)
+	$(COMPOSE) down
+
+clean: ## Remove build output
+	$(CARGO) clean
