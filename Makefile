@@ -3,7 +3,8 @@
 
 SHELL := /bin/bash
 CARGO ?= cargo
-COMPOSE := docker compose -f docker/compose.yaml
+# Compose v2 (`docker compose`) when present, else v1 (`docker-compose`, Debian's package).
+COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose) -p provider-api -f docker/compose.yaml
 
 .PHONY: help setup run run-postgres migrate test lint fmt doc db-up db-down app-up app-down bench clean
 
@@ -27,8 +28,7 @@ lint: ## rustfmt, clippy (warnings are errors), rustdoc, and the compose file
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p provider-domain -p provider-ports
-	@if docker compose version >/dev/null 2>&1; then $(COMPOSE) config --quiet && echo "compose file OK"; \
-	else echo "docker compose not installed: compose file not checked"; fi
+	$(COMPOSE) config --quiet && echo "compose file OK"
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
@@ -37,13 +37,13 @@ doc: ## Build and open the API docs of the crates
 	$(CARGO) doc --no-deps --workspace --open
 
 db-up: ## Start PostgreSQL in Docker (port 5432)
-	$(COMPOSE) up -d --wait db
+	$(COMPOSE) up -d db
 
 db-down: ## Stop the Docker PostgreSQL (its volume is kept)
 	$(COMPOSE) stop db
 
 app-up: ## Start PostgreSQL and the API in Docker (API on port 8080)
-	$(COMPOSE) up -d --build --wait
+	$(COMPOSE) up -d --build
 
 app-down: ## Stop and remove the Docker containers (volumes are kept)
 	$(COMPOSE) down
