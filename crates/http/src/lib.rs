@@ -1,1 +1,117 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod dto;
+mod error;
+mod extract;
+mod middleware;
+mod openapi;
+mod routes;
+
+pub use error::{ApiError, ErrorBody, FieldDetail};
+pub use openapi::ApiDoc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App};
+use provider_ports::ProviderService;
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+/// Largest request body accepted, in bytes; a longer one is answered 413.
+pub const MAX_BODY_BYTES: usize = 65_536;
+
+/// The whole application over `service`: every route of the API under `/v1_0`, the docs UI at
+/// `/docs/`, a JSON 404 for any other path, and the middleware that puts `x-request-id` on every
+/// response, opens a log span per request carrying that id, turns a panic into a 500 and makes
+/// every error response JSON.
+///
+/// ```no_run
+/// # async fn run(service: provider_ports::ProviderService) -> std::io::Result<()> {
+/// actix_web::HttpServer::new(move || provider_http::app(service.clone()))
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await
+/// # }
+/// ```
+pub fn app(
+    service: ProviderService,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(service))
+        .configure(configure)
+        .default_service(web::to(routes::no_route))
+        .wrap(from_fn(middleware::json_errors))
+        .wrap(from_fn(middleware::request_id))
+        .wrap(TracingLogger::<middleware::RequestSpan>::new())
+}
+
+/// Registers the API's routes under `/v1_0` and the docs UI at `/docs/` (`/docs` redirects
+/// there). The handlers read a `web::Data<ProviderService>` from the app data, which the
+/// caller must provide. [`app`] does that and adds the middleware; prefer it.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use routes::not_allowed;
+    const GET: &[&str] = &["GET"];
+    const POST: &[&str] = &["POST"];
+    cfg.service(
+        web::scope("/v1_0")
+            .service(
+                web::resource("/health")
+                    .route(web::get().to(routes::health))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
+                web::resource("/health/ready")
+                    .route(web::get().to(routes::ready))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
+                web::resource("/service-provider")
+                    .route(web::post().to(routes::create_provider))
+                    .default_service(web::to(not_allowed(POST))),
+            )
+            .service(
+                web::resource("/service-provider/{id}")
+                    .route(web::get().to(routes::get_provider))
+                    .route(web::put().to(routes::replace_provider))
+                    .route(web::delete().to(routes::delete_provider))
+                    .default_service(web::to(not_allowed(&["GET", "PUT", "DELETE"]))),
+            )
+            .service(
+                web::resource("/service-provider/{id}/review")
+                    .route(web::post().to(routes::add_review))
+                    .default_service(web::to(not_allowed(POST))),
+            )
+            .service(
+                web::resource("/service-provider/{id}/reviews")
+                    .route(web::get().to(routes::list_reviews))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
+                web::resource("/service-providers")
+                    .route(web::post().to(routes::search))
+                    .default_service(web::to(not_allowed(POST))),
+            )
+            .service(
+                web::resource("/service-providers/recommend")
+                    .route(web::post().to(routes::recommend))
+                    .default_service(web::to(not_allowed(POST))),
+            )
+            .service(
+                web::resource("/openapi.json")
+                    .route(web::get().to(routes::openapi_json))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .default_service(web::to(routes::no_route)),
+    )
+    .service(web::redirect("/docs", "/docs/"))
+    .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/v1_0/openapi.json")));
+}

@@ -1,0 +1,402 @@
+//! Request and response bodies: what travels as JSON, and its conversion to and from the domain.
+//!
+//! Request bodies refuse unknown fields (a typo such as `cost_lte` must not silently widen a
+//! search) and carry dates as text: the domain parses them, so that a bad date is reported with
+//! its full path (`availability[1].to_date`).
+
+use provider_domain::{
+    Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, Review, SearchInput,
+};
+use provider_ports::{NewReview, Page, PageOf};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A range of days, inclusive at both ends (`from_date == to_date` is one day). Dates are
+/// ISO-8601 calendar dates between `1900-01-01` and `9999-12-31`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DateRange)]
+pub(crate) struct DateRangeDto {
+    /// First day.
+    #[schema(format = Date, example = "2027-11-12")]
+    pub from_date: String,
+    /// Last day, included; not before `from_date`.
+    #[schema(format = Date, example = "2027-12-28")]
+    pub to_date: String,
+}
+
+impl From<DateRangeDto> for RangeInput {
+    fn from(range: DateRangeDto) -> Self {
+        Self {
+            from_date: range.from_date,
+            to_date: range.to_date,
+        }
+    }
+}
+
+fn ranges(ranges: Vec<DateRangeDto>) -> Vec<RangeInput> {
+    ranges.into_iter().map(RangeInput::from).collect()
+}
+
+/// `YYYY-MM-DD`.
+fn format_date(day: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
+/// A service provider as a client writes it (create, and full replace). Names and skills are
+/// trimmed; skills that repeat one another case-insensitively are dropped (the first spelling
+/// and the order are kept); availability is returned sorted by `from_date`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ServiceProviderInput, example = json!({
+    "name": "SEO Incorporated",
+    "skills": ["SEO Optimisation", "Cold Calling"],
+    "cost_in_pence": 25000,
+    "availability": [{"from_date": "2027-11-12", "to_date": "2027-12-28"}]
+}))]
+pub(crate) struct ProviderBody {
+    /// 1..=200 characters after trimming.
+    pub name: String,
+    /// 0..=50 entries, each 1..=100 characters after trimming. Absent means none.
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// The day rate in pence, `0..=100000000000`.
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
+    pub cost_in_pence: i64,
+    /// 0..=100 ranges; they may touch (adjacent days) but must not overlap. Absent means none.
+    #[serde(default)]
+    pub availability: Vec<DateRangeDto>,
+}
+
+impl From<ProviderBody> for ProviderInput {
+    fn from(body: ProviderBody) -> Self {
+        Self {
+            name: body.name,
+            skills: body.skills,
+            cost_in_pence: body.cost_in_pence,
+            availability: ranges(body.availability),
+        }
+    }
+}
+
+/// A service provider.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = ServiceProvider, example = json!({
+    "id": "6f1c2b0e-8d3a-4b5e-9c7d-2a1b3c4d5e6f",
+    "name": "SEO Incorporated",
+    "skills": ["SEO Optimisation", "Cold Calling"],
+    "cost_in_pence": 25000,
+    "availability": [{"from_date": "2027-11-12", "to_date": "2027-12-28"}],
+    "review_rating": 3.5,
+    "review_count": 2
+}))]
+pub(crate) struct ProviderDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Distinct skills, in the order given.
+    pub skills: Vec<String>,
+    /// Day rate in pence.
+    pub cost_in_pence: i64,
+    /// Availability, sorted by `from_date`, never overlapping.
+    pub availability: Vec<DateRangeDto>,
+    /// Plain mean of all its ratings; `0.0` when it has none.
+    pub review_rating: f64,
+    /// Number of reviews.
+    pub review_count: u64,
+}
+
+impl From<&Provider> for ProviderDto {
+    fn from(provider: &Provider) -> Self {
+        Self {
+            id: provider.id.as_uuid(),
+            name: provider.name.as_str().to_owned(),
+            skills: provider
+                .skills
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            cost_in_pence: provider.cost.pence(),
+            availability: provider
+                .availability
+                .ranges()
+                .iter()
+                .map(|r| DateRangeDto {
+                    from_date: format_date(r.from()),
+                    to_date: format_date(r.to()),
+                })
+                .collect(),
+            review_rating: provider.reviews.mean(),
+            review_count: provider.reviews.count,
+        }
+    }
+}
+
+/// A recommended service provider: the provider, and which of the requested skills it has.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = RecommendedServiceProvider)]
+pub(crate) struct RecommendedDto {
+    /// The provider.
+    #[serde(flatten)]
+    pub provider: ProviderDto,
+    /// The requested skills it has, in the provider's spelling and order.
+    pub matched_skills: Vec<String>,
+}
+
+impl From<&Recommendation> for RecommendedDto {
+    fn from(recommendation: &Recommendation) -> Self {
+        Self {
+            provider: ProviderDto::from(&recommendation.provider),
+            matched_skills: recommendation
+                .matched_skills
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// A search. Every field is optional; `{}` lists every provider.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SearchRequest, example = json!({
+    "name": "seo",
+    "skills": ["Cold Calling"],
+    "cost_gt": 10000,
+    "cost_lt": 50000,
+    "reviews_gt": 3.0,
+    "availability": [{"from_date": "2027-12-01", "to_date": "2027-12-07"}]
+}))]
+pub(crate) struct SearchBody {
+    /// Case-insensitive substring of the name (trimmed; empty filters nothing; at most 200
+    /// characters).
+    pub name: Option<String>,
+    /// Has at least one of these skills (case-insensitive, exact skill); absent or `[]`: no skill
+    /// filter. At most 50.
+    pub skills: Option<Vec<String>>,
+    /// `cost_in_pence` strictly above this.
+    pub cost_gt: Option<i64>,
+    /// `cost_in_pence` strictly below this; `cost_gt >= cost_lt` is refused.
+    pub cost_lt: Option<i64>,
+    /// `review_rating` at least this (0..=5, default 0).
+    #[schema(minimum = 0, maximum = 5)]
+    pub reviews_gt: Option<f64>,
+    /// `review_rating` at most this (0..=5, default 5); `reviews_gt > reviews_lt` is refused.
+    #[schema(minimum = 0, maximum = 5)]
+    pub reviews_lt: Option<f64>,
+    /// For every window, the provider has at least one available day inside it. At most 20.
+    pub availability: Option<Vec<DateRangeDto>>,
+}
+
+impl From<SearchBody> for SearchInput {
+    fn from(body: SearchBody) -> Self {
+        Self {
+            name: body.name,
+            skills: body.skills,
+            cost_gt: body.cost_gt,
+            cost_lt: body.cost_lt,
+            reviews_gt: body.reviews_gt,
+            reviews_lt: body.reviews_lt,
+            availability: body.availability.map(ranges),
+        }
+    }
+}
+
+/// A job to find providers for.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RecommendRequest, example = json!({
+    "job_budget_in_pence": 150000,
+    "expected_job_duration_in_days": 3,
+    "skills": ["SEO Optimisation"],
+    "availability": [{"from_date": "2027-12-01", "to_date": "2027-12-10"}],
+    "minimum_review_rating": 3.5
+}))]
+pub(crate) struct RecommendBody {
+    /// Budget for the whole job, in pence; at least 1.
+    #[schema(required = true, minimum = 1)]
+    pub job_budget_in_pence: Option<i64>,
+    /// Days the job takes; at least 1 (default 1).
+    #[schema(minimum = 1)]
+    pub expected_job_duration_in_days: Option<i64>,
+    /// Wanted skills, 1..=50 (a provider needs at least one, case-insensitive).
+    #[schema(required = true)]
+    pub skills: Option<Vec<String>>,
+    /// Windows the job may be done in, 1..=20; each at least as long as the job.
+    #[schema(required = true)]
+    pub availability: Option<Vec<DateRangeDto>>,
+    /// Lowest acceptable `review_rating`, 0..=5 (default 0).
+    #[schema(minimum = 0, maximum = 5)]
+    pub minimum_review_rating: Option<f64>,
+}
+
+impl From<RecommendBody> for JobInput {
+    fn from(body: RecommendBody) -> Self {
+        Self {
+            job_budget_in_pence: body.job_budget_in_pence,
+            expected_job_duration_in_days: body.expected_job_duration_in_days,
+            skills: body.skills,
+            availability: body.availability.map(ranges),
+            minimum_review_rating: body.minimum_review_rating,
+        }
+    }
+}
+
+/// A review as a client writes it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ReviewInput, example = json!({"rating": 4.5, "comment": "Quick and thorough."}))]
+pub(crate) struct ReviewBody {
+    /// 0..=5 in steps of 0.1 (`4.5` is accepted, `4.55` is refused).
+    #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]
+    pub rating: f64,
+    /// At most 2000 characters after trimming.
+    pub comment: Option<String>,
+}
+
+impl From<ReviewBody> for NewReview {
+    fn from(body: ReviewBody) -> Self {
+        Self {
+            rating: body.rating,
+            comment: body.comment,
+        }
+    }
+}
+
+/// A review.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = Review)]
+pub(crate) struct ReviewDto {
+    /// Its id.
+    pub id: Uuid,
+    /// The provider reviewed.
+    pub service_provider_id: Uuid,
+    /// The reviewer.
+    pub user_id: Uuid,
+    /// 0..=5 in steps of 0.1.
+    pub rating: f64,
+    /// The comment, trimmed; `null` when none was given.
+    pub comment: Option<String>,
+    /// When it was written: RFC 3339, UTC, microsecond precision.
+    #[schema(format = DateTime, example = "2027-11-12T09:30:00.123456Z")]
+    pub created_at: String,
+}
+
+impl From<&Review> for ReviewDto {
+    fn from(review: &Review) -> Self {
+        Self {
+            id: review.id.as_uuid(),
+            service_provider_id: review.provider_id.as_uuid(),
+            user_id: review.user_id.as_uuid(),
+            rating: review.rating.as_f64(),
+            comment: review.comment.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: review
+                .created_at
+                .format(&Rfc3339)
+                .unwrap_or_else(|_| review.created_at.to_string()),
+        }
+    }
+}
+
+/// One page of providers.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = ServiceProviderPage)]
+pub(crate) struct ProviderPage {
+    /// The providers on this page, in list order.
+    pub service_providers: Vec<ProviderDto>,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// The page size asked for.
+    pub page_size: u32,
+    /// True when later pages hold more.
+    pub has_more: bool,
+}
+
+/// One page of recommended providers, most appropriate first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = RecommendationPage)]
+pub(crate) struct RecommendationPage {
+    /// The providers on this page, in ranking order.
+    pub service_providers: Vec<RecommendedDto>,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// The page size asked for.
+    pub page_size: u32,
+    /// True when later pages hold more.
+    pub has_more: bool,
+}
+
+/// One page of reviews, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub(crate) struct ReviewPage {
+    /// The reviews on this page, newest first.
+    pub reviews: Vec<ReviewDto>,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// The page size asked for.
+    pub page_size: u32,
+    /// True when later pages hold more.
+    pub has_more: bool,
+}
+
+impl ProviderPage {
+    pub(crate) fn new(page: Page, found: &PageOf<Provider>) -> Self {
+        Self {
+            service_providers: found.items.iter().map(ProviderDto::from).collect(),
+            page: page.number(),
+            page_size: page.size(),
+            has_more: found.has_more,
+        }
+    }
+}
+
+impl RecommendationPage {
+    pub(crate) fn new(page: Page, found: &PageOf<Recommendation>) -> Self {
+        Self {
+            service_providers: found.items.iter().map(RecommendedDto::from).collect(),
+            page: page.number(),
+            page_size: page.size(),
+            has_more: found.has_more,
+        }
+    }
+}
+
+impl ReviewPage {
+    pub(crate) fn new(page: Page, found: &PageOf<Review>) -> Self {
+        Self {
+            reviews: found.items.iter().map(ReviewDto::from).collect(),
+            page: page.number(),
+            page_size: page.size(),
+            has_more: found.has_more,
+        }
+    }
+}
+
+/// `{"status": "ok"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub(crate) struct Status {
+    /// Always `ok`.
+    pub status: String,
+}
+
+impl Status {
+    pub(crate) fn ok() -> Self {
+        Self {
+            status: "ok".into(),
+        }
+    }
+}
+
+/// `{}`: the provider and everything attached to it are gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({}))]
+pub(crate) struct Deleted {}

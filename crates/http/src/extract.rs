@@ -1,0 +1,324 @@
+//! Extractors: the caller's identity, the provider id in the path, paging, and JSON bodies.
+//! Each fails with an [`ApiError`], so every refusal is JSON.
+//!
+//! actix-web extracts a handler's arguments in order and answers with the first failure, so
+//! handlers list [`Caller`] first and [`JsonBody`] last: identity is checked before anything
+//! else, and the body is only read once everything else about the request is fine.
+
+use crate::error::{ApiError, FieldDetail};
+use crate::MAX_BODY_BYTES;
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{self, BytesMut};
+use actix_web::{mime, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use provider_domain::{ProviderId, UserId};
+use provider_ports::Page;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::error::Category;
+use std::future::{ready, Ready};
+use std::num::IntErrorKind;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// Header names that carry the caller's identity (`user_id` is accepted as an alias).
+const IDENTITY_HEADERS: [&str; 2] = ["user-id", "user_id"];
+
+/// The caller, from the `user-id` (or `user_id`) header. Missing, malformed, or given twice
+/// with different values: 401.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caller(pub UserId);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller(req))
+    }
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let mut found: Option<&HeaderValue> = None;
+    for value in IDENTITY_HEADERS
+        .iter()
+        .flat_map(|name| req.headers().get_all(*name))
+    {
+        match found {
+            Some(seen) if seen != value => {
+                return Err(ApiError::Unauthenticated(
+                    "the user-id header is given more than once with different values",
+                ))
+            }
+            _ => found = Some(value),
+        }
+    }
+    let value = found.ok_or(ApiError::Unauthenticated(
+        "the user-id header is required: the caller's id, a UUID",
+    ))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| Uuid::parse_str(text.trim()).ok())
+        .map(|id| Caller(UserId::from_uuid(id)))
+        .ok_or(ApiError::Unauthenticated(
+            "the user-id header must be a UUID",
+        ))
+}
+
+/// The `{id}` segment of the path, a provider id. Not a UUID: 422 on field `id`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PathId(pub ProviderId);
+
+impl FromRequest for PathId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .match_info()
+            .get("id")
+            .and_then(|text| Uuid::parse_str(text).ok())
+            .map(|id| PathId(ProviderId::from_uuid(id)))
+            .ok_or_else(|| ApiError::unprocessable("id", "must be a UUID"));
+        ready(id)
+    }
+}
+
+/// The paging query parameters of list routes (documentation of [`Paging`]).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read by `Paging`, field by field; this type only documents them.
+pub(crate) struct PageParams {
+    /// Page number, from 1 (default 1). `page * page_size` may not exceed 10000: deep paging
+    /// is refused, narrow the filter instead.
+    #[param(minimum = 1, default = 1)]
+    page: Option<i64>,
+    /// Items per page, 1..=100 (default 10).
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    page_size: Option<i64>,
+}
+
+/// A checked page from `?page=&page_size=`. Anything else in the query string, a value given
+/// twice, or a value that is not an integer: 422 naming the parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paging(pub Page);
+
+impl FromRequest for Paging {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(paging(req.query_string()))
+    }
+}
+
+fn paging(query: &str) -> Result<Paging, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|_| {
+        ApiError::Unprocessable {
+            error: "the query string could not be read".into(),
+            details: vec![],
+        }
+    })?;
+    let (mut page, mut page_size) = (None, None);
+    let mut details = Vec::new();
+    for (name, value) in pairs.into_inner() {
+        let slot = match name.as_str() {
+            "page" => &mut page,
+            "page_size" => &mut page_size,
+            _ => {
+                details.push(FieldDetail::new(
+                    name,
+                    "is not a known query parameter (expected page or page_size)",
+                ));
+                continue;
+            }
+        };
+        if slot.is_some() {
+            details.push(FieldDetail::new(name, "is given more than once"));
+            continue;
+        }
+        match parse_integer(&value) {
+            Some(n) => *slot = Some(n),
+            None => details.push(FieldDetail::new(name, "must be an integer")),
+        }
+    }
+    if !details.is_empty() {
+        let error = sentence("the query string", &details);
+        return Err(ApiError::Unprocessable { error, details });
+    }
+    Ok(Paging(Page::new(page, page_size)?))
+}
+
+/// An integer, saturated to `i64` (so that a huge page number is "out of range", not "not an
+/// integer").
+fn parse_integer(text: &str) -> Option<i64> {
+    match text.trim().parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(e) => match e.kind() {
+            IntErrorKind::PosOverflow => Some(i64::MAX),
+            IntErrorKind::NegOverflow => Some(i64::MIN),
+            _ => None,
+        },
+    }
+}
+
+/// `the <what> is invalid: <field> <message>; ...`
+fn sentence(what: &str, details: &[FieldDetail]) -> String {
+    let list = details
+        .iter()
+        .map(|d| format!("{} {}", d.field, d.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!("{what} is invalid: {list}")
+}
+
+/// A JSON request body of type `T`.
+///
+/// In order: the Content-Type must be `application/json` (or `application/*+json`), else 415;
+/// the body may be at most [`MAX_BODY_BYTES`], else 413; it must be valid JSON, else 400; it must
+/// have the shape of `T` (types, required fields, no unknown fields), else 422 naming the field
+/// by its path (`availability[0].from_date`).
+#[derive(Debug)]
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let checked = check_headers(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            checked?;
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| match e {
+                    actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge,
+                    other => ApiError::Other {
+                        status: actix_web::http::StatusCode::BAD_REQUEST,
+                        message: format!("the request body could not be read: {other}"),
+                    },
+                })?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::PayloadTooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+fn check_headers(req: &HttpRequest) -> Result<(), ApiError> {
+    let is_json = match req.mime_type() {
+        Ok(Some(mime)) => {
+            mime.type_() == mime::APPLICATION
+                && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+        }
+        _ => false,
+    };
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(())
+}
+
+/// Parses a JSON body: syntax errors are 400, shape errors 422 with the field's path.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        shape_or_syntax(&path, e.inner())
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+fn shape_or_syntax(path: &str, error: &serde_json::Error) -> ApiError {
+    match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::MalformedJson(error.to_string())
+        }
+        Category::Data => shape_error(path, &without_position(error)),
+    }
+}
+
+/// serde_json's message without its ` at line L column C` suffix.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
+}
+
+/// The text between the first pair of backticks after `prefix`, and what follows it.
+fn quoted<'a>(message: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
+    let rest = message.strip_prefix(prefix)?;
+    let end = rest.find('`')?;
+    Some((&rest[..end], &rest[end + 1..]))
+}
+
+/// A 422 for JSON of the wrong shape, naming the field: the path serde_path_to_error tracked,
+/// plus the field serde names in the message (unknown, missing or duplicate fields).
+fn shape_error(path: &str, message: &str) -> ApiError {
+    let at = |name: &str| {
+        if path == "." || path.is_empty() {
+            name.to_owned()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let detail = if let Some((name, rest)) = quoted(message, "unknown field `") {
+        let expected = rest.trim_start_matches(", ");
+        let message = if expected.starts_with("expected") {
+            format!("is not a known field ({expected})")
+        } else {
+            "is not a known field".to_owned()
+        };
+        Some(FieldDetail::new(at(name), message))
+    } else if let Some((name, _)) = quoted(message, "missing field `") {
+        Some(FieldDetail::new(at(name), "is required"))
+    } else if let Some((name, _)) = quoted(message, "duplicate field `") {
+        Some(FieldDetail::new(at(name), "is given more than once"))
+    } else if path == "." || path.is_empty() {
+        None
+    } else {
+        Some(FieldDetail::new(path, readable(message)))
+    };
+    match detail {
+        Some(detail) => ApiError::Unprocessable {
+            error: sentence("the request body", std::slice::from_ref(&detail)),
+            details: vec![detail],
+        },
+        None => ApiError::Unprocessable {
+            error: format!("the request body must be a JSON object: {}", readable(message)),
+            details: vec![],
+        },
+    }
+}
+
+/// serde's message with Rust type names replaced by JSON words.
+fn readable(message: &str) -> String {
+    match message.find("expected struct ") {
+        Some(at) => format!("{}expected a JSON object", &message[..at]),
+        None => message
+            .replace("expected i64", "expected an integer")
+            .replace("expected u64", "expected a non-negative integer")
+            .replace("expected f64", "expected a number")
+            .replace("expected a sequence", "expected an array"),
+    }
+}

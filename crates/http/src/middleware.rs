@@ -1,0 +1,165 @@
+//! What wraps every request: its id and log span, and the guarantee that every error (a panic
+//! included) is answered as JSON.
+//!
+//! From the outside in: [`tracing_actix_web::TracingLogger`] with [`RequestSpan`] (the root span,
+//! carrying the request id), [`request_id`] (the `x-request-id` response header and one log
+//! line per request), [`json_errors`] (panics become 500, any non-JSON error body becomes JSON).
+
+use crate::error::ApiError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, ResponseError};
+use futures_util::FutureExt;
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+use tracing::field::Empty;
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use uuid::Uuid;
+
+/// The header carrying the request id, in and out.
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest request id taken from a client; a longer (or non-printable) one is replaced.
+const MAX_REQUEST_ID_LEN: usize = 200;
+
+/// The id of the request being served, kept in the request's extensions.
+#[derive(Debug, Clone)]
+struct RequestId(String);
+
+/// The request's id: the one already chosen, else the client's `x-request-id` when it is 1..=200
+/// visible ASCII characters, else a new UUID. Chosen once and kept in the request.
+fn request_id_of(req: &ServiceRequest) -> String {
+    if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
+        return id.clone();
+    }
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=MAX_REQUEST_ID_LEN).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    id
+}
+
+/// The root span of each request: method, route, target, status and the request id, so that
+/// every log line of the request carries the id.
+#[derive(Debug)]
+pub(crate) struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request_id_of(request);
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "default".to_owned());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.status_code = Empty,
+            otel.status_code = Empty,
+            exception.message = Empty,
+            exception.details = Empty,
+            request_id = %request_id,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// Puts `x-request-id` on the response (whatever produced it) and logs one line per request,
+/// inside the request's span.
+pub(crate) async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = request_id_of(&req);
+    let started = Instant::now();
+    let request = req.request().clone();
+    let mut response = match next.call(req).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => ServiceResponse::from_err(error, request),
+    };
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(status, elapsed_ms, "request completed");
+    Ok(response)
+}
+
+/// Turns a panic inside the app into a 500 JSON answer (the server keeps serving), and any
+/// error response whose body is not JSON (actix-web's own 404 of a sub-service, a library's
+/// plain-text error, an empty body) into the JSON error shape, keeping its status and headers.
+pub(crate) async fn json_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let request = req.request().clone();
+    let outcome = AssertUnwindSafe(async move { next.call(req).await })
+        .catch_unwind()
+        .await;
+    let response = match outcome {
+        Ok(Ok(response)) => response.map_into_boxed_body(),
+        Ok(Err(error)) => ServiceResponse::from_err(error, request),
+        Err(panic) => {
+            tracing::error!(panic = %panic_message(panic.as_ref()), "a handler panicked");
+            ServiceResponse::new(request, ApiError::Panic.error_response())
+        }
+    };
+    Ok(ensure_json(response))
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)")
+}
+
+fn ensure_json(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (request, old) = response.into_parts();
+    let cause = old.error().map(ToString::to_string);
+    let message = if status.is_server_error() {
+        tracing::error!(%status, error = cause.as_deref().unwrap_or(""), "server error");
+        "an internal error occurred; it has been logged".to_owned()
+    } else {
+        cause.filter(|c| !c.is_empty()).unwrap_or_else(|| {
+            status
+                .canonical_reason()
+                .unwrap_or("the request was refused")
+                .to_lowercase()
+        })
+    };
+    let mut new = ApiError::Other { status, message }.error_response();
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(request, new)
+}

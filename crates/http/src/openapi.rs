@@ -1,0 +1,107 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes.
+
+use crate::dto::{
+    DateRangeDto, Deleted, ProviderBody, ProviderDto, ProviderPage, RecommendBody,
+    RecommendationPage, RecommendedDto, ReviewBody, ReviewDto, ReviewPage, SearchBody, Status,
+};
+use crate::error::{ErrorBody, FieldDetail};
+use crate::routes;
+use std::sync::LazyLock;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The OpenAPI 3 description of the whole API, served at `GET /v1_0/openapi.json` and shown by
+/// the docs UI at `/docs/`. `ApiDoc::openapi()` builds it.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Service Provider API",
+        version = "1.0",
+        description = r#"Service providers, their reviews, search and recommendation.
+
+**Identity.** Routes that create, change or delete need the header `user-id: <uuid>` (also
+accepted as `user_id`). A missing or malformed value is 401, and identity is checked before
+anything else about the request (before the path, the query string and the body).
+
+**Errors.** Every error is JSON: `{"error": "<one sentence>", "details": [{"field", "message"}]}`
+(`details` only when fields are at fault, each named by its path, such as
+`availability[1].to_date`). 400 is malformed JSON syntax; a value of the wrong type or shape, an
+unknown field, a missing required field, or a value out of range is 422. A body over 65536 bytes
+is 413; a body not declared as `application/json` is 415; an unknown path is 404 and a known
+path asked with another method is 405 (with `Allow`); 503 means the data store is unavailable
+(retry later); 500 is a bug.
+
+**Paging.** List routes take `page` (>= 1, default 1) and `page_size` (1..=100, default 10),
+with `page * page_size <= 10000`; any other query parameter, a repeated one, or a value that is
+not an integer is 422.
+
+**Tracing.** Every response carries `x-request-id`: the request's own when it sent one of 1..=200
+visible ASCII characters, else a new UUID. The same id is on every log line of the request.
+
+**Text.** Lengths are counted in characters (Unicode scalar values) after trimming surrounding
+white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges inclusive."#
+    ),
+    paths(
+        routes::health,
+        routes::ready,
+        routes::create_provider,
+        routes::get_provider,
+        routes::replace_provider,
+        routes::delete_provider,
+        routes::add_review,
+        routes::list_reviews,
+        routes::search,
+        routes::recommend,
+        routes::openapi_json,
+    ),
+    components(schemas(
+        ErrorBody,
+        FieldDetail,
+        DateRangeDto,
+        ProviderBody,
+        ProviderDto,
+        RecommendedDto,
+        SearchBody,
+        RecommendBody,
+        ReviewBody,
+        ReviewDto,
+        ProviderPage,
+        RecommendationPage,
+        ReviewPage,
+        Status,
+        Deleted,
+    )),
+    modifiers(&UserIdHeader),
+    tags(
+        (name = "service providers", description = "Create, read, replace, delete, search and recommend service providers."),
+        (name = "reviews", description = "Reviews of service providers: one per user and provider, never by its owner."),
+        (name = "health", description = "Liveness and readiness."),
+        (name = "documentation", description = "This document."),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `user-id` header as the API's security scheme (`user_id`).
+struct UserIdHeader;
+
+impl Modify for UserIdHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "user_id",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "user-id",
+                "The caller's user id, a UUID (the header may also be spelled `user_id`).",
+            ))),
+        );
+    }
+}
+
+/// The document as JSON text, built once.
+pub(crate) fn document() -> &'static str {
+    static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+        serde_json::to_string(&ApiDoc::openapi())
+            .unwrap_or_else(|_| r#"{"error":"the OpenAPI document could not be written"}"#.into())
+    });
+    &DOCUMENT
+}

@@ -1,0 +1,319 @@
+//! The handlers: each turns a request into one call of [`ProviderService`] and its answer into
+//! JSON. Arguments are listed identity first and body last (see [`crate::extract`]).
+
+use crate::dto::{
+    Deleted, ProviderBody, ProviderDto, ProviderPage, RecommendBody, RecommendationPage,
+    ReviewBody, ReviewDto, ReviewPage, SearchBody, Status,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Caller, JsonBody, PageParams, Paging, PathId};
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use provider_ports::{ProviderService, ServiceError};
+
+type Service = web::Data<ProviderService>;
+
+/// The URL of a provider.
+fn provider_url(id: impl std::fmt::Display) -> String {
+    format!("/v1_0/service-provider/{id}")
+}
+
+/// Liveness: 200 while the process runs.
+#[utoipa::path(
+    get,
+    path = "/v1_0/health",
+    tag = "health",
+    responses(
+        (status = 200, description = "The process is running.", body = Status),
+    )
+)]
+pub(crate) async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(Status::ok())
+}
+
+/// Readiness: 200 when the data store answers, else 503.
+#[utoipa::path(
+    get,
+    path = "/v1_0/health/ready",
+    tag = "health",
+    responses(
+        (status = 200, description = "The data store answers.", body = Status),
+        (status = 503, description = "The data store does not answer.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
+    match service.ready().await {
+        Ok(()) => Ok(HttpResponse::Ok().json(Status::ok())),
+        // Whatever failed, the answer to "ready?" is "not now".
+        Err(ServiceError::Internal(source)) => Err(ServiceError::Unavailable(source).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates a service provider; the caller becomes its owner.
+///
+/// Answers 201 with the provider as stored (trimmed, skills de-duplicated, availability sorted)
+/// and its URL in `Location`.
+#[utoipa::path(
+    post,
+    path = "/v1_0/service-provider",
+    tag = "service providers",
+    request_body(content = ProviderBody, content_type = "application/json"),
+    security(("user_id" = [])),
+    responses(
+        (status = 201, description = "Created.", body = ProviderDto,
+            headers(("location" = String, description = "The new provider's URL, `/v1_0/service-provider/{id}`."))),
+        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
+        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
+        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
+        (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_provider(
+    caller: Caller,
+    service: Service,
+    body: JsonBody<ProviderBody>,
+) -> Result<HttpResponse, ApiError> {
+    let provider = service.create(caller.0, &body.0.into()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, provider_url(provider.id)))
+        .json(ProviderDto::from(&provider)))
+}
+
+/// One service provider.
+#[utoipa::path(
+    get,
+    path = "/v1_0/service-provider/{id}",
+    tag = "service providers",
+    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    responses(
+        (status = 200, description = "The provider.", body = ProviderDto),
+        (status = 404, description = "No such provider.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_provider(service: Service, id: PathId) -> Result<HttpResponse, ApiError> {
+    let provider = service.get(id.0).await?;
+    Ok(HttpResponse::Ok().json(ProviderDto::from(&provider)))
+}
+
+/// Replaces the caller's service provider: name, skills, cost and availability, all at once.
+///
+/// Fields left out of the body are replaced by their defaults (`skills` and `availability`
+/// become empty); reviews are kept. A provider that does not exist and one that belongs to
+/// someone else are both 404, so that ownership is never revealed.
+#[utoipa::path(
+    put,
+    path = "/v1_0/service-provider/{id}",
+    tag = "service providers",
+    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    request_body(content = ProviderBody, content_type = "application/json"),
+    security(("user_id" = [])),
+    responses(
+        (status = 200, description = "Replaced; the provider as now stored.", body = ProviderDto),
+        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
+        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
+        (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
+        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, or a field is invalid, unknown, missing or of the wrong type.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn replace_provider(
+    caller: Caller,
+    service: Service,
+    id: PathId,
+    body: JsonBody<ProviderBody>,
+) -> Result<HttpResponse, ApiError> {
+    let provider = service.replace(caller.0, id.0, &body.0.into()).await?;
+    Ok(HttpResponse::Ok().json(ProviderDto::from(&provider)))
+}
+
+/// Deletes the caller's service provider, with its skills, availability and reviews.
+#[utoipa::path(
+    delete,
+    path = "/v1_0/service-provider/{id}",
+    tag = "service providers",
+    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    security(("user_id" = [])),
+    responses(
+        (status = 200, description = "Deleted.", body = Deleted),
+        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
+        (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn delete_provider(
+    caller: Caller,
+    service: Service,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    service.delete(caller.0, id.0).await?;
+    Ok(HttpResponse::Ok().json(Deleted {}))
+}
+
+/// Reviews a service provider, once per user; owners cannot review their own.
+///
+/// Answers 201 with the review, and the provider's review list in `Location`.
+#[utoipa::path(
+    post,
+    path = "/v1_0/service-provider/{id}/review",
+    tag = "reviews",
+    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    request_body(content = ReviewBody, content_type = "application/json"),
+    security(("user_id" = [])),
+    responses(
+        (status = 201, description = "Created.", body = ReviewDto,
+            headers(("location" = String, description = "The provider's review list, `/v1_0/service-provider/{id}/reviews`."))),
+        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
+        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
+        (status = 403, description = "The caller owns this provider.", body = ErrorBody),
+        (status = 404, description = "No such provider.", body = ErrorBody),
+        (status = 409, description = "The caller has already reviewed this provider.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
+        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, or the rating or comment is invalid.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn add_review(
+    caller: Caller,
+    service: Service,
+    id: PathId,
+    body: JsonBody<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let review = service.add_review(caller.0, id.0, &body.0.into()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("{}/reviews", provider_url(review.provider_id)),
+        ))
+        .json(ReviewDto::from(&review)))
+}
+
+/// One page of a service provider's reviews, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1_0/service-provider/{id}/reviews",
+    tag = "reviews",
+    params(("id" = uuid::Uuid, Path, description = "The provider's id."), PageParams),
+    responses(
+        (status = 200, description = "A page of reviews.", body = ReviewPage),
+        (status = 404, description = "No such provider.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, or paging is out of range or unknown.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_reviews(
+    service: Service,
+    id: PathId,
+    paging: Paging,
+) -> Result<HttpResponse, ApiError> {
+    let found = service.list_reviews(id.0, paging.0).await?;
+    Ok(HttpResponse::Ok().json(ReviewPage::new(paging.0, &found)))
+}
+
+/// Searches service providers.
+///
+/// Ordered by `cost_in_pence` descending, then `review_rating` descending, then `id`
+/// ascending: a total order, so pages never repeat or skip a provider.
+#[utoipa::path(
+    post,
+    path = "/v1_0/service-providers",
+    tag = "service providers",
+    params(PageParams),
+    request_body(content = SearchBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A page of matching providers.", body = ProviderPage),
+        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
+        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
+        (status = 422, description = "A filter or paging value is invalid, unknown or of the wrong type.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn search(
+    service: Service,
+    paging: Paging,
+    body: JsonBody<SearchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let found = service.search(&body.0.into(), paging.0).await?;
+    Ok(HttpResponse::Ok().json(ProviderPage::new(paging.0, &found)))
+}
+
+/// Recommends service providers for a job, most appropriate first.
+///
+/// A provider is recommended when its `cost_in_pence * expected_job_duration_in_days` is within
+/// the budget, it has at least one requested skill, it has a run of at least
+/// `expected_job_duration_in_days` consecutive available days inside one requested window
+/// (touching ranges join), and its `review_rating` is at least `minimum_review_rating`.
+/// Ranked by: more requested skills matched; higher `cost_in_pence`; higher confidence-weighted
+/// rating `(rating_sum + 12.5) / (review_count + 5)`; more reviews; `id` ascending.
+#[utoipa::path(
+    post,
+    path = "/v1_0/service-providers/recommend",
+    tag = "service providers",
+    params(PageParams),
+    request_body(content = RecommendBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A page of recommended providers.", body = RecommendationPage),
+        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
+        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
+        (status = 422, description = "A field or paging value is invalid, missing, unknown or of the wrong type.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn recommend(
+    service: Service,
+    paging: Paging,
+    body: JsonBody<RecommendBody>,
+) -> Result<HttpResponse, ApiError> {
+    let found = service.recommend(&body.0.into(), paging.0).await?;
+    Ok(HttpResponse::Ok().json(RecommendationPage::new(paging.0, &found)))
+}
+
+/// This document: the OpenAPI 3 description of the API.
+#[utoipa::path(
+    get,
+    path = "/v1_0/openapi.json",
+    tag = "documentation",
+    responses(
+        (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
+    )
+)]
+pub(crate) async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(mime_json())
+        .body(crate::openapi::document())
+}
+
+fn mime_json() -> actix_web::mime::Mime {
+    actix_web::mime::APPLICATION_JSON
+}
+
+/// The default handler of a route asked with a method it does not answer: 405 with `Allow`.
+pub(crate) fn not_allowed(
+    allowed: &'static [&'static str],
+) -> impl Fn(actix_web::HttpRequest) -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone
+{
+    move |req| {
+        std::future::ready(Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allowed,
+        }))
+    }
+}
+
+/// The default handler of the app: no route matches the path.
+pub(crate) async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NoRoute {
+        method: req.method().to_string(),
+        path: req.path().to_owned(),
+    })
+}
