@@ -114,8 +114,9 @@ impl ProviderDraft {
             &input.availability,
             Availability::MAX_RANGES,
         );
-        // Overlap is only meaningful once every range parsed.
-        let availability = if errors.is_empty() {
+        // Overlap is only meaningful once every range parsed; it is checked even when other
+        // fields are at fault, so that every fault is reported at once.
+        let availability = if ranges.len() == input.availability.len() {
             match Availability::new(ranges) {
                 Ok(a) => Some(a),
                 Err((index, e)) => {
@@ -164,7 +165,8 @@ impl ReviewStats {
         if self.count == 0 {
             0.0
         } else {
-            self.sum_tenths as f64 / (self.count * 10) as f64
+            // In u128 so that no count overflows; the same two integers are divided.
+            self.sum_tenths as f64 / (u128::from(self.count) * 10) as f64
         }
     }
 
@@ -178,15 +180,16 @@ impl ReviewStats {
     /// The confidence-weighted rating `(rating_sum + 2.5 * 5) / (review_count + 5)`, as a
     /// double (for display and for stores that order by it).
     pub fn confidence(&self) -> f64 {
-        (self.sum_tenths + 125) as f64 / ((self.count + 5) * 10) as f64
+        (u128::from(self.sum_tenths) + 125) as f64 / ((u128::from(self.count) + 5) * 10) as f64
     }
 
     /// Compares confidence-weighted ratings exactly. In tenths the score is
     /// `(sum_tenths + 125) / (10 * (count + 5))`; the common factor 10 cancels, leaving
     /// `(sum_tenths + 125) * (other.count + 5)` against `(other.sum_tenths + 125) * (count + 5)`.
     pub fn cmp_confidence(&self, other: &Self) -> Ordering {
-        let a = u128::from(self.sum_tenths + 125) * u128::from(other.count + 5);
-        let b = u128::from(other.sum_tenths + 125) * u128::from(self.count + 5);
+        // In u128: each factor is below 2^65, so neither the sums nor the product overflow.
+        let a = (u128::from(self.sum_tenths) + 125) * (u128::from(other.count) + 5);
+        let b = (u128::from(other.sum_tenths) + 125) * (u128::from(self.count) + 5);
         a.cmp(&b)
     }
 }
