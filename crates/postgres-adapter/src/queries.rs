@@ -1,0 +1,230 @@
+//! The read statements: get, search and recommend. Each is ONE statement, so it reads one
+//! snapshot (a provider being replaced is seen wholly old or wholly new), and one round trip:
+//!
+//! 1. a `page` CTE filters, orders and pages providers inside PostgreSQL
+//!    (`LIMIT page_size + 1 OFFSET ...`, the extra row telling whether more follow);
+//! 2. `skills` and `periods` load the children of just that page in batch
+//!    (`provider_id = ANY (ARRAY(SELECT id FROM page))`);
+//! 3. the outer query joins them and restores the page's order.
+
+use crate::sql::Statement;
+use diesel::sql_types::{Array, BigInt, Date as SqlDate, Double, Text, Uuid as SqlUuid};
+use provider_domain::{JobRequest, ProviderId, SearchFilter};
+use provider_ports::Page;
+use time::Date;
+
+/// The plain mean rating, exactly as `ReviewStats::mean` computes it: `sum / (10 * count)`
+/// as one IEEE double division (the same two integers give the same double in both), `0` when
+/// unreviewed. Written as in `providers_search_order_idx` so that index serves the order.
+///
+/// Ordering by this double equals the domain's exact order (`cmp_mean`, cross-multiplied
+/// integers): equal fractions give equal doubles, and two different fractions with
+/// denominators `10 * count` differ by at least `1 / (100 * count_a * count_b)`, far more than
+/// the rounding of a double near 5 (`~4.4e-16`) for any count below about 3 million reviews
+/// of one provider. Division rounds monotonically, so the order is the same.
+const MEAN: &str = "(CASE WHEN p.review_count = 0 THEN 0::float8 \
+                    ELSE p.rating_sum::float8 / (p.review_count * 10)::float8 END)";
+
+/// The confidence-weighted rating `(sum_tenths + 125) / (10 * (count + 5))` (that is,
+/// `(rating_sum + 2.5 * 5) / (review_count + 5)` in tenths), as `ReviewStats::confidence`.
+///
+/// Ordering by this double equals the domain's exact `cmp_confidence` for the same reason as
+/// [`MEAN`]: denominators `10 * (count + 5)` make distinct fractions differ by at least
+/// `1 / (100 * (count_a + 5) * (count_b + 5))`, which a double resolves for any provider with
+/// fewer than about 3 million reviews; equal fractions give equal doubles, and then the next
+/// keys (review count, id) decide, as in the domain.
+const CONFIDENCE: &str = "((p.rating_sum + 125)::float8 / ((p.review_count + 5) * 10)::float8)";
+
+/// The columns of a provider row (see `rows::ProviderRow`) the `page` CTE must select.
+const PROVIDER_COLUMNS: &str =
+    "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum";
+
+/// Wraps a `page` CTE (selecting at least [`PROVIDER_COLUMNS`]) with the batch loads of its
+/// skills and availability, and orders the result by `order` (over `page`'s columns).
+fn with_children(page: Statement, order: &str) -> Statement {
+    let mut s = Statement::new("WITH page AS (");
+    s.append(page);
+    s.sql(
+        "), skills AS (\
+           SELECT s.provider_id, array_agg(s.skill ORDER BY s.position) AS skills \
+           FROM provider_skills s \
+           WHERE s.provider_id = ANY (ARRAY(SELECT id FROM page)) \
+           GROUP BY s.provider_id\
+         ), periods AS (\
+           SELECT a.provider_id, \
+                  array_agg(lower(a.period) ORDER BY a.period) AS from_dates, \
+                  array_agg(upper(a.period) - 1 ORDER BY a.period) AS to_dates \
+           FROM availability a \
+           WHERE a.provider_id = ANY (ARRAY(SELECT id FROM page)) \
+           GROUP BY a.provider_id\
+         ) \
+         SELECT page.id, page.owner_id, page.name, page.cost_in_pence, \
+                page.review_count, page.rating_sum, \
+                COALESCE(skills.skills, '{}') AS skills, \
+                COALESCE(periods.from_dates, '{}') AS from_dates, \
+                COALESCE(periods.to_dates, '{}') AS to_dates \
+         FROM page \
+         LEFT JOIN skills ON skills.provider_id = page.id \
+         LEFT JOIN periods ON periods.provider_id = page.id \
+         ORDER BY ",
+    );
+    s.sql(order);
+    s
+}
+
+/// `LIMIT size + 1 OFFSET (number - 1) * size`.
+fn limit(s: &mut Statement, page: Page) {
+    s.sql(" LIMIT ")
+        .bind::<BigInt, _>(i64::from(page.size()) + 1)
+        .sql(" OFFSET ")
+        // At most 9,900 (page * size <= 10,000): fits.
+        .bind::<BigInt, _>(page.offset() as i64);
+}
+
+/// One provider with its children.
+pub(crate) fn get(id: ProviderId) -> Statement {
+    let mut page = Statement::new("SELECT ");
+    page.sql(PROVIDER_COLUMNS)
+        .sql(" FROM providers p WHERE p.id = ")
+        .bind::<SqlUuid, _>(id.as_uuid());
+    with_children(page, "page.id")
+}
+
+/// Escapes `%`, `_` and `\` so that `needle` matches itself in `LIKE ... ESCAPE '\'`.
+pub(crate) fn like_escape(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The `(from, to)` pairs of inclusive windows, as two date arrays for `unnest`.
+fn window_arrays(windows: &[provider_domain::DateRange]) -> (Vec<Date>, Vec<Date>) {
+    windows.iter().map(|w| (w.from(), w.to())).unzip()
+}
+
+/// One page of a search, in `search_order`: cost descending, mean descending, id ascending.
+pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
+    let mut s = Statement::new("SELECT ");
+    s.sql(PROVIDER_COLUMNS)
+        .sql(", ")
+        .sql(MEAN)
+        .sql(" AS mean FROM providers p WHERE TRUE");
+    if let Some(needle) = filter.name_key() {
+        // name_key is the domain's search key, so this is `search_key().contains(needle)`.
+        s.sql(" AND p.name_key LIKE ")
+            .bind::<Text, _>(format!("%{}%", like_escape(needle)))
+            .sql(" ESCAPE '\\'");
+    }
+    if !filter.skills().is_empty() {
+        let keys: Vec<String> = filter.skills().iter().map(|k| k.key().to_owned()).collect();
+        s.sql(
+            " AND EXISTS (SELECT 1 FROM provider_skills s \
+             WHERE s.provider_id = p.id AND s.skill_key = ANY (",
+        )
+        .bind::<Array<Text>, _>(keys)
+        .sql("))");
+    }
+    if let Some(gt) = filter.cost_gt() {
+        s.sql(" AND p.cost_in_pence > ").bind::<BigInt, _>(gt);
+    }
+    if let Some(lt) = filter.cost_lt() {
+        s.sql(" AND p.cost_in_pence < ").bind::<BigInt, _>(lt);
+    }
+    // The mean is always within 0..=5 (rating_sum <= 50 * review_count), so the default
+    // bounds filter nothing and are left out.
+    if filter.reviews_gt().value() > 0.0 {
+        s.sql(" AND ")
+            .sql(MEAN)
+            .sql(" >= ")
+            .bind::<Double, _>(filter.reviews_gt().value());
+    }
+    if filter.reviews_lt().value() < 5.0 {
+        s.sql(" AND ")
+            .sql(MEAN)
+            .sql(" <= ")
+            .bind::<Double, _>(filter.reviews_lt().value());
+    }
+    if !filter.windows().is_empty() {
+        // Every window holds an available day: no window without an overlapping run.
+        let (froms, tos) = window_arrays(filter.windows());
+        s.sql(
+            " AND NOT EXISTS (SELECT 1 FROM unnest(",
+        )
+        .bind::<Array<SqlDate>, _>(froms)
+        .sql(", ")
+        .bind::<Array<SqlDate>, _>(tos)
+        .sql(
+            ") AS w(from_date, to_date) \
+             WHERE NOT EXISTS (SELECT 1 FROM availability_runs r \
+               WHERE r.provider_id = p.id \
+                 AND r.run && daterange(w.from_date, w.to_date, '[]')))",
+        );
+    }
+    s.sql(" ORDER BY p.cost_in_pence DESC, ")
+        .sql(MEAN)
+        .sql(" DESC, p.id");
+    limit(&mut s, page);
+    with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
+}
+
+/// One page of recommendations, in `recommendation_order`: matched skills descending, cost
+/// descending, confidence descending, review count descending, id ascending.
+pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
+    let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
+    let (froms, tos) = window_arrays(job.windows());
+    let mut s = Statement::new("SELECT ");
+    s.sql(PROVIDER_COLUMNS)
+        .sql(", m.matched, ")
+        .sql(CONFIDENCE)
+        // Rule 2: candidates are the providers with at least one requested skill, counted.
+        .sql(
+            " AS confidence \
+             FROM (SELECT s.provider_id, count(*) AS matched FROM provider_skills s \
+                   WHERE s.skill_key = ANY (",
+        )
+        .bind::<Array<Text>, _>(keys)
+        .sql(
+            ") GROUP BY s.provider_id) m \
+             JOIN providers p ON p.id = m.provider_id \
+             WHERE p.cost_in_pence <= ",
+        )
+        // Rule 1: cost * duration <= budget  <=>  cost <= budget / duration (rounded down).
+        .bind::<BigInt, _>(job.max_day_rate());
+    // Rule 4 (a minimum of 0 filters nothing).
+    if job.minimum_rating().value() > 0.0 {
+        s.sql(" AND ")
+            .sql(MEAN)
+            .sql(" >= ")
+            .bind::<Double, _>(job.minimum_rating().value());
+    }
+    // Rule 3: some run overlaps some window by at least `duration` days.
+    s.sql(
+        " AND EXISTS (SELECT 1 FROM availability_runs r, unnest(",
+    )
+    .bind::<Array<SqlDate>, _>(froms)
+    .sql(", ")
+    .bind::<Array<SqlDate>, _>(tos)
+    .sql(
+        ") AS w(from_date, to_date) \
+         WHERE r.provider_id = p.id \
+           AND r.run && daterange(w.from_date, w.to_date, '[]') \
+           AND upper(r.run * daterange(w.from_date, w.to_date, '[]')) \
+             - lower(r.run * daterange(w.from_date, w.to_date, '[]')) >= ",
+    )
+    .bind::<BigInt, _>(job.duration())
+    .sql(")");
+    s.sql(" ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
+        .sql(CONFIDENCE)
+        .sql(" DESC, p.review_count DESC, p.id");
+    limit(&mut s, page);
+    with_children(
+        s,
+        "page.matched DESC, page.cost_in_pence DESC, page.confidence DESC, \
+         page.review_count DESC, page.id",
+    )
+}

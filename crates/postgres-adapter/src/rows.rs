@@ -1,0 +1,253 @@
+//! Rows as read from and written to the tables, and their conversion to and from the domain.
+
+use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Date as SqlDate, Text, Uuid as SqlUuid};
+use provider_domain::{
+    Availability, Comment, DateRange, DayRate, Provider, ProviderDraft, ProviderId,
+    ProviderName, Rating, Review, ReviewId, ReviewStats, Skill, Skills, UserId,
+};
+use provider_ports::RepoError;
+use std::ops::Bound;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Data read back that the domain refuses: the database holds something no client could have
+/// written (a bug, or a hand edit).
+#[derive(Debug, thiserror::Error)]
+#[error("stored {what} is invalid: {detail}")]
+pub(crate) struct CorruptRow {
+    what: &'static str,
+    detail: String,
+}
+
+fn corrupt(what: &'static str, detail: impl ToString) -> RepoError {
+    RepoError::Unexpected(Box::new(CorruptRow {
+        what,
+        detail: detail.to_string(),
+    }))
+}
+
+/// A provider with its skills and availability, as one row: the children come as arrays
+/// (skills in position order, ranges sorted by start with inclusive `to_dates`).
+#[derive(Debug, QueryableByName)]
+pub(crate) struct ProviderRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub(crate) id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub(crate) owner_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub(crate) name: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) cost_in_pence: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) review_count: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) rating_sum: i64,
+    #[diesel(sql_type = Array<Text>)]
+    pub(crate) skills: Vec<String>,
+    #[diesel(sql_type = Array<SqlDate>)]
+    pub(crate) from_dates: Vec<Date>,
+    #[diesel(sql_type = Array<SqlDate>)]
+    pub(crate) to_dates: Vec<Date>,
+}
+
+impl TryFrom<ProviderRow> for Provider {
+    type Error = RepoError;
+
+    fn try_from(row: ProviderRow) -> Result<Self, RepoError> {
+        let name = ProviderName::new(&row.name).map_err(|e| corrupt("name", e))?;
+        let skills = row
+            .skills
+            .iter()
+            .map(|s| Skill::new(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("skill", e))?;
+        let cost = DayRate::new(row.cost_in_pence).map_err(|e| corrupt("cost_in_pence", e))?;
+        if row.from_dates.len() != row.to_dates.len() {
+            return Err(corrupt("availability", "unpaired range bounds"));
+        }
+        let ranges = row
+            .from_dates
+            .iter()
+            .zip(&row.to_dates)
+            .map(|(from, to)| DateRange::new(*from, *to))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("availability", e))?;
+        let availability =
+            Availability::new(ranges).map_err(|(_, e)| corrupt("availability", e))?;
+        let reviews = ReviewStats {
+            count: u64::try_from(row.review_count).map_err(|e| corrupt("review_count", e))?,
+            sum_tenths: u64::try_from(row.rating_sum).map_err(|e| corrupt("rating_sum", e))?,
+        };
+        Ok(Provider {
+            id: ProviderId::from_uuid(row.id),
+            owner: UserId::from_uuid(row.owner_id),
+            name,
+            skills: Skills::from_skills(skills),
+            cost,
+            availability,
+            reviews,
+        })
+    }
+}
+
+/// A provider row to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = providers)]
+pub(crate) struct NewProviderRow<'a> {
+    pub(crate) id: Uuid,
+    pub(crate) owner_id: Uuid,
+    pub(crate) name: &'a str,
+    pub(crate) name_key: String,
+    pub(crate) cost_in_pence: i64,
+    pub(crate) review_count: i64,
+    pub(crate) rating_sum: i64,
+}
+
+impl<'a> NewProviderRow<'a> {
+    pub(crate) fn new(provider: &'a Provider) -> Result<Self, RepoError> {
+        let stat = |v: u64| i64::try_from(v).map_err(|e| RepoError::Unexpected(e.into()));
+        Ok(Self {
+            id: provider.id.as_uuid(),
+            owner_id: provider.owner.as_uuid(),
+            name: provider.name.as_str(),
+            name_key: provider.name.search_key(),
+            cost_in_pence: provider.cost.pence(),
+            review_count: stat(provider.reviews.count)?,
+            rating_sum: stat(provider.reviews.sum_tenths)?,
+        })
+    }
+}
+
+/// A skill row to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = provider_skills)]
+pub(crate) struct NewSkillRow<'a> {
+    pub(crate) provider_id: Uuid,
+    pub(crate) position: i16,
+    pub(crate) skill: &'a str,
+    pub(crate) skill_key: &'a str,
+}
+
+/// An availability range to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = availability)]
+pub(crate) struct NewPeriodRow {
+    pub(crate) provider_id: Uuid,
+    pub(crate) period: (Bound<Date>, Bound<Date>),
+}
+
+/// A run of available days to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = availability_runs)]
+pub(crate) struct NewRunRow {
+    pub(crate) provider_id: Uuid,
+    pub(crate) run: (Bound<Date>, Bound<Date>),
+}
+
+/// An inclusive range as PostgreSQL takes it; it stores `[from, to + 1)`.
+pub(crate) fn inclusive(range: &DateRange) -> (Bound<Date>, Bound<Date>) {
+    (Bound::Included(range.from()), Bound::Included(range.to()))
+}
+
+/// The child rows of a provider: skills (in order), availability and its runs.
+pub(crate) struct Children<'a> {
+    pub(crate) skills: Vec<NewSkillRow<'a>>,
+    pub(crate) periods: Vec<NewPeriodRow>,
+    pub(crate) runs: Vec<NewRunRow>,
+}
+
+impl<'a> Children<'a> {
+    pub(crate) fn new(
+        id: ProviderId,
+        skills: &'a Skills,
+        availability: &Availability,
+    ) -> Result<Self, RepoError> {
+        let provider_id = id.as_uuid();
+        let skills = skills
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                Ok(NewSkillRow {
+                    provider_id,
+                    position: i16::try_from(i).map_err(|e| RepoError::Unexpected(e.into()))?,
+                    skill: s.as_str(),
+                    skill_key: s.key(),
+                })
+            })
+            .collect::<Result<Vec<_>, RepoError>>()?;
+        let periods = availability
+            .ranges()
+            .iter()
+            .map(|r| NewPeriodRow {
+                provider_id,
+                period: inclusive(r),
+            })
+            .collect();
+        let runs = availability
+            .runs()
+            .iter()
+            .map(|r| NewRunRow {
+                provider_id,
+                run: inclusive(r),
+            })
+            .collect();
+        Ok(Self {
+            skills,
+            periods,
+            runs,
+        })
+    }
+
+    pub(crate) fn of_draft(id: ProviderId, draft: &'a ProviderDraft) -> Result<Self, RepoError> {
+        Self::new(id, &draft.skills, &draft.availability)
+    }
+}
+
+/// A review as stored.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reviews)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ReviewRow {
+    pub(crate) id: Uuid,
+    pub(crate) provider_id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) rating: i16,
+    pub(crate) comment: Option<String>,
+    pub(crate) created_at: OffsetDateTime,
+}
+
+impl From<&Review> for ReviewRow {
+    fn from(r: &Review) -> Self {
+        Self {
+            id: r.id.as_uuid(),
+            provider_id: r.provider_id.as_uuid(),
+            user_id: r.user_id.as_uuid(),
+            rating: i16::from(r.rating.tenths()),
+            comment: r.comment.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl TryFrom<ReviewRow> for Review {
+    type Error = RepoError;
+
+    fn try_from(row: ReviewRow) -> Result<Self, RepoError> {
+        let tenths = u8::try_from(row.rating).map_err(|e| corrupt("rating", e))?;
+        Ok(Review {
+            id: ReviewId::from_uuid(row.id),
+            provider_id: ProviderId::from_uuid(row.provider_id),
+            user_id: UserId::from_uuid(row.user_id),
+            rating: Rating::from_tenths(tenths).map_err(|e| corrupt("rating", e))?,
+            comment: row
+                .comment
+                .as_deref()
+                .map(Comment::new)
+                .transpose()
+                .map_err(|e| corrupt("comment", e))?,
+            created_at: row.created_at,
+        })
+    }
+}

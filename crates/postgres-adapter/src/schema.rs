@@ -1,0 +1,67 @@
+//! The tables of `migrations/`, as Diesel sees them (what `diesel print-schema` would write).
+
+diesel::table! {
+    /// One row per service provider; review count and rating sum kept with it.
+    providers (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        name -> Text,
+        name_key -> Text,
+        cost_in_pence -> Int8,
+        review_count -> Int8,
+        rating_sum -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// A provider's skills, in the order given.
+    provider_skills (provider_id, position) {
+        provider_id -> Uuid,
+        position -> Int2,
+        skill -> Text,
+        skill_key -> Text,
+    }
+}
+
+diesel::table! {
+    /// A provider's availability ranges, as given.
+    availability (provider_id, period) {
+        provider_id -> Uuid,
+        period -> Daterange,
+    }
+}
+
+diesel::table! {
+    /// A provider's availability merged into unbroken runs (derived).
+    availability_runs (provider_id, run) {
+        provider_id -> Uuid,
+        run -> Daterange,
+    }
+}
+
+diesel::table! {
+    /// Reviews, one per provider and user.
+    reviews (id) {
+        id -> Uuid,
+        provider_id -> Uuid,
+        user_id -> Uuid,
+        rating -> Int2,
+        comment -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(provider_skills -> providers (provider_id));
+diesel::joinable!(availability -> providers (provider_id));
+diesel::joinable!(availability_runs -> providers (provider_id));
+diesel::joinable!(reviews -> providers (provider_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    providers,
+    provider_skills,
+    availability,
+    availability_runs,
+    reviews,
+);

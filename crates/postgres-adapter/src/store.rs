@@ -1,0 +1,372 @@
+//! [`PgStore`]: the repository ports over a deadpool pool of diesel-async connections.
+
+use crate::error::{pool_error, repo_error, TimedOut};
+use crate::queries;
+use crate::rows::{Children, NewProviderRow, ProviderRow, ReviewRow};
+use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
+use crate::{PgConfig, PgError};
+use async_trait::async_trait;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::Integer;
+use diesel::{ExpressionMethods, IntoSql, QueryDsl, QueryResult, SelectableHelper};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use provider_domain::{
+    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewStats,
+    SearchFilter, UserId,
+};
+use provider_ports::{Page, PageOf, ProviderRepository, RepoError, ReviewRepository};
+use std::future::Future;
+use std::time::Duration;
+
+/// Providers and reviews in PostgreSQL (see the crate docs for the schema). Cheap to clone:
+/// clones share one pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool<AsyncPgConnection>,
+    /// Bound on a whole operation, client side: acquiring, then the statements. The server's
+    /// statement timeout cannot help when the network itself hangs.
+    op_timeout: Duration,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("pool", &self.pool.status())
+            .field("op_timeout", &self.op_timeout)
+            .finish()
+    }
+}
+
+/// Opens a connection and sets this store's session settings on it.
+async fn establish(url: &str, statement_timeout_ms: u128) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!("SET statement_timeout = {statement_timeout_ms}"))
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+impl PgStore {
+    /// Builds the store over a pool of at most `config.pool_size` connections. No connection is
+    /// made here: they are opened on first use, so this succeeds while the database is down
+    /// (the store then answers [`RepoError::Unavailable`], and recovers by itself once the
+    /// database is back: broken connections are discarded and new ones made).
+    ///
+    /// Checking out a connection does not ping the server (deadpool's "fast" recycling): a
+    /// connection whose socket has closed is discarded on checkout, and one that breaks
+    /// silently fails its one request with `Unavailable` and is then discarded. That saves a
+    /// round trip on every request.
+    ///
+    /// # Errors
+    /// [`PgError::Config`] for a malformed URL or a pool size of 0; [`PgError::Pool`] if the
+    /// pool cannot be built.
+    pub fn connect(config: &PgConfig) -> Result<Self, PgError> {
+        config
+            .url
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| PgError::Config(format!("the database URL is malformed: {e}")))?;
+        if config.pool_size == 0 {
+            return Err(PgError::Config("the pool size must be at least 1".into()));
+        }
+        let statement_timeout_ms = config.statement_timeout.as_millis();
+        let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        manager_config.recycling_method = RecyclingMethod::Fast;
+        manager_config.custom_setup = Box::new(move |url| {
+            let url = url.to_owned();
+            Box::pin(async move { establish(&url, statement_timeout_ms).await })
+        });
+        let manager = AsyncDieselConnectionManager::new_with_config(&config.url, manager_config);
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size)
+            .wait_timeout(Some(config.acquire_timeout))
+            .create_timeout(Some(config.acquire_timeout))
+            .recycle_timeout(Some(config.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()?;
+        Ok(Self {
+            pool,
+            op_timeout: config.acquire_timeout + config.statement_timeout + Duration::from_secs(1),
+        })
+    }
+
+    async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Runs `work` within the operation timeout.
+    async fn bounded<T>(
+        &self,
+        work: impl Future<Output = Result<T, RepoError>>,
+    ) -> Result<T, RepoError> {
+        tokio::time::timeout(self.op_timeout, work)
+            .await
+            .unwrap_or_else(|_| Err(RepoError::Unavailable(Box::new(TimedOut(self.op_timeout)))))
+    }
+
+    async fn load_providers(&self, statement: crate::sql::Statement) -> Result<Vec<Provider>, RepoError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<ProviderRow> = statement.load(&mut *conn).await.map_err(repo_error)?;
+        rows.into_iter().map(Provider::try_from).collect()
+    }
+}
+
+/// The first `size` items, and whether the query found more (it asks for `size + 1`).
+fn page_of<T>(mut items: Vec<T>, page: Page) -> PageOf<T> {
+    let size = page.size() as usize;
+    let has_more = items.len() > size;
+    items.truncate(size);
+    PageOf { items, has_more }
+}
+
+/// Inserts a provider's skills, availability and runs (the provider row exists).
+async fn insert_children(conn: &mut AsyncPgConnection, children: &Children<'_>) -> QueryResult<()> {
+    if !children.skills.is_empty() {
+        diesel::insert_into(provider_skills::table)
+            .values(&children.skills)
+            .execute(conn)
+            .await?;
+    }
+    if !children.periods.is_empty() {
+        diesel::insert_into(availability::table)
+            .values(&children.periods)
+            .execute(conn)
+            .await?;
+    }
+    if !children.runs.is_empty() {
+        diesel::insert_into(availability_runs::table)
+            .values(&children.runs)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ProviderRepository for PgStore {
+    async fn create(&self, provider: &Provider) -> Result<(), RepoError> {
+        let row = NewProviderRow::new(provider)?;
+        let children = Children::new(provider.id, &provider.skills, &provider.availability)?;
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            let conn: &mut AsyncPgConnection = &mut conn;
+            conn.transaction::<_, DieselError, _>(async |conn| {
+                diesel::insert_into(providers::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                insert_children(conn, &children).await
+            })
+            .await
+            .map_err(repo_error)
+        })
+        .await
+    }
+
+    async fn get(&self, id: ProviderId) -> Result<Provider, RepoError> {
+        self.bounded(async {
+            self.load_providers(queries::get(id))
+                .await?
+                .into_iter()
+                .next()
+                .ok_or(RepoError::NotFound)
+        })
+        .await
+    }
+
+    async fn replace(
+        &self,
+        id: ProviderId,
+        owner: UserId,
+        draft: &ProviderDraft,
+    ) -> Result<Provider, RepoError> {
+        let name_key = draft.name.search_key();
+        let children = Children::of_draft(id, draft)?;
+        let uuid = id.as_uuid();
+        let (count, sum) = self
+            .bounded(async {
+                let mut conn = self.conn().await?;
+                let conn: &mut AsyncPgConnection = &mut conn;
+                // One transaction: readers (single statements) see the old provider or the new
+                // one. The UPDATE's row lock also orders it with concurrent reviews.
+                conn.transaction::<_, DieselError, _>(async |conn| {
+                    let stats: (i64, i64) = diesel::update(
+                        providers::table
+                            .filter(providers::id.eq(uuid))
+                            .filter(providers::owner_id.eq(owner.as_uuid())),
+                    )
+                    .set((
+                        providers::name.eq(draft.name.as_str()),
+                        providers::name_key.eq(&name_key),
+                        providers::cost_in_pence.eq(draft.cost.pence()),
+                        providers::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .returning((providers::review_count, providers::rating_sum))
+                    // No row: no such provider, or not this owner's (NotFound either way).
+                    .get_result(conn)
+                    .await?;
+                    diesel::delete(provider_skills::table.filter(provider_skills::provider_id.eq(uuid)))
+                        .execute(conn)
+                        .await?;
+                    diesel::delete(availability::table.filter(availability::provider_id.eq(uuid)))
+                        .execute(conn)
+                        .await?;
+                    diesel::delete(
+                        availability_runs::table.filter(availability_runs::provider_id.eq(uuid)),
+                    )
+                    .execute(conn)
+                    .await?;
+                    insert_children(conn, &children).await?;
+                    Ok(stats)
+                })
+                .await
+                .map_err(repo_error)
+            })
+            .await?;
+        let stat = |v: i64| u64::try_from(v).map_err(|e| RepoError::Unexpected(e.into()));
+        Ok(Provider {
+            id,
+            owner,
+            name: draft.name.clone(),
+            skills: draft.skills.clone(),
+            cost: draft.cost,
+            availability: draft.availability.clone(),
+            reviews: ReviewStats {
+                count: stat(count)?,
+                sum_tenths: stat(sum)?,
+            },
+        })
+    }
+
+    async fn delete(&self, id: ProviderId, owner: UserId) -> Result<(), RepoError> {
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            // Skills, availability, runs and reviews go with it (ON DELETE CASCADE).
+            let deleted = diesel::delete(
+                providers::table
+                    .filter(providers::id.eq(id.as_uuid()))
+                    .filter(providers::owner_id.eq(owner.as_uuid())),
+            )
+            .execute(&mut *conn)
+            .await
+            .map_err(repo_error)?;
+            if deleted == 0 {
+                Err(RepoError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn search(
+        &self,
+        filter: &SearchFilter,
+        page: Page,
+    ) -> Result<PageOf<Provider>, RepoError> {
+        self.bounded(async {
+            let found = self.load_providers(queries::search(filter, page)).await?;
+            Ok(page_of(found, page))
+        })
+        .await
+    }
+
+    async fn recommend(
+        &self,
+        job: &JobRequest,
+        page: Page,
+    ) -> Result<PageOf<Recommendation>, RepoError> {
+        self.bounded(async {
+            let found = self.load_providers(queries::recommend(job, page)).await?;
+            let items = found
+                .into_iter()
+                .map(|provider| Recommendation {
+                    matched_skills: job.matched_skills(&provider),
+                    provider,
+                })
+                .collect();
+            Ok(page_of(items, page))
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), RepoError> {
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            diesel::select(1.into_sql::<Integer>())
+                .get_result::<i32>(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(repo_error)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ReviewRepository for PgStore {
+    async fn add(&self, review: &Review) -> Result<(), RepoError> {
+        let row = ReviewRow::from(review);
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            let conn: &mut AsyncPgConnection = &mut conn;
+            conn.transaction::<_, DieselError, _>(async |conn| {
+                // A missing provider fails the foreign key (NotFound); a second review by the
+                // same user fails reviews_one_per_user (Conflict) and rolls everything back.
+                diesel::insert_into(reviews::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                // Relative update: exact however many reviews arrive at once.
+                diesel::update(providers::table.find(row.provider_id))
+                    .set((
+                        providers::review_count.eq(providers::review_count + 1),
+                        providers::rating_sum.eq(providers::rating_sum + i64::from(row.rating)),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await
+            .map_err(repo_error)
+        })
+        .await
+    }
+
+    async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError> {
+        let id = provider.as_uuid();
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            let rows: Vec<ReviewRow> = reviews::table
+                .filter(reviews::provider_id.eq(id))
+                .order((reviews::created_at.desc(), reviews::id.desc()))
+                .limit(i64::from(page.size()) + 1)
+                .offset(page.offset() as i64)
+                .select(ReviewRow::as_select())
+                .load(&mut *conn)
+                .await
+                .map_err(repo_error)?;
+            // Reviews go with their provider, so only an empty page needs to ask whether the
+            // provider exists.
+            if rows.is_empty() {
+                let exists: bool =
+                    diesel::select(diesel::dsl::exists(providers::table.find(id)))
+                        .get_result(&mut *conn)
+                        .await
+                        .map_err(repo_error)?;
+                if !exists {
+                    return Err(RepoError::NotFound);
+                }
+            }
+            let items = rows
+                .into_iter()
+                .map(Review::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(page_of(items, page))
+        })
+        .await
+    }
+}

@@ -1,0 +1,327 @@
+//! Test databases (feature `test-support`): [`TestDb`] gives each test its own freshly
+//! migrated database, copied from a template that is migrated once.
+//!
+//! The template is named after a hash of the migrations, so changed migrations get a new one;
+//! it is built under an advisory lock (parallel test processes wait for one another) as
+//! `<name>_building`, then renamed, so a template of that name is always complete. Each
+//! [`TestDb`] is `CREATE DATABASE <random> TEMPLATE <template>` (tens of milliseconds), dropped
+//! with `DROP DATABASE ... WITH (FORCE)` when the `TestDb` is.
+//!
+//! The server is found through `DATABASE_URL` (a `postgres://` URL; its database is used for
+//! administration), else `postgres://postgres@127.0.0.1:5432/postgres`. Without a reachable
+//! PostgreSQL the tests panic, saying how to get one: they are never silently skipped.
+
+use crate::{run_migrations, PgConfig, PgStore};
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use std::future::Future;
+use std::sync::OnceLock;
+
+/// The admin URL used when `DATABASE_URL` is not set.
+pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Advisory lock key serialising template builds across processes ("tmplate!").
+const TEMPLATE_LOCK: i64 = 0x746d_706c_6174_6521;
+
+const HOW_TO_GET_POSTGRES: &str = "These tests need PostgreSQL (15 or later, with the \
+btree_gist and pg_trgm extensions, which ship with it). Either:\n\
+  * run them through `scripts/test-postgres.sh`, e.g. \
+`scripts/test-postgres.sh cargo test -p provider-postgres-adapter` (it uses DATABASE_URL, or \
+a server on 127.0.0.1:5432, or starts a throwaway one from the local PostgreSQL binaries);\n\
+  * or start one and point DATABASE_URL at it, e.g. \
+`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:15` then \
+`DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres`;\n\
+  * or install it (Debian/Ubuntu: `apt-get install postgresql`, then \
+`pg_ctlcluster 15 main start`).";
+
+/// The URL tests administer PostgreSQL through: `DATABASE_URL`, else [`DEFAULT_ADMIN_URL`].
+pub fn admin_url() -> String {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_ADMIN_URL.to_owned())
+}
+
+/// The parts of a `postgres://` URL these helpers rewrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UrlParts<'a> {
+    scheme: &'a str,
+    userinfo: Option<&'a str>,
+    host: &'a str,
+    port: Option<u16>,
+    query: Option<&'a str>,
+}
+
+fn split_url(url: &str) -> Option<UrlParts<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (before_query, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let authority = before_query.split('/').next().unwrap_or_default();
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
+        // [::1]:5432
+        let (host, after) = bracketed.split_once(']')?;
+        let port = after.strip_prefix(':').map(str::parse).transpose().ok()?;
+        (host, port)
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p.parse().ok()?)),
+            None => (hostport, None),
+        }
+    };
+    Some(UrlParts {
+        scheme,
+        userinfo,
+        host,
+        port,
+        query,
+    })
+}
+
+fn join_url(parts: &UrlParts<'_>, host: &str, port: Option<u16>, database: &str) -> String {
+    let mut url = format!("{}://", parts.scheme);
+    if let Some(userinfo) = parts.userinfo {
+        url.push_str(userinfo);
+        url.push('@');
+    }
+    if host.contains(':') {
+        url.push_str(&format!("[{host}]"));
+    } else {
+        url.push_str(host);
+    }
+    if let Some(port) = port {
+        url.push_str(&format!(":{port}"));
+    }
+    url.push('/');
+    url.push_str(database);
+    if let Some(query) = parts.query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+fn parts_or_panic(url: &str) -> UrlParts<'_> {
+    split_url(url).unwrap_or_else(|| {
+        panic!("DATABASE_URL must be a postgres://user@host:port/database URL, got {url:?}")
+    })
+}
+
+/// `url` pointing at `database` instead (same server, user and options).
+pub fn url_with_database(url: &str, database: &str) -> String {
+    let parts = parts_or_panic(url);
+    join_url(&parts, parts.host, parts.port, database)
+}
+
+/// Runs `future` to completion on a new thread with its own runtime. For work that must finish
+/// from synchronous code (a `Drop`) or outlive the calling test's runtime.
+fn block_on_fresh_thread<T: Send + 'static>(
+    future: impl Future<Output = T> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime for test database administration")
+            .block_on(future)
+    })
+    .join()
+    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+async fn admin_connection(admin_url: &str) -> AsyncPgConnection {
+    match AsyncPgConnection::establish(admin_url).await {
+        Ok(conn) => conn,
+        Err(e) => panic!(
+            "cannot reach PostgreSQL at {} ({e}).\n{HOW_TO_GET_POSTGRES}",
+            crate::redact(admin_url)
+        ),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+/// Builds the template database of the current migrations unless it exists; its name.
+async fn ensure_template(admin_url: String) -> String {
+    let name = format!("provider_template_{}", env!("PROVIDER_MIGRATIONS_HASH"));
+    let mut conn = admin_connection(&admin_url).await;
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK)
+        .execute(&mut conn)
+        .await
+        .expect("take the template lock");
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(&name)
+            .get_result(&mut conn)
+            .await
+            .expect("look for the template database");
+    if !found.exists {
+        let building = format!("{name}_building");
+        // Left over by a process that died while building: start again.
+        conn.batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{building}" WITH (FORCE)"#))
+            .await
+            .expect("drop a stale template build");
+        conn.batch_execute(&format!(
+            r#"CREATE DATABASE "{building}" TEMPLATE template0 ENCODING 'UTF8'"#
+        ))
+        .await
+        .expect("create the template database");
+        if let Err(e) = run_migrations(&url_with_database(&admin_url, &building)).await {
+            panic!("migrating the template database {building} failed: {e}");
+        }
+        // PostgreSQL waits (up to 5 s) for the migration's session to end before renaming.
+        conn.batch_execute(&format!(
+            r#"ALTER DATABASE "{building}" RENAME TO "{name}""#
+        ))
+        .await
+        .expect("rename the template database");
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK)
+        .execute(&mut conn)
+        .await
+        .expect("release the template lock");
+    name
+}
+
+/// The template of this process, built (or found) on first use.
+fn template(admin_url: &str) -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| block_on_fresh_thread(ensure_template(admin_url.to_owned())))
+}
+
+/// A migrated database of its own, for one test; dropped (forcibly, connections and all) when
+/// this value is.
+#[derive(Debug)]
+pub struct TestDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    /// Copies the migrated template into a new database with a random name.
+    ///
+    /// # Panics
+    /// When PostgreSQL cannot be reached (the message says how to get it), or the copy fails.
+    pub async fn new() -> Self {
+        let admin_url = admin_url();
+        let template = template(&admin_url);
+        let name = format!("provider_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin_connection(&admin_url).await;
+        conn.batch_execute(&format!(r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#))
+            .await
+            .unwrap_or_else(|e| panic!("create test database {name} from {template}: {e}"));
+        let url = url_with_database(&admin_url, &name);
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The database's URL with the server reached at `host:port` instead (e.g. through a
+    /// proxy).
+    pub fn url_via(&self, host: &str, port: u16) -> String {
+        join_url(&parts_or_panic(&self.url), host, Some(port), &self.name)
+    }
+
+    /// The server's `(host, port)` as the URL names it (port 5432 when it names none).
+    pub fn server_address(&self) -> (String, u16) {
+        let parts = parts_or_panic(&self.url);
+        (parts.host.to_owned(), parts.port.unwrap_or(5432))
+    }
+
+    /// A store over this database: a pool of 8, the default timeouts.
+    ///
+    /// # Panics
+    /// If the store cannot be built (it makes no connection, so only on a malformed URL).
+    pub fn store(&self) -> PgStore {
+        PgStore::connect(&PgConfig {
+            pool_size: 8,
+            ..PgConfig::new(self.url.clone())
+        })
+        .expect("a store over the test database")
+    }
+
+    /// Empties every table, keeping the schema (for a test that reuses one database).
+    ///
+    /// # Panics
+    /// If the database cannot be reached.
+    pub async fn truncate(&self) {
+        let mut conn = admin_connection(&self.url).await;
+        conn.batch_execute(
+            "TRUNCATE reviews, availability_runs, availability, provider_skills, providers",
+        )
+        .await
+        .expect("truncate the test database");
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop is synchronous and may run on (or after) the test's runtime: use a fresh one.
+        let dropped = block_on_fresh_thread(async move {
+            let mut conn = AsyncPgConnection::establish(&admin_url).await?;
+            conn.batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                .await
+                .map_err(|e| diesel::ConnectionError::CouldntSetupConfiguration(e))
+        });
+        if let Err(e) = dropped {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_with_database_keeps_user_host_port_and_options() {
+        assert_eq!(
+            url_with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            url_with_database("postgresql://u:p@db/x?sslmode=disable", "t2"),
+            "postgresql://u:p@db/t2?sslmode=disable"
+        );
+        assert_eq!(
+            url_with_database("postgres://[::1]:6543", "t3"),
+            "postgres://[::1]:6543/t3"
+        );
+    }
+
+    #[test]
+    fn split_url_finds_host_and_port() {
+        let parts = split_url("postgres://a:b@localhost:15432/db?x=1").unwrap();
+        assert_eq!((parts.host, parts.port), ("localhost", Some(15432)));
+        assert_eq!(parts.userinfo, Some("a:b"));
+        assert_eq!(parts.query, Some("x=1"));
+        assert!(split_url("host=/tmp dbname=x").is_none());
+    }
+}
