@@ -8,15 +8,18 @@ use provider_domain::{
     Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, Review, SearchInput,
 };
 use provider_ports::{NewReview, Page, PageOf};
-use serde::{Deserialize, Serialize};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A range of days, inclusive at both ends (`from_date == to_date` is one day). Dates are
 /// ISO-8601 calendar dates between `1900-01-01` and `9999-12-31`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)] // Documents `additionalProperties: false`; read by the impl below.
 #[schema(as = DateRange)]
 pub(crate) struct DateRangeDto {
     /// First day.
@@ -25,6 +28,38 @@ pub(crate) struct DateRangeDto {
     /// Last day, included; not before `from_date`.
     #[schema(format = Date, example = "2027-12-28")]
     pub to_date: String,
+}
+
+/// Only a JSON object is a date range (serde's derive would also take `["from", "to"]`).
+impl<'de> Deserialize<'de> for DateRangeDto {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            from_date: String,
+            to_date: String,
+        }
+
+        struct ObjectOnly;
+
+        impl<'de> Visitor<'de> for ObjectOnly {
+            type Value = DateRangeDto;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object with from_date and to_date")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DateRangeDto, A::Error> {
+                let fields = Fields::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(DateRangeDto {
+                    from_date: fields.from_date,
+                    to_date: fields.to_date,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(ObjectOnly)
+    }
 }
 
 impl From<DateRangeDto> for RangeInput {
@@ -284,6 +319,7 @@ pub(crate) struct ReviewDto {
     /// 0..=5 in steps of 0.1.
     pub rating: f64,
     /// The comment, trimmed; `null` when none was given.
+    #[schema(required = true)]
     pub comment: Option<String>,
     /// When it was written: RFC 3339, UTC, microsecond precision.
     #[schema(format = DateTime, example = "2027-11-12T09:30:00.123456Z")]

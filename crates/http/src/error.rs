@@ -118,7 +118,9 @@ impl ApiError {
 
     fn body(&self) -> ErrorBody {
         let (error, details) = match self {
-            Self::Service(ServiceError::Invalid(invalid)) => (invalid.to_string(), details(invalid)),
+            Self::Service(ServiceError::Invalid(invalid)) => {
+                (invalid.to_string(), details(invalid))
+            }
             Self::Service(ServiceError::Unavailable(_)) => (UNAVAILABLE_SENTENCE.into(), vec![]),
             Self::Service(ServiceError::Internal(_)) | Self::Panic => {
                 (INTERNAL_SENTENCE.into(), vec![])

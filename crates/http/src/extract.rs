@@ -235,25 +235,37 @@ fn check_headers(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// Parses a JSON body: syntax errors are 400, shape errors 422 with the field's path.
+///
+/// Every body is a JSON object: anything else (an array, which serde's derive would read field
+/// by field, a string, a number) is 422 once it is known to be valid JSON.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        return Err(ApiError::Unprocessable {
+            error: "the request body must be a JSON object".into(),
+            details: vec![],
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        shape_or_syntax(&path, e.inner())
+        match e.inner().classify() {
+            // Shape errors stop reading early: a syntax error further on still makes it 400.
+            Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Err(syntax) => ApiError::MalformedJson(syntax.to_string()),
+                Ok(_) => shape_error(&path, &without_position(e.inner())),
+            },
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::MalformedJson(e.inner().to_string())
+            }
+        }
     })?;
     deserializer
         .end()
         .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     Ok(value)
-}
-
-fn shape_or_syntax(path: &str, error: &serde_json::Error) -> ApiError {
-    match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::MalformedJson(error.to_string())
-        }
-        Category::Data => shape_error(path, &without_position(error)),
-    }
 }
 
 /// serde_json's message without its ` at line L column C` suffix.
@@ -305,20 +317,37 @@ fn shape_error(path: &str, message: &str) -> ApiError {
             details: vec![detail],
         },
         None => ApiError::Unprocessable {
-            error: format!("the request body must be a JSON object: {}", readable(message)),
+            error: format!(
+                "the request body must be a JSON object: {}",
+                readable(message)
+            ),
             details: vec![],
         },
     }
 }
 
-/// serde's message with Rust type names replaced by JSON words.
+/// serde's message in the words of a JSON API: `invalid type: string "x", expected i64` becomes
+/// `must be an integer (got string "x")`.
 fn readable(message: &str) -> String {
-    match message.find("expected struct ") {
-        Some(at) => format!("{}expected a JSON object", &message[..at]),
-        None => message
-            .replace("expected i64", "expected an integer")
-            .replace("expected u64", "expected a non-negative integer")
-            .replace("expected f64", "expected a number")
-            .replace("expected a sequence", "expected an array"),
+    let split = ["invalid type: ", "invalid value: "]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    match split {
+        Some((got, expected)) => format!("must be {} (got {got})", json_words(expected)),
+        None => message.to_owned(),
+    }
+}
+
+/// What serde expected, in JSON words.
+fn json_words(expected: &str) -> &str {
+    match expected {
+        "i64" | "i32" => "an integer",
+        "u64" | "u32" => "a non-negative integer",
+        "f64" | "f32" => "a number",
+        "a sequence" => "an array",
+        "a boolean" => "true or false",
+        other if other.starts_with("struct ") => "a JSON object",
+        other => other,
     }
 }

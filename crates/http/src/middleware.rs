@@ -9,8 +9,9 @@ use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, ResponseError};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -79,24 +80,59 @@ impl RootSpanBuilder for RequestSpan {
 
 /// Puts `x-request-id` on the response (whatever produced it) and logs one line per request,
 /// inside the request's span.
+///
+/// No middleware here holds a clone of the request while the inner service runs (actix-web's
+/// router needs the only reference to it), so an error that reaches this point as `Err` has no
+/// response yet: it is wrapped so that the response actix-web makes from it carries the id too.
 pub(crate) async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id_of(&req);
     let started = Instant::now();
-    let request = req.request().clone();
-    let mut response = match next.call(req).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(error) => ServiceResponse::from_err(error, request),
+    let outcome = next.call(req).await;
+    let status = match &outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
     };
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(X_REQUEST_ID, value);
-    }
-    let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(status, elapsed_ms, "request completed");
-    Ok(response)
+    tracing::info!(status = status.as_u16(), elapsed_ms, "request completed");
+    match outcome {
+        Ok(mut response) => {
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(X_REQUEST_ID, value);
+            }
+            Ok(response)
+        }
+        Err(error) => Err(WithRequestId { error, id }.into()),
+    }
+}
+
+/// An error whose response carries `x-request-id`.
+#[derive(Debug)]
+struct WithRequestId {
+    error: Error,
+    id: String,
+}
+
+impl std::fmt::Display for WithRequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl ResponseError for WithRequestId {
+    fn status_code(&self) -> StatusCode {
+        self.error.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = self.error.error_response();
+        if let Ok(value) = HeaderValue::from_str(&self.id) {
+            response.headers_mut().insert(X_REQUEST_ID, value);
+        }
+        response
+    }
 }
 
 /// Turns a panic inside the app into a 500 JSON answer (the server keeps serving), and any
@@ -106,19 +142,40 @@ pub(crate) async fn json_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let request = req.request().clone();
     let outcome = AssertUnwindSafe(async move { next.call(req).await })
         .catch_unwind()
         .await;
-    let response = match outcome {
-        Ok(Ok(response)) => response.map_into_boxed_body(),
-        Ok(Err(error)) => ServiceResponse::from_err(error, request),
+    match outcome {
+        Ok(Ok(response)) => Ok(ensure_json(response.map_into_boxed_body())),
+        Ok(Err(error)) if error.as_error::<ApiError>().is_some() => Err(error),
+        Ok(Err(error)) => {
+            let status = error.as_response_error().status_code();
+            Err(ApiError::Other {
+                status,
+                message: sentence(status, Some(error.to_string())),
+            }
+            .into())
+        }
         Err(panic) => {
             tracing::error!(panic = %panic_message(panic.as_ref()), "a handler panicked");
-            ServiceResponse::new(request, ApiError::Panic.error_response())
+            Err(ApiError::Panic.into())
         }
-    };
-    Ok(ensure_json(response))
+    }
+}
+
+/// What to tell the client about an error produced outside this crate: for a 5xx a generic
+/// sentence (the cause is logged), else the error's own text or the status's reason.
+fn sentence(status: StatusCode, cause: Option<String>) -> String {
+    if status.is_server_error() {
+        tracing::error!(%status, error = cause.as_deref().unwrap_or(""), "server error");
+        return "an internal error occurred; it has been logged".to_owned();
+    }
+    cause.filter(|c| !c.is_empty()).unwrap_or_else(|| {
+        status
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_lowercase()
+    })
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {
@@ -143,18 +200,7 @@ fn ensure_json(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         return response;
     }
     let (request, old) = response.into_parts();
-    let cause = old.error().map(ToString::to_string);
-    let message = if status.is_server_error() {
-        tracing::error!(%status, error = cause.as_deref().unwrap_or(""), "server error");
-        "an internal error occurred; it has been logged".to_owned()
-    } else {
-        cause.filter(|c| !c.is_empty()).unwrap_or_else(|| {
-            status
-                .canonical_reason()
-                .unwrap_or("the request was refused")
-                .to_lowercase()
-        })
-    };
+    let message = sentence(status, old.error().map(ToString::to_string));
     let mut new = ApiError::Other { status, message }.error_response();
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

@@ -300,8 +300,7 @@ fn mime_json() -> actix_web::mime::Mime {
 /// The default handler of a route asked with a method it does not answer: 405 with `Allow`.
 pub(crate) fn not_allowed(
     allowed: &'static [&'static str],
-) -> impl Fn(actix_web::HttpRequest) -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone
-{
+) -> impl Fn(actix_web::HttpRequest) -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone {
     move |req| {
         std::future::ready(Err(ApiError::MethodNotAllowed {
             method: req.method().to_string(),

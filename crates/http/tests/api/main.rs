@@ -1,0 +1,16 @@
+//! Tests of the HTTP API through the real actix app: over the memory store, and over mocked
+//! stores for what the memory store cannot do (fail).
+
+mod docs;
+mod errors;
+mod health;
+mod helpers;
+mod identity;
+mod mocks;
+mod paging;
+mod providers;
+mod recommend;
+mod request_id;
+mod reviews;
+mod search;
+mod validation;
