@@ -265,3 +265,62 @@ async fn recommend_pages_with_has_more() {
     assert_eq!(names(&page2), ["P100"]);
     assert_eq!(page2["has_more"], false);
 }
+
+#[actix_web::test]
+async fn recommend_ranks_more_reviews_first_when_the_weighted_ratings_tie() {
+    let app = TestApp::new().await;
+    app.create_id(&available("Unreviewed", &["SEO"], 100)).await;
+    let reviewed = app
+        .create_id(&available("Reviewed once", &["SEO"], 100))
+        .await;
+    // (25 + 125) / (1 + 5) == (0 + 125) / (0 + 5): the same weighted rating, 2.5.
+    app.review(&reviewed, 2.5).await;
+
+    let body = app
+        .recommend("", &job(1000, 1, &["SEO"]))
+        .await
+        .assert_status(200);
+
+    assert_eq!(names(&body), ["Reviewed once", "Unreviewed"]);
+}
+
+#[actix_web::test]
+async fn recommend_ranks_by_id_ascending_when_everything_else_ties() {
+    let app = TestApp::new().await;
+    let a = app.create_id(&available("A", &["SEO"], 100)).await;
+    let b = app.create_id(&available("B", &["SEO"], 100)).await;
+
+    let body = app
+        .recommend("", &job(1000, 1, &["SEO"]))
+        .await
+        .assert_status(200);
+
+    let expected = if a < b { ["A", "B"] } else { ["B", "A"] };
+    assert_eq!(names(&body), expected);
+}
+
+#[actix_web::test]
+async fn recommend_defaults_to_a_one_day_job_and_no_minimum_rating() {
+    let app = TestApp::new().await;
+    app.create_id(&provider_available(
+        "One day",
+        &["SEO"],
+        100,
+        &[("2027-06-15", "2027-06-15")],
+    ))
+    .await;
+
+    let body = app
+        .recommend(
+            "",
+            &json!({
+                "job_budget_in_pence": 100,
+                "skills": ["SEO"],
+                "availability": [{"from_date": "2027-06-01", "to_date": "2027-06-30"}],
+            }),
+        )
+        .await
+        .assert_status(200);
+
+    assert_eq!(names(&body), ["One day"]);
+}
