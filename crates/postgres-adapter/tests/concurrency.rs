@@ -1,0 +1,166 @@
+//! Concurrent writers and readers: review stats stay exact, one review per user holds under a
+//! race, and a replace is never seen half done.
+
+use provider_domain::{Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId, SearchFilter, UserId};
+use provider_ports::contract::{draft, provider, user};
+use provider_ports::{Page, ProviderRepository, RepoError, ReviewRepository};
+use provider_postgres_adapter::testing::TestDb;
+use provider_postgres_adapter::{PgConfig, PgStore};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn review(provider: ProviderId, user: UserId, tenths: u8) -> Review {
+    Review {
+        id: ReviewId::from_uuid(Uuid::new_v4()),
+        provider_id: provider,
+        user_id: user,
+        rating: Rating::from_tenths(tenths).expect("rating"),
+        comment: None,
+        created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant"),
+    }
+}
+
+fn store(db: &TestDb) -> Arc<PgStore> {
+    Arc::new(
+        PgStore::connect(&PgConfig {
+            pool_size: 16,
+            ..PgConfig::new(db.url())
+        })
+        .expect("store"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_simultaneous_reviews_by_distinct_users_keep_count_and_sum_exact() {
+    let db = TestDb::new().await;
+    let store = store(&db);
+    let p = provider(user(), draft("Popular", &["SEO"], 1_000, &[]));
+    store.create(&p).await.expect("create");
+
+    let tasks: Vec<_> = (0..50u8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add(&review(p.id, user(), i)).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task").expect("add");
+    }
+
+    let stored = store.get(p.id).await.expect("get");
+    assert_eq!(stored.reviews.count, 50);
+    assert_eq!(stored.reviews.sum_tenths, (0..50u64).sum::<u64>());
+    let listed = store
+        .list(p.id, Page::new(Some(1), Some(100)).expect("page"))
+        .await
+        .expect("list");
+    assert_eq!(listed.items.len(), 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_simultaneous_reviews_by_the_same_user_give_one_ok_and_one_conflict() {
+    let db = TestDb::new().await;
+    let store = store(&db);
+    for _ in 0..10 {
+        let p = provider(user(), draft("Contested", &[], 1_000, &[]));
+        store.create(&p).await.expect("create");
+        let reviewer = user();
+        let (a, b) = tokio::join!(
+            {
+                let store = store.clone();
+                tokio::spawn(async move { store.add(&review(p.id, reviewer, 40)).await })
+            },
+            {
+                let store = store.clone();
+                tokio::spawn(async move { store.add(&review(p.id, reviewer, 10)).await })
+            },
+        );
+        let outcomes = [a.expect("task"), b.expect("task")];
+        let oks = outcomes.iter().filter(|r| r.is_ok()).count();
+        let conflicts = outcomes
+            .iter()
+            .filter(|r| matches!(r, Err(RepoError::Conflict(_))))
+            .count();
+        assert_eq!((oks, conflicts), (1, 1), "{outcomes:?}");
+        let stored = store.get(p.id).await.expect("get");
+        assert_eq!(stored.reviews.count, 1);
+        assert!([40, 10].contains(&stored.reviews.sum_tenths));
+    }
+}
+
+/// Two drafts differing in every field (name, each skill, cost, every range).
+fn two_drafts() -> (ProviderDraft, ProviderDraft) {
+    (
+        draft(
+            "Old Name",
+            &["alpha", "beta", "gamma"],
+            1_000,
+            &[("2027-01-01", "2027-01-05"), ("2027-01-06", "2027-01-09")],
+        ),
+        draft(
+            "New Name",
+            &["delta"],
+            2_000,
+            &[("2028-03-01", "2028-03-02"), ("2028-04-01", "2028-04-30"), ("2028-06-01", "2028-06-01")],
+        ),
+    )
+}
+
+fn is_one_of(got: &Provider, base: &Provider, drafts: &(ProviderDraft, ProviderDraft)) -> bool {
+    [&drafts.0, &drafts.1]
+        .iter()
+        .any(|d| *got == base.clone().replaced((*d).clone()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_racing_a_replace_loop_see_the_old_or_the_new_provider_never_a_mix() {
+    let db = TestDb::new().await;
+    let store = store(&db);
+    let drafts = two_drafts();
+    let owner = user();
+    let base = Provider::new(
+        ProviderId::from_uuid(Uuid::new_v4()),
+        owner,
+        drafts.0.clone(),
+    );
+    store.create(&base).await.expect("create");
+    let done = Arc::new(AtomicBool::new(false));
+
+    let writer = {
+        let (store, drafts, done) = (store.clone(), drafts.clone(), done.clone());
+        tokio::spawn(async move {
+            for i in 0..150 {
+                let next = if i % 2 == 0 { &drafts.1 } else { &drafts.0 };
+                store.replace(base.id, owner, next).await.expect("replace");
+            }
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, drafts, done, base) =
+                (store.clone(), drafts.clone(), done.clone(), base.clone());
+            tokio::spawn(async move {
+                let mut reads = 0;
+                while !done.load(Ordering::SeqCst) {
+                    let got = store.get(base.id).await.expect("get");
+                    assert!(is_one_of(&got, &base, &drafts), "a mix: {got:?}");
+                    let listed = store
+                        .search(&SearchFilter::default(), Page::default())
+                        .await
+                        .expect("search");
+                    assert_eq!(listed.items.len(), 1);
+                    assert!(is_one_of(&listed.items[0], &base, &drafts), "a mix: {listed:?}");
+                    reads += 2;
+                }
+                reads
+            })
+        })
+        .collect();
+    writer.await.expect("writer");
+    for reader in readers {
+        assert!(reader.await.expect("reader") > 0);
+    }
+}

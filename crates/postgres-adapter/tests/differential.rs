@@ -1,0 +1,164 @@
+//! The differential test: the same random providers, reviews, replacements and queries go into
+//! the in-memory store (the reference behaviour) and a `PgStore`; every answer must be
+//! identical, order and paging included.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use provider_domain::{
+    JobInput, JobRequest, Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId,
+    SearchFilter, SearchInput, UserId,
+};
+use provider_memory_adapter::MemoryStore;
+use provider_ports::contract::strategies;
+use provider_ports::{Page, ProviderRepository, ReviewRepository};
+use provider_postgres_adapter::testing::TestDb;
+use provider_postgres_adapter::PgStore;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Ids spread over the whole UUID space (so id order differs from insertion order), yet the
+/// same in every run, which makes a failure reproducible.
+fn id(kind: u128, i: usize) -> Uuid {
+    Uuid::from_u128((kind << 64 | i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+}
+
+struct Case {
+    drafts: Vec<ProviderDraft>,
+    ratings: Vec<(usize, u8)>,
+    replacements: Vec<(usize, ProviderDraft)>,
+    searches: Vec<(SearchInput, Page)>,
+    jobs: Vec<(JobInput, Page)>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec(strategies::draft(), 0..16),
+        strategies::ratings(),
+        prop::collection::vec((0usize..64, strategies::draft()), 0..3),
+        prop::collection::vec((strategies::search(), strategies::page()), 1..10),
+        prop::collection::vec((strategies::job(), strategies::page()), 1..10),
+    )
+        .prop_map(|(drafts, ratings, replacements, searches, jobs)| Case {
+            drafts,
+            ratings,
+            replacements,
+            searches,
+            jobs,
+        })
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("drafts", &self.drafts)
+            .field("ratings", &self.ratings)
+            .field("replacements", &self.replacements)
+            .field("searches", &self.searches)
+            .field("jobs", &self.jobs)
+            .finish()
+    }
+}
+
+async fn run_case(db: &TestDb, pg: &PgStore, case: Case) -> Result<(), TestCaseError> {
+    db.truncate().await;
+    let memory = MemoryStore::new();
+    let stores: [&dyn Both; 2] = [&memory, pg];
+
+    let providers: Vec<Provider> = case
+        .drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, draft)| {
+            Provider::new(
+                ProviderId::from_uuid(id(1, i)),
+                UserId::from_uuid(id(2, i % 3)),
+                draft,
+            )
+        })
+        .collect();
+    for store in stores {
+        for p in &providers {
+            store.create(p).await.expect("create");
+        }
+    }
+    if !providers.is_empty() {
+        let base = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
+        for (j, (index, tenths)) in case.ratings.iter().enumerate() {
+            let review = Review {
+                id: ReviewId::from_uuid(id(3, j)),
+                provider_id: providers[index % providers.len()].id,
+                user_id: UserId::from_uuid(id(4, j)),
+                rating: Rating::from_tenths(*tenths).expect("rating"),
+                comment: None,
+                // Only three instants: ties broken by id.
+                created_at: base + Duration::seconds((j % 3) as i64),
+            };
+            for store in stores {
+                store.add(&review).await.expect("add review");
+            }
+        }
+        for (index, draft) in &case.replacements {
+            let p = &providers[index % providers.len()];
+            let mut answers = Vec::new();
+            for store in stores {
+                answers.push(store.replace(p.id, p.owner, draft).await.expect("replace"));
+            }
+            prop_assert_eq!(&answers[0], &answers[1], "replace");
+        }
+    }
+
+    for p in &providers {
+        let mem = memory.get(p.id).await.expect("get");
+        prop_assert_eq!(&pg.get(p.id).await.expect("get"), &mem, "get");
+        let page = Page::new(Some(1), Some(3)).expect("page");
+        prop_assert_eq!(
+            pg.list(p.id, page).await.expect("list"),
+            memory.list(p.id, page).await.expect("list"),
+            "reviews of {}",
+            p.id
+        );
+    }
+    // The random page, and the whole list at once (every position of the order checked).
+    let everything = Page::new(Some(1), Some(100)).expect("page");
+    for (input, page) in &case.searches {
+        let filter = SearchFilter::parse(input).expect("strategy makes valid searches");
+        for page in [*page, everything] {
+            let want = memory.search(&filter, page).await.expect("search");
+            let got = pg.search(&filter, page).await.expect("search");
+            prop_assert_eq!(got, want, "search {:?} page {:?}", input, page);
+        }
+    }
+    for (input, page) in &case.jobs {
+        let job = JobRequest::parse(input).expect("strategy makes valid jobs");
+        for page in [*page, everything] {
+            let want = memory.recommend(&job, page).await.expect("recommend");
+            let got = pg.recommend(&job, page).await.expect("recommend");
+            prop_assert_eq!(got, want, "recommend {:?} page {:?}", input, page);
+        }
+    }
+    Ok(())
+}
+
+/// Both ports, so one loop can write to either store.
+trait Both: ProviderRepository + ReviewRepository {}
+impl<T: ProviderRepository + ReviewRepository> Both for T {}
+
+#[test]
+fn pg_store_answers_every_query_exactly_like_the_memory_store() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let db = runtime.block_on(TestDb::new());
+    let pg = db.store();
+    let mut runner = TestRunner::new(Config {
+        cases: 32,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let outcome = runner.run(&case(), |case| runtime.block_on(run_case(&db, &pg, case)));
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
