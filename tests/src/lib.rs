@@ -33,6 +33,7 @@ pub struct Server {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     lines: mpsc::Receiver<String>,
+    startup: Vec<String>,
 }
 
 impl Server {
@@ -85,12 +86,14 @@ impl Server {
                             child,
                             base: format!("http://{addr}"),
                             lines,
+                            startup: seen,
                         };
                     }
                     seen.push(line);
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("provider-api did not start; it said:\n{}", seen.join("\n"));
                 }
             }
@@ -102,9 +105,12 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// Log lines printed so far (stdout and stderr), without waiting.
-    pub fn drain_log(&self) -> Vec<String> {
-        self.lines.try_iter().collect()
+    /// Log lines printed so far (stdout and stderr) not returned before, without waiting;
+    /// the first call includes the lines printed while starting.
+    pub fn drain_log(&mut self) -> Vec<String> {
+        let mut lines = std::mem::take(&mut self.startup);
+        lines.extend(self.lines.try_iter());
+        lines
     }
 
     /// Sends SIGTERM and waits for the process to exit; its exit status and what it printed.

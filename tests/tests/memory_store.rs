@@ -31,7 +31,10 @@ async fn walk_the_whole_api(server: &Server) {
     let id = provider["id"].as_str().unwrap().to_owned();
     assert_eq!(location, format!("/v1_0/service-provider/{id}"));
     assert_eq!(provider["name"], "SEO Incorporated");
-    assert_eq!(provider["skills"], json!(["SEO Optimisation", "Cold Calling"]));
+    assert_eq!(
+        provider["skills"],
+        json!(["SEO Optimisation", "Cold Calling"])
+    );
     assert_eq!(provider["availability"][0]["from_date"], "2027-11-12");
     assert_eq!(provider["review_rating"], 0.0);
 
@@ -121,7 +124,13 @@ async fn walk_the_whole_api(server: &Server) {
         .json()
         .await
         .unwrap();
-    assert_eq!((rated["review_rating"].as_f64(), rated["review_count"].as_u64()), (Some(4.5), Some(1)));
+    assert_eq!(
+        (
+            rated["review_rating"].as_f64(),
+            rated["review_count"].as_u64()
+        ),
+        (Some(4.5), Some(1))
+    );
 
     // a stranger cannot delete; the owner can
     let stranger = http
@@ -141,15 +150,21 @@ async fn walk_the_whole_api(server: &Server) {
     assert_eq!(deleted.json::<Value>().await.unwrap(), json!({}));
     let gone = http.get(server.url(&location)).send().await.unwrap();
     assert_eq!(gone.status(), 404);
-    assert_eq!(gone.json::<Value>().await.unwrap()["error"].is_string(), true);
+    assert_eq!(
+        gone.json::<Value>().await.unwrap()["error"].is_string(),
+        true
+    );
 }
 
 #[tokio::test]
 async fn binary_serves_create_get_search_recommend_review_delete_on_memory() {
-    let server = Server::start(&[]);
+    let mut server = Server::start(&[]);
     walk_the_whole_api(&server).await;
     let log = server.drain_log().join("\n");
-    assert!(log.contains("nothing is persisted"), "no memory-store warning in:\n{log}");
+    assert!(
+        log.contains("nothing is persisted"),
+        "no memory-store warning in:\n{log}"
+    );
 }
 
 #[tokio::test]
@@ -163,7 +178,10 @@ async fn binary_echoes_request_id_and_logs_it() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-request-id"], "e2e-trace-42");
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
     let (status, log) = server.terminate();
     assert!(status.success(), "exit status {status}");
     assert!(

@@ -9,13 +9,16 @@ use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.common.log_format);
-    let result = match cli.command.clone().unwrap_or_else(|| Command::Serve(ServeArgs::default())) {
+    let result = match cli
+        .command
+        .clone()
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    {
         Command::Serve(args) => serve(&cli.common, &args),
     };
     match result {
@@ -28,13 +31,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stdout; `RUST_LOG` filters them (default `info`). One line per request comes
-/// from the request span closing (tracing-actix-web prints nothing by itself on success).
+/// Logs go to stdout; `RUST_LOG` filters them (default `info`). The http crate logs one line per
+/// request, inside the request's span, so the request id is on it.
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_span_events(FmtSpan::CLOSE);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Json => builder.json().with_current_span(true).init(),
         LogFormat::Pretty => builder.init(),
@@ -54,9 +55,11 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), String> {
 
 async fn build_service(common: &Common) -> Result<ProviderService, String> {
     if common.database_url.is_some() {
-        return Err("DATABASE_URL is set, but this build serves only the in-memory store; \
+        return Err(
+            "DATABASE_URL is set, but this build serves only the in-memory store; \
              unset DATABASE_URL to run on memory"
-            .into());
+                .into(),
+        );
     }
     tracing::warn!(
         "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
@@ -67,7 +70,11 @@ async fn build_service(common: &Common) -> Result<ProviderService, String> {
 }
 
 async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), String> {
+    // Our own signal handlers, installed before we say we listen: actix's own are installed
+    // later, inside the server task, so a signal sent right after start would kill the process.
+    let shutdown = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let mut server = actix_web::HttpServer::new(move || provider_http::app(service.clone()))
+        .disable_signals()
         .shutdown_timeout(args.shutdown_timeout_secs);
     if let Some(workers) = args.workers {
         server = server.workers(workers);
@@ -75,12 +82,36 @@ async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), Stri
     let server = server
         .bind((args.host.as_str(), args.port))
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
-    for addr in server.addrs() {
+    let addrs = server.addrs();
+    let running = server.run();
+    let handle = running.handle();
+    for addr in addrs {
         tracing::info!(%addr, "listening on http://{addr}");
     }
-    // actix-web stops accepting on SIGINT/SIGTERM and lets in-flight requests finish.
-    server
-        .run()
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    tokio::spawn(async move {
+        let signal = shutdown.await;
+        tracing::info!(
+            signal,
+            "shutting down: no new connections, in-flight requests finish"
+        );
+        // Graceful: stop accepting, wait for in-flight requests (up to the shutdown timeout).
+        handle.stop(true).await;
+    });
+    running.await.map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves with the name of the first SIGINT or SIGTERM received. The handlers are in place
+/// when this returns.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        }
+    })
 }

@@ -1,0 +1,191 @@
+//! Deterministic synthetic data for `provider-api seed`: providers, their skills, availability
+//! and reviews, shaped like a real marketplace.
+//!
+//! Provider number `i` is drawn from its own ChaCha8 stream (`seed`, stream `i`), so the data
+//! does not depend on batch sizes or threads: seeding N then M more with the same seed gives
+//! exactly what seeding N + M at once gives, and seeding twice into a fresh database gives the
+//! same rows. `seed` numbers providers on from those already stored, so seeding a database that
+//! has data adds to it without colliding with what is there.
+
+use provider_domain::{
+    Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review,
+    ReviewId, ReviewStats, Skill, Skills, UserId,
+};
+use rand::{Rng, RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Distinct skills in the vocabulary (`skill-0` … `skill-299`).
+pub const VOCABULARY: u32 = 300;
+/// Days ahead of the start date that availability may fall in (about two years).
+pub const HORIZON_DAYS: i64 = 730;
+
+const ADJECTIVES: &[&str] = &[
+    "Acme", "Bright", "Crown", "Delta", "Eagle", "First", "Golden", "Harbour", "Iron", "Jade",
+    "Keystone", "Lunar", "Maple", "Northern", "Oak", "Pioneer", "Quantum", "Royal", "Silver",
+    "Summit", "Trinity", "Union", "Vertex", "Western", "Zenith",
+];
+const TRADES: &[&str] = &[
+    "Plumbing", "Consulting", "Design", "Electrics", "Marketing", "Analytics", "Carpentry",
+    "Cleaning", "Logistics", "Software", "Accounting", "Legal", "Gardening", "Security",
+    "Catering", "Media", "Roofing", "Tutoring", "Translation", "Engineering",
+];
+const FORMS: &[&str] = &["Ltd", "& Co", "Services", "Group", "Partners", "Studio"];
+
+/// What one provider is seeded with.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    /// The provider, its review stats matching `reviews`.
+    pub provider: Provider,
+    /// Its reviews, by distinct users.
+    pub reviews: Vec<Review>,
+}
+
+/// The synthetic data set named by a seed and a start date.
+#[derive(Debug, Clone, Copy)]
+pub struct Generator {
+    seed: u64,
+    start: Date,
+    reviewed_at: OffsetDateTime,
+}
+
+impl Generator {
+    /// Data for `seed`, with availability from `start` up to [`HORIZON_DAYS`] later.
+    pub fn new(seed: u64, start: Date) -> Self {
+        Self {
+            seed,
+            start,
+            reviewed_at: start.midnight().assume_utc() - Duration::days(365),
+        }
+    }
+
+    /// Provider number `index` and its reviews.
+    pub fn provider(&self, index: u64) -> Seeded {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(index);
+        let id = ProviderId::from_uuid(uuid(&mut rng));
+        let owner = UserId::from_uuid(uuid(&mut rng));
+        let name = format!(
+            "{} {} {} {index}",
+            pick(&mut rng, ADJECTIVES),
+            pick(&mut rng, TRADES),
+            pick(&mut rng, FORMS)
+        );
+        let skill_count = rng.random_range(1..=10);
+        let skills = Skills::from_skills((0..skill_count).map(|_| {
+            // u³ skews towards low numbers: skill-0 is common, most are rare.
+            let u: f64 = rng.random();
+            let k = (f64::from(VOCABULARY) * u * u * u) as u32;
+            Skill::new(&format!("skill-{k}")).expect("generated skill is valid")
+        }));
+        let cost = DayRate::new(rng.random_range(5_000..=150_000)).expect("in range");
+        let availability = self.availability(&mut rng);
+        let review_count = {
+            // 0..=20, mean about 5.
+            let u: f64 = rng.random();
+            (21.0 * u * u * u) as u32
+        };
+        let mut stats = ReviewStats::default();
+        let reviews = (0..review_count)
+            .map(|_| {
+                let rating = Rating::from_tenths(rng.random_range(10..=50)).expect("in range");
+                stats = stats.with(rating);
+                Review {
+                    id: ReviewId::from_uuid(uuid(&mut rng)),
+                    provider_id: id,
+                    user_id: UserId::from_uuid(uuid(&mut rng)),
+                    rating,
+                    comment: None,
+                    created_at: self.reviewed_at
+                        + Duration::seconds(rng.random_range(0..365 * 86_400)),
+                }
+            })
+            .collect();
+        Seeded {
+            provider: Provider {
+                id,
+                owner,
+                name: ProviderName::new(&name).expect("generated name is valid"),
+                skills,
+                cost,
+                availability,
+                reviews: stats,
+            },
+            reviews,
+        }
+    }
+
+    /// 1–6 ranges (mean about 3) of 1–30 days, in order with gaps, within the horizon.
+    fn availability(&self, rng: &mut ChaCha8Rng) -> Availability {
+        let count: i64 = [1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 6][rng.random_range(0..11)];
+        let stride = HORIZON_DAYS / count;
+        let ranges = (0..count)
+            .map(|n| {
+                let from = n * stride + rng.random_range(0..stride / 2);
+                let days = rng.random_range(1..=30).min(stride - (from - n * stride));
+                let from = self.start + Duration::days(from);
+                DateRange::new(from, from + Duration::days(days - 1)).expect("ordered dates")
+            })
+            .collect();
+        Availability::new(ranges).expect("ranges are disjoint by construction")
+    }
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, words: &[&'a str]) -> &'a str {
+    words[rng.random_range(0..words.len())]
+}
+
+fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn same_seed_and_index_give_the_same_provider() {
+        let a = Generator::new(7, date!(2027 - 01 - 01)).provider(123);
+        let b = Generator::new(7, date!(2027 - 01 - 01)).provider(123);
+        assert_eq!(a.provider, b.provider);
+        assert_eq!(a.reviews, b.reviews);
+    }
+
+    #[test]
+    fn different_seeds_or_indexes_give_different_ids() {
+        let g = Generator::new(7, date!(2027 - 01 - 01));
+        assert_ne!(g.provider(1).provider.id, g.provider(2).provider.id);
+        let h = Generator::new(8, date!(2027 - 01 - 01));
+        assert_ne!(g.provider(1).provider.id, h.provider(1).provider.id);
+    }
+
+    #[test]
+    fn generated_data_has_the_promised_shape() {
+        let g = Generator::new(1, date!(2027 - 01 - 01));
+        let end = date!(2027 - 01 - 01) + Duration::days(HORIZON_DAYS);
+        let (mut skills, mut ranges, mut reviews) = (0, 0, 0);
+        for i in 0..2_000 {
+            let s = g.provider(i);
+            let p = &s.provider;
+            assert!((1..=10).contains(&p.skills.len()));
+            assert!((5_000..=150_000).contains(&p.cost.pence()));
+            assert!((1..=6).contains(&p.availability.ranges().len()));
+            assert!(p.availability.ranges().iter().all(|r| r.to() < end));
+            assert!(s.reviews.len() <= 20);
+            assert_eq!(p.reviews.count, s.reviews.len() as u64);
+            let users: std::collections::HashSet<_> = s.reviews.iter().map(|r| r.user_id).collect();
+            assert_eq!(users.len(), s.reviews.len());
+            skills += p.skills.len();
+            ranges += p.availability.ranges().len();
+            reviews += s.reviews.len();
+        }
+        // Means near the marketplace BENCH.md describes (about 5 skills, 3 slots, 5 reviews).
+        assert!((4_000..=11_000).contains(&skills), "{skills}");
+        assert!((5_000..=7_500).contains(&ranges), "{ranges}");
+        assert!((7_000..=13_000).contains(&reviews), "{reviews}");
+    }
+}
