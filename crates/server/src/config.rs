@@ -1,6 +1,8 @@
 //! Configuration: the command line, with every setting also read from the environment.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use provider_postgres_adapter::PgConfig;
+use std::time::Duration;
 
 /// The Service Provider API server.
 #[derive(Debug, Parser)]
@@ -23,6 +25,37 @@ pub struct Common {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "pretty", global = true)]
     pub log_format: LogFormat,
+    /// Most connections in the PostgreSQL pool.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = PgConfig::DEFAULT_POOL_SIZE, global = true)]
+    pub database_pool_size: usize,
+    /// Milliseconds a request waits for a pooled connection before answering 503.
+    #[arg(
+        long,
+        env = "DATABASE_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub database_acquire_timeout_ms: u64,
+    /// PostgreSQL `statement_timeout` of each connection, in milliseconds (0: none).
+    #[arg(
+        long,
+        env = "DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub database_statement_timeout_ms: u64,
+}
+
+impl Common {
+    /// The PostgreSQL settings, when a database is configured.
+    pub fn pg_config(&self) -> Option<PgConfig> {
+        self.database_url.as_ref().map(|url| PgConfig {
+            url: url.clone(),
+            pool_size: self.database_pool_size,
+            acquire_timeout: Duration::from_millis(self.database_acquire_timeout_ms),
+            statement_timeout: Duration::from_millis(self.database_statement_timeout_ms),
+        })
+    }
 }
 
 /// The commands.
@@ -30,6 +63,8 @@ pub struct Common {
 pub enum Command {
     /// Serve the HTTP API (the default).
     Serve(ServeArgs),
+    /// Apply pending database migrations to DATABASE_URL, then exit.
+    Migrate,
 }
 
 /// Settings of `serve`.
@@ -44,6 +79,9 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,
+    /// Apply pending migrations before serving (with DATABASE_URL).
+    #[arg(long, env = "MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,

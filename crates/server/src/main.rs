@@ -7,6 +7,7 @@ use clap::Parser;
 use config::{Cli, Command, Common, LogFormat, ServeArgs};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
+use provider_postgres_adapter::PgStore;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
     {
         Command::Serve(args) => serve(&cli.common, &args),
+        Command::Migrate => migrate(&cli.common),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -42,30 +44,51 @@ fn init_tracing(format: LogFormat) {
     }
 }
 
-fn serve(common: &Common, args: &ServeArgs) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
-        let service = build_service(common).await?;
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn serve(common: &Common, args: &ServeArgs) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let service = build_service(common, args).await?;
         run_http(service, args).await
     })
 }
 
-async fn build_service(common: &Common) -> Result<ProviderService, String> {
-    if common.database_url.is_some() {
-        return Err(
-            "DATABASE_URL is set, but this build serves only the in-memory store; \
-             unset DATABASE_URL to run on memory"
-                .into(),
+fn migrate(common: &Common) -> Result<(), String> {
+    let url = common
+        .database_url
+        .as_deref()
+        .ok_or("migrate needs DATABASE_URL (a postgres:// URL)")?;
+    runtime()?.block_on(async {
+        provider_postgres_adapter::run_migrations(url)
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`); unset: the
+/// in-memory store, with a warning.
+async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderService, String> {
+    let Some(config) = common.pg_config() else {
+        tracing::warn!(
+            "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
+             and all data is lost when the process stops"
         );
+        let store = Arc::new(MemoryStore::new());
+        return Ok(ProviderService::new(store.clone(), store));
+    };
+    if args.migrate_on_start {
+        // Fail fast: serving on an unknown schema would only answer errors.
+        provider_postgres_adapter::run_migrations(&config.url)
+            .await
+            .map_err(|e| format!("{e} (set MIGRATE_ON_START=false to start without migrating)"))?;
     }
-    tracing::warn!(
-        "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
-         and all data is lost when the process stops"
-    );
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(PgStore::connect(&config).map_err(|e| e.to_string())?);
+    tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
     Ok(ProviderService::new(store.clone(), store))
 }
 

@@ -1,0 +1,136 @@
+//! The real binary on PostgreSQL (`DATABASE_URL`), over real HTTP: the same walk as on memory,
+//! and data that survives a restart. Needs PostgreSQL (never skipped; see
+//! scripts/test-postgres.sh).
+
+use provider_e2e_tests::{walk_the_whole_api, Server};
+use provider_postgres_adapter::testing::TestDb;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn binary_serves_create_get_search_recommend_review_delete_on_postgres() {
+    let db = TestDb::new().await;
+    let mut server = Server::start(&[("DATABASE_URL", db.url())]);
+    walk_the_whole_api(&server).await;
+    let log = server.drain_log().join("\n");
+    assert!(
+        !log.contains("nothing is persisted"),
+        "memory store used:\n{log}"
+    );
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_of_the_server() {
+    let db = TestDb::new().await;
+    let http = reqwest::Client::new();
+    let owner = uuid::Uuid::new_v4().to_string();
+    let reviewer = uuid::Uuid::new_v4().to_string();
+
+    let first = Server::start(&[("DATABASE_URL", db.url())]);
+    let created: Value = http
+        .post(first.url("/v1_0/service-provider"))
+        .header("user-id", &owner)
+        .json(&json!({
+            "name": "Durable Ltd",
+            "skills": ["Masonry", "Roofing"],
+            "cost_in_pence": 42000,
+            "availability": [{"from_date": "2028-02-28", "to_date": "2028-03-01"}]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let location = format!("/v1_0/service-provider/{}", created["id"].as_str().unwrap());
+    let review = http
+        .post(first.url(&format!("{location}/review")))
+        .header("user-id", &reviewer)
+        .json(&json!({"rating": 3.7, "comment": "Solid"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(review.status(), 201);
+    let before: Value = http
+        .get(first.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (status, _) = first.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let second = Server::start(&[("DATABASE_URL", db.url())]);
+    let after: Value = http
+        .get(second.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after["review_rating"], 3.7);
+    let reviews: Value = http
+        .get(second.url(&format!("{location}/reviews")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reviews["reviews"][0]["comment"], "Solid");
+    let again = http
+        .post(second.url(&format!("{location}/review")))
+        .header("user-id", &reviewer)
+        .json(&json!({"rating": 1.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        409,
+        "one review per user survives the restart"
+    );
+}
+
+#[tokio::test]
+async fn readiness_follows_the_database() {
+    let db = TestDb::new().await;
+    let server = Server::start(&[("DATABASE_URL", db.url())]);
+    let ready = reqwest::get(server.url("/v1_0/health/ready"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    // A database that is not there: the server still starts (no migration), liveness is 200,
+    // readiness and data routes 503 JSON.
+    let gone = db
+        .url()
+        .replace(db.name(), "provider_test_no_such_database");
+    let server = Server::start(&[
+        ("DATABASE_URL", gone.as_str()),
+        ("MIGRATE_ON_START", "false"),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000"),
+    ]);
+    assert_eq!(
+        reqwest::get(server.url("/v1_0/health"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let ready = reqwest::get(server.url("/v1_0/health/ready"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
+    let search = reqwest::Client::new()
+        .post(server.url("/v1_0/service-providers"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search.status(), 503);
+}
