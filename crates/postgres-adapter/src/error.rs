@@ -65,18 +65,17 @@ pub(crate) fn repo_error(e: DieselError) -> RepoError {
             }
             DatabaseErrorKind::ForeignKeyViolation => RepoError::NotFound,
             // The domain never builds overlapping availability, so this only guards the data.
-            DatabaseErrorKind::ExclusionViolation => RepoError::Invalid(
-                ValidationError::single("availability", ValueError::Overlaps { other: 0 }),
-            ),
+            DatabaseErrorKind::ExclusionViolation => RepoError::Invalid(ValidationError::single(
+                "availability",
+                ValueError::Overlaps { other: 0 },
+            )),
             DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection => {
                 RepoError::Unavailable(info.message().to_owned().into())
             }
             _ if is_transient(info.message()) => {
                 RepoError::Unavailable(info.message().to_owned().into())
             }
-            _ => RepoError::Unexpected(
-                DieselError::DatabaseError(kind, info).into(),
-            ),
+            _ => RepoError::Unexpected(DieselError::DatabaseError(kind, info).into()),
         },
         DieselError::BrokenTransactionManager => RepoError::Unavailable(e.into()),
         other => RepoError::Unexpected(other.into()),

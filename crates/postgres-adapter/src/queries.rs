@@ -152,18 +152,16 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
     if !filter.windows().is_empty() {
         // Every window holds an available day: no window without an overlapping run.
         let (froms, tos) = window_arrays(filter.windows());
-        s.sql(
-            " AND NOT EXISTS (SELECT 1 FROM unnest(",
-        )
-        .bind::<Array<SqlDate>, _>(froms)
-        .sql(", ")
-        .bind::<Array<SqlDate>, _>(tos)
-        .sql(
-            ") AS w(from_date, to_date) \
+        s.sql(" AND NOT EXISTS (SELECT 1 FROM unnest(")
+            .bind::<Array<SqlDate>, _>(froms)
+            .sql(", ")
+            .bind::<Array<SqlDate>, _>(tos)
+            .sql(
+                ") AS w(from_date, to_date) \
              WHERE NOT EXISTS (SELECT 1 FROM availability_runs r \
                WHERE r.provider_id = p.id \
                  AND r.run && daterange(w.from_date, w.to_date, '[]')))",
-        );
+            );
     }
     s.sql(" ORDER BY p.cost_in_pence DESC, ")
         .sql(MEAN)
@@ -203,21 +201,19 @@ pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
             .bind::<Double, _>(job.minimum_rating().value());
     }
     // Rule 3: some run overlaps some window by at least `duration` days.
-    s.sql(
-        " AND EXISTS (SELECT 1 FROM availability_runs r, unnest(",
-    )
-    .bind::<Array<SqlDate>, _>(froms)
-    .sql(", ")
-    .bind::<Array<SqlDate>, _>(tos)
-    .sql(
-        ") AS w(from_date, to_date) \
+    s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r, unnest(")
+        .bind::<Array<SqlDate>, _>(froms)
+        .sql(", ")
+        .bind::<Array<SqlDate>, _>(tos)
+        .sql(
+            ") AS w(from_date, to_date) \
          WHERE r.provider_id = p.id \
            AND r.run && daterange(w.from_date, w.to_date, '[]') \
            AND upper(r.run * daterange(w.from_date, w.to_date, '[]')) \
              - lower(r.run * daterange(w.from_date, w.to_date, '[]')) >= ",
-    )
-    .bind::<BigInt, _>(job.duration())
-    .sql(")");
+        )
+        .bind::<BigInt, _>(job.duration())
+        .sql(")");
     s.sql(" ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
         .sql(CONFIDENCE)
         .sql(" DESC, p.review_count DESC, p.id");
@@ -227,4 +223,31 @@ pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
         "page.matched DESC, page.cost_in_pence DESC, page.confidence DESC, \
          page.review_count DESC, page.id",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_escape_makes_wildcards_and_backslash_literal() {
+        assert_eq!(like_escape("50%_off\\x"), "50\\%\\_off\\\\x");
+        assert_eq!(like_escape("plain İ"), "plain İ");
+    }
+
+    #[test]
+    fn search_binds_values_and_never_writes_them_into_the_text() {
+        let filter = SearchFilter::parse(&provider_domain::SearchInput {
+            name: Some("Robert'); DROP TABLE providers;--".into()),
+            skills: Some(vec!["SEO".into()]),
+            cost_lt: Some(50_000),
+            ..Default::default()
+        })
+        .expect("valid");
+        let sql = format!("{:?}", search(&filter, Page::default()));
+        let text = sql.split("-- binds:").next().expect("text");
+        assert!(!text.contains("DROP TABLE"), "{sql}");
+        assert!(!text.contains("50000"), "{sql}");
+        assert!(text.contains("LIMIT $"), "{sql}");
+    }
 }

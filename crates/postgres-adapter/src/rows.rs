@@ -4,8 +4,8 @@ use crate::schema::{availability, availability_runs, provider_skills, providers,
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date as SqlDate, Text, Uuid as SqlUuid};
 use provider_domain::{
-    Availability, Comment, DateRange, DayRate, Provider, ProviderDraft, ProviderId,
-    ProviderName, Rating, Review, ReviewId, ReviewStats, Skill, Skills, UserId,
+    Availability, Comment, DateRange, DayRate, Provider, ProviderDraft, ProviderId, ProviderName,
+    Rating, Review, ReviewId, ReviewStats, Skill, Skills, UserId,
 };
 use provider_ports::RepoError;
 use std::ops::Bound;

@@ -65,8 +65,7 @@ impl Statement {
         T: AsExpression<ST>,
         T::Expression: QueryFragment<Pg> + Send + Sync + 'static,
     {
-        self.parts
-            .push(Part::Bind(Box::new(value.as_expression())));
+        self.parts.push(Part::Bind(Box::new(value.as_expression())));
         self
     }
 }

@@ -42,7 +42,10 @@ impl std::fmt::Debug for PgStore {
 }
 
 /// Opens a connection and sets this store's session settings on it.
-async fn establish(url: &str, statement_timeout_ms: u128) -> diesel::ConnectionResult<AsyncPgConnection> {
+async fn establish(
+    url: &str,
+    statement_timeout_ms: u128,
+) -> diesel::ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.batch_execute(&format!("SET statement_timeout = {statement_timeout_ms}"))
         .await
@@ -107,7 +110,10 @@ impl PgStore {
             .unwrap_or_else(|_| Err(RepoError::Unavailable(Box::new(TimedOut(self.op_timeout)))))
     }
 
-    async fn load_providers(&self, statement: crate::sql::Statement) -> Result<Vec<Provider>, RepoError> {
+    async fn load_providers(
+        &self,
+        statement: crate::sql::Statement,
+    ) -> Result<Vec<Provider>, RepoError> {
         let mut conn = self.conn().await?;
         let rows: Vec<ProviderRow> = statement.load(&mut *conn).await.map_err(repo_error)?;
         rows.into_iter().map(Provider::try_from).collect()
@@ -208,9 +214,11 @@ impl ProviderRepository for PgStore {
                     // No row: no such provider, or not this owner's (NotFound either way).
                     .get_result(conn)
                     .await?;
-                    diesel::delete(provider_skills::table.filter(provider_skills::provider_id.eq(uuid)))
-                        .execute(conn)
-                        .await?;
+                    diesel::delete(
+                        provider_skills::table.filter(provider_skills::provider_id.eq(uuid)),
+                    )
+                    .execute(conn)
+                    .await?;
                     diesel::delete(availability::table.filter(availability::provider_id.eq(uuid)))
                         .execute(conn)
                         .await?;
@@ -352,11 +360,10 @@ impl ReviewRepository for PgStore {
             // Reviews go with their provider, so only an empty page needs to ask whether the
             // provider exists.
             if rows.is_empty() {
-                let exists: bool =
-                    diesel::select(diesel::dsl::exists(providers::table.find(id)))
-                        .get_result(&mut *conn)
-                        .await
-                        .map_err(repo_error)?;
+                let exists: bool = diesel::select(diesel::dsl::exists(providers::table.find(id)))
+                    .get_result(&mut *conn)
+                    .await
+                    .map_err(repo_error)?;
                 if !exists {
                     return Err(RepoError::NotFound);
                 }

@@ -121,9 +121,7 @@ pub fn url_with_database(url: &str, database: &str) -> String {
 
 /// Runs `future` to completion on a new thread with its own runtime. For work that must finish
 /// from synchronous code (a `Drop`) or outlive the calling test's runtime.
-fn block_on_fresh_thread<T: Send + 'static>(
-    future: impl Future<Output = T> + Send + 'static,
-) -> T {
+fn block_on_fresh_thread<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> T {
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -169,9 +167,11 @@ async fn ensure_template(admin_url: String) -> String {
     if !found.exists {
         let building = format!("{name}_building");
         // Left over by a process that died while building: start again.
-        conn.batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{building}" WITH (FORCE)"#))
-            .await
-            .expect("drop a stale template build");
+        conn.batch_execute(&format!(
+            r#"DROP DATABASE IF EXISTS "{building}" WITH (FORCE)"#
+        ))
+        .await
+        .expect("drop a stale template build");
         conn.batch_execute(&format!(
             r#"CREATE DATABASE "{building}" TEMPLATE template0 ENCODING 'UTF8'"#
         ))
@@ -220,9 +220,11 @@ impl TestDb {
         let template = template(&admin_url);
         let name = format!("provider_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = admin_connection(&admin_url).await;
-        conn.batch_execute(&format!(r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#))
-            .await
-            .unwrap_or_else(|e| panic!("create test database {name} from {template}: {e}"));
+        conn.batch_execute(&format!(
+            r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("create test database {name} from {template}: {e}"));
         let url = url_with_database(&admin_url, &name);
         Self {
             admin_url,
@@ -288,7 +290,7 @@ impl Drop for TestDb {
             let mut conn = AsyncPgConnection::establish(&admin_url).await?;
             conn.batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
                 .await
-                .map_err(|e| diesel::ConnectionError::CouldntSetupConfiguration(e))
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
         });
         if let Err(e) = dropped {
             eprintln!("could not drop test database {}: {e}", self.name);

@@ -1,7 +1,9 @@
 //! Concurrent writers and readers: review stats stay exact, one review per user holds under a
 //! race, and a replace is never seen half done.
 
-use provider_domain::{Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId, SearchFilter, UserId};
+use provider_domain::{
+    Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId, SearchFilter, UserId,
+};
 use provider_ports::contract::{draft, provider, user};
 use provider_ports::{Page, ProviderRepository, RepoError, ReviewRepository};
 use provider_postgres_adapter::testing::TestDb;
@@ -103,7 +105,11 @@ fn two_drafts() -> (ProviderDraft, ProviderDraft) {
             "New Name",
             &["delta"],
             2_000,
-            &[("2028-03-01", "2028-03-02"), ("2028-04-01", "2028-04-30"), ("2028-06-01", "2028-06-01")],
+            &[
+                ("2028-03-01", "2028-03-02"),
+                ("2028-04-01", "2028-04-30"),
+                ("2028-06-01", "2028-06-01"),
+            ],
         ),
     )
 }
@@ -152,7 +158,10 @@ async fn readers_racing_a_replace_loop_see_the_old_or_the_new_provider_never_a_m
                         .await
                         .expect("search");
                     assert_eq!(listed.items.len(), 1);
-                    assert!(is_one_of(&listed.items[0], &base, &drafts), "a mix: {listed:?}");
+                    assert!(
+                        is_one_of(&listed.items[0], &base, &drafts),
+                        "a mix: {listed:?}"
+                    );
                     reads += 2;
                 }
                 reads

@@ -19,7 +19,9 @@ use uuid::Uuid;
 /// Ids spread over the whole UUID space (so id order differs from insertion order), yet the
 /// same in every run, which makes a failure reproducible.
 fn id(kind: u128, i: usize) -> Uuid {
-    Uuid::from_u128((kind << 64 | i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+    Uuid::from_u128(
+        (kind << 64 | i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835),
+    )
 }
 
 struct Case {

@@ -1,0 +1,261 @@
+//! Database outages, staged with a TCP proxy between the store and PostgreSQL: the store answers
+//! `Unavailable` quickly while the database is cut off or hangs, and the same store answers
+//! again once it is back, without being rebuilt.
+
+use provider_domain::{JobInput, JobRequest, RangeInput, SearchFilter};
+use provider_ports::contract::{draft, provider, review, user};
+use provider_ports::{Page, ProviderRepository, RepoError, ReviewRepository};
+use provider_postgres_adapter::testing::TestDb;
+use provider_postgres_adapter::{PgConfig, PgStore};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Forward both ways.
+    Open,
+    /// Close every connection at once; accept new ones and close them straight away.
+    Severed,
+    /// A hung network: connections stay open but nothing gets through; new ones are accepted
+    /// and never answered.
+    Hung,
+}
+
+/// Copies `from` to `to`, holding the bytes while the proxy is hung.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut mode: watch::Receiver<Mode>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        loop {
+            let now = *mode.borrow_and_update();
+            match now {
+                Mode::Open => break,
+                Mode::Severed => return,
+                Mode::Hung => {
+                    if mode.changed().await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that the test can cut or hang.
+#[derive(Debug)]
+struct Proxy {
+    addr: SocketAddr,
+    mode: watch::Sender<Mode>,
+    /// The tasks of live links, aborted (sockets closed) when the proxy is severed.
+    links: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: AbortHandle,
+}
+
+impl Proxy {
+    async fn start(target: (String, u16)) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let (mode, _) = watch::channel(Mode::Open);
+        let links: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let accept = {
+            let (links, mode) = (links.clone(), mode.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Ok((inbound, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    // Decide and register under the lock, so `set` never misses a link.
+                    let mut live = links.lock().expect("lock");
+                    let now = *mode.borrow();
+                    let task = match now {
+                        Mode::Severed => {
+                            drop(inbound);
+                            continue;
+                        }
+                        Mode::Hung => tokio::spawn(async move {
+                            let _held = inbound;
+                            std::future::pending::<()>().await;
+                        }),
+                        Mode::Open => {
+                            let (target, rx) = (target.clone(), mode.subscribe());
+                            tokio::spawn(async move {
+                                let Ok(outbound) = TcpStream::connect(target).await else {
+                                    return;
+                                };
+                                let (in_read, in_write) = inbound.into_split();
+                                let (out_read, out_write) = outbound.into_split();
+                                // When either side ends, both sockets close.
+                                tokio::select! {
+                                    () = pump(in_read, out_write, rx.clone()) => {}
+                                    () = pump(out_read, in_write, rx) => {}
+                                }
+                            })
+                        }
+                    };
+                    live.push(task.abort_handle());
+                }
+            })
+            .abort_handle()
+        };
+        Self {
+            addr,
+            mode,
+            links,
+            accept,
+        }
+    }
+
+    fn set(&self, mode: Mode) {
+        let mut live = self.links.lock().expect("lock");
+        self.mode.send_replace(mode);
+        if mode == Mode::Severed {
+            for task in live.drain(..) {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.set(Mode::Severed);
+        self.accept.abort();
+    }
+}
+
+const ACQUIRE: Duration = Duration::from_millis(800);
+const STATEMENT: Duration = Duration::from_secs(1);
+/// Room for a loaded, shared machine on top of a timeout.
+const SLACK: Duration = Duration::from_secs(2);
+
+/// A store through the proxy with short timeouts.
+fn store_via(db: &TestDb, proxy: &Proxy) -> PgStore {
+    PgStore::connect(&PgConfig {
+        url: db.url_via("127.0.0.1", proxy.addr.port()),
+        pool_size: 4,
+        acquire_timeout: ACQUIRE,
+        statement_timeout: STATEMENT,
+    })
+    .expect("store")
+}
+
+async fn assert_unavailable_within<T: std::fmt::Debug>(
+    bound: Duration,
+    what: &str,
+    call: impl Future<Output = Result<T, RepoError>>,
+) {
+    let started = Instant::now();
+    let got = call.await;
+    let took = started.elapsed();
+    assert!(
+        matches!(got, Err(RepoError::Unavailable(_))),
+        "{what}: {got:?}"
+    );
+    assert!(took < bound + SLACK, "{what} took {took:?}");
+}
+
+fn job() -> JobRequest {
+    JobRequest::parse(&JobInput {
+        job_budget_in_pence: Some(10_000),
+        expected_job_duration_in_days: Some(1),
+        skills: Some(vec!["seo".into()]),
+        availability: Some(vec![RangeInput {
+            from_date: "2027-01-01".into(),
+            to_date: "2027-01-31".into(),
+        }]),
+        minimum_review_rating: None,
+    })
+    .expect("job")
+}
+
+/// Every operation answers `Unavailable` within `bound` (plus slack). They run at once, as
+/// requests would, which also keeps a test of timeouts short.
+async fn check_every_operation_is_unavailable(store: &PgStore, bound: Duration) {
+    let p = provider(user(), draft("Someone", &["SEO"], 100, &[]));
+    let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
+    let (everything, job, review) = (SearchFilter::default(), job(), review(p.id, user(), 40, at));
+    tokio::join!(
+        assert_unavailable_within(bound, "ping", store.ping()),
+        assert_unavailable_within(bound, "get", store.get(p.id)),
+        assert_unavailable_within(bound, "search", store.search(&everything, Page::default())),
+        assert_unavailable_within(bound, "recommend", store.recommend(&job, Page::default())),
+        assert_unavailable_within(bound, "create", store.create(&p)),
+        assert_unavailable_within(bound, "review", store.add(&review)),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_is_unavailable_while_the_database_is_cut_off_and_recovers_when_it_is_back() {
+    let db = TestDb::new().await;
+    let proxy = Proxy::start(db.server_address()).await;
+    let store = store_via(&db, &proxy);
+    let p = provider(
+        user(),
+        draft("Survivor", &["SEO"], 100, &[("2027-01-01", "2027-01-02")]),
+    );
+    store.create(&p).await.expect("create");
+    // Several pooled connections, all about to break.
+    let (a, b, c) = tokio::join!(store.get(p.id), store.ping(), store.get(p.id));
+    a.expect("get");
+    b.expect("ping");
+    c.expect("get");
+
+    // Refused at once: quicker than any timeout.
+    proxy.set(Mode::Severed);
+    check_every_operation_is_unavailable(&store, ACQUIRE).await;
+
+    proxy.set(Mode::Open);
+    store.ping().await.expect("ping after the outage");
+    assert_eq!(store.get(p.id).await.expect("get after the outage"), p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_is_unavailable_within_its_timeouts_when_the_network_hangs() {
+    let db = TestDb::new().await;
+    let proxy = Proxy::start(db.server_address()).await;
+    let store = store_via(&db, &proxy);
+    let (a, b) = tokio::join!(store.ping(), store.ping());
+    a.expect("ping");
+    b.expect("ping");
+
+    // Pooled connections hang mid-statement (bounded by the client-side operation timeout,
+    // acquire + statement + 1 s); new ones hang while connecting (the acquire timeout).
+    proxy.set(Mode::Hung);
+    check_every_operation_is_unavailable(&store, ACQUIRE + STATEMENT + Duration::from_secs(1))
+        .await;
+
+    proxy.set(Mode::Open);
+    store.ping().await.expect("ping after the outage");
+    let everything = store
+        .search(&SearchFilter::default(), Page::default())
+        .await
+        .expect("search after the outage");
+    assert!(everything.items.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_builds_while_the_database_is_down_and_answers_once_it_is_up() {
+    let db = TestDb::new().await;
+    let proxy = Proxy::start(db.server_address()).await;
+    proxy.set(Mode::Severed);
+    // Connections are made lazily: building the store needs no database.
+    let store = store_via(&db, &proxy);
+    assert_unavailable_within(ACQUIRE, "ping", store.ping()).await;
+
+    proxy.set(Mode::Open);
+    store.ping().await.expect("ping once the database is up");
+}
