@@ -24,6 +24,9 @@ pub enum PgError {
     /// A migration failed; the database is left as the failed migration's transaction left it.
     #[error("database migration failed: {0}")]
     Migration(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// A bulk load (COPY) failed.
+    #[error("bulk load failed: {0}")]
+    Bulk(#[from] tokio_postgres::Error),
     /// The blocking task running the migrations panicked or was cancelled.
     #[error("the migration task did not finish: {0}")]
     Task(#[from] tokio::task::JoinError),
