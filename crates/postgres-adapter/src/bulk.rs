@@ -135,7 +135,11 @@ struct Tables {
 impl Tables {
     fn of(batch: &[BulkProvider]) -> Self {
         let mut t = Self::default();
-        for BulkProvider { provider: p, reviews } in batch {
+        for BulkProvider {
+            provider: p,
+            reviews,
+        } in batch
+        {
             let id = p.id.as_uuid();
             let _ = writeln!(
                 t.providers,

@@ -65,6 +65,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations to DATABASE_URL, then exit.
     Migrate,
+    /// Add deterministic synthetic data to DATABASE_URL (migrating it first).
+    Seed(crate::seed::SeedArgs),
 }
 
 /// Settings of `serve`.

@@ -2,6 +2,7 @@
 //! and serves the HTTP API.
 
 mod config;
+mod seed;
 
 use clap::Parser;
 use config::{Cli, Command, Common, LogFormat, ServeArgs};
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     {
         Command::Serve(args) => serve(&cli.common, &args),
         Command::Migrate => migrate(&cli.common),
+        Command::Seed(args) => seed(&cli.common, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +69,19 @@ fn migrate(common: &Common) -> Result<(), String> {
         provider_postgres_adapter::run_migrations(url)
             .await
             .map_err(|e| e.to_string())
+    })
+}
+
+fn seed(common: &Common, args: &seed::SeedArgs) -> Result<(), String> {
+    let url = common
+        .database_url
+        .as_deref()
+        .ok_or("seed needs DATABASE_URL (a postgres:// URL)")?;
+    runtime()?.block_on(async {
+        provider_postgres_adapter::run_migrations(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        seed::run(url, args).await
     })
 }
 

@@ -8,9 +8,10 @@
 //! has data adds to it without colliding with what is there.
 
 use provider_domain::{
-    Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review,
-    ReviewId, ReviewStats, Skill, Skills, UserId,
+    Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review, ReviewId,
+    ReviewStats, Skill, Skills, UserId,
 };
+use provider_postgres_adapter::bulk::BulkProvider;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration, OffsetDateTime};
@@ -27,20 +28,32 @@ const ADJECTIVES: &[&str] = &[
     "Summit", "Trinity", "Union", "Vertex", "Western", "Zenith",
 ];
 const TRADES: &[&str] = &[
-    "Plumbing", "Consulting", "Design", "Electrics", "Marketing", "Analytics", "Carpentry",
-    "Cleaning", "Logistics", "Software", "Accounting", "Legal", "Gardening", "Security",
-    "Catering", "Media", "Roofing", "Tutoring", "Translation", "Engineering",
+    "Plumbing",
+    "Consulting",
+    "Design",
+    "Electrics",
+    "Marketing",
+    "Analytics",
+    "Carpentry",
+    "Cleaning",
+    "Logistics",
+    "Software",
+    "Accounting",
+    "Legal",
+    "Gardening",
+    "Security",
+    "Catering",
+    "Media",
+    "Roofing",
+    "Tutoring",
+    "Translation",
+    "Engineering",
 ];
 const FORMS: &[&str] = &["Ltd", "& Co", "Services", "Group", "Partners", "Studio"];
 
-/// What one provider is seeded with.
-#[derive(Debug, Clone)]
-pub struct Seeded {
-    /// The provider, its review stats matching `reviews`.
-    pub provider: Provider,
-    /// Its reviews, by distinct users.
-    pub reviews: Vec<Review>,
-}
+/// What one provider is seeded with: the provider (its review stats matching its reviews) and
+/// its reviews, by distinct users.
+pub type Seeded = BulkProvider;
 
 /// The synthetic data set named by a seed and a start date.
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +153,99 @@ fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// Settings of `seed`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SeedArgs {
+    /// Providers to add.
+    #[arg(long, default_value_t = 100_000)]
+    pub providers: u64,
+    /// Seed of the data: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First day availability may start on (it spans about two years from there).
+    #[arg(long, default_value = "2027-01-01", value_parser = parse_start)]
+    pub start_date: Date,
+    /// Providers written per transaction.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch_size: u64,
+    /// Connections writing batches at once.
+    #[arg(long, default_value_t = 2)]
+    pub connections: usize,
+}
+
+fn parse_start(text: &str) -> Result<Date, String> {
+    provider_domain::parse_date(text).map_err(|e| e.to_string())
+}
+
+/// Adds `args.providers` providers to the database at `url` (numbered on from those already
+/// there), printing progress and a summary on stderr.
+pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
+    use provider_postgres_adapter::bulk::BulkLoader;
+    let started = std::time::Instant::now();
+    let probe = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
+    let first = probe.provider_count().await.map_err(|e| e.to_string())?;
+    let generator = Generator::new(args.seed, args.start_date);
+    let bar = indicatif::ProgressBar::new(args.providers).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} providers ({per_sec}, eta {eta})",
+        )
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> "),
+    );
+    let batch_size = args.batch_size.max(1);
+    let batches: Vec<(u64, u64)> = (0..args.providers)
+        .step_by(batch_size as usize)
+        .map(|start| {
+            (
+                first + start,
+                first + (start + batch_size).min(args.providers),
+            )
+        })
+        .collect();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
+    let mut workers = Vec::new();
+    for _ in 0..args.connections.max(1) {
+        let queue = queue.clone();
+        let bar = bar.clone();
+        let mut loader = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
+        workers.push(tokio::spawn(async move {
+            loop {
+                let next = queue.lock().expect("queue lock").next();
+                let Some((from, to)) = next else { break };
+                // Generating is CPU work: keep it off the async workers.
+                let batch = tokio::task::spawn_blocking(move || {
+                    (from..to)
+                        .map(|i| generator.provider(i))
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+                loader.load(&batch).await.map_err(|e| e.to_string())?;
+                bar.inc(to - from);
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for worker in workers {
+        worker.await.map_err(|e| e.to_string())??;
+    }
+    bar.finish();
+    probe.analyze().await.map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "seeded {} providers (numbers {first}..{}) with seed {} in {:.1} s ({:.0} providers/s)",
+        args.providers,
+        first + args.providers,
+        args.seed,
+        elapsed.as_secs_f64(),
+        args.providers as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    for (table, rows) in probe.table_counts().await.map_err(|e| e.to_string())? {
+        eprintln!("  {table:<18} {rows:>12} rows");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
