@@ -48,5 +48,8 @@ app-up: ## Start PostgreSQL and the API in Docker (API on port 8080)
 app-down: ## Stop and remove the Docker containers (volumes are kept)
 	$(COMPOSE) down
 
+bench: ## Benchmark on PostgreSQL (BENCH_PROVIDERS=100000 by default) and write docs/benchmarks.md
+	python3 scripts/bench/run.py
+
 clean: ## Remove build output
 	$(CARGO) clean

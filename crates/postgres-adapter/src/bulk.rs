@@ -103,10 +103,12 @@ impl BulkLoader {
             if data.is_empty() {
                 continue;
             }
+            let started = std::time::Instant::now();
             let sink = tx.copy_in(statement).await?;
             futures_util::pin_mut!(sink);
             sink.send(Bytes::from(data)).await?;
-            sink.finish().await?;
+            let rows = sink.finish().await?;
+            tracing::debug!(statement, rows, elapsed_ms = started.elapsed().as_millis() as u64, "copied");
         }
         tx.commit().await?;
         Ok(())

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""`make bench`: seed a PostgreSQL database at a chosen scale, start the release server on it,
+drive load with wrk, and write docs/benchmarks.md.
+
+Settings (environment):
+  BENCH_PROVIDERS     providers in the database (default 100000)
+  BENCH_DURATION      seconds per measured run (default 10)
+  BENCH_REPEATS       measured runs per scenario and connection count; the median is reported (3)
+  BENCH_CONNECTIONS   connection counts, space separated (default "8 32")
+  BENCH_ADMIN_URL     PostgreSQL admin URL (default DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
+  BENCH_SCENARIOS     only these scenarios, space separated (default: all)
+  BENCH_REPORT        report file (default docs/benchmarks.md); an existing report keeps the
+                      sections of other scales and gets this scale's section replaced
+
+The database provider_bench_<N> is seeded once (seed 1) and reused while it holds exactly N
+providers with the current schema; writes made by a run (create, review) are deleted after it.
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / "target" / "release" / "provider-api"
+LUA = ROOT / "scripts" / "bench" / "wrk.lua"
+
+PROVIDERS = int(os.environ.get("BENCH_PROVIDERS", "100000"))
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "8 32").split()]
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL") or os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+REPORT = ROOT / os.environ.get("BENCH_REPORT", "docs/benchmarks.md")
+DB = f"provider_bench_{PROVIDERS}"
+_base, _, _query = ADMIN_URL.partition("?")
+DB_URL = _base.rsplit("/", 1)[0] + f"/{DB}" + (f"?{_query}" if _query else "")
+OWNER = "00000000-0000-4000-8000-00000000b0b0"
+
+WINDOW_90 = [{"from_date": "2027-03-01", "to_date": "2027-05-29"}]
+SCENARIOS = [
+    # name, method, path, body, user
+    ("get", "GET", "/v1_0/service-provider/{id}", None, None),
+    ("search skill + cost", "POST", "/v1_0/service-providers",
+     {"skills": ["skill-3"], "cost_lt": 50000}, None),
+    ("search name substring", "POST", "/v1_0/service-providers",
+     {"name": "lunar tutoring"}, None),
+    ("search availability window", "POST", "/v1_0/service-providers",
+     {"availability": [{"from_date": "2027-06-01", "to_date": "2027-06-07"}], "cost_gt": 100000}, None),
+    ("search page 100 (broad)", "POST", "/v1_0/service-providers?page=100&page_size=100", {}, None),
+    ("recommend", "POST", "/v1_0/service-providers/recommend",
+     {"job_budget_in_pence": 300000, "expected_job_duration_in_days": 3,
+      "skills": ["skill-5", "skill-40"], "availability": WINDOW_90, "minimum_review_rating": 3}, None),
+    ("create provider", "POST", "/v1_0/service-provider",
+     {"name": "Bench Builders Ltd", "skills": ["skill-1", "skill-77", "Carpentry"], "cost_in_pence": 42000,
+      "availability": [{"from_date": "2027-02-01", "to_date": "2027-02-14"},
+                       {"from_date": "2027-02-15", "to_date": "2027-03-01"}]}, OWNER),
+    ("add review", "POST", "/v1_0/service-provider/{id}/review",
+     {"rating": 4.5, "comment": "benchmark review"}, "random"),
+]
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, **kw)
+
+
+def psql(url, sql):
+    out = run(["psql", "-X", "-q", "-At", url, "-c", sql], capture_output=True)
+    return out.stdout.strip()
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    log("installing wrk (Debian package)")
+    run(["apt-get", "update", "-qq"])
+    run(["apt-get", "install", "-y", "-qq", "wrk"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def build():
+    log("building the release binary")
+    run(["cargo", "build", "--release", "-p", "provider-server", "--bin", "provider-api"], cwd=ROOT)
+
+
+def prepare_database():
+    exists = psql(ADMIN_URL, f"SELECT 1 FROM pg_database WHERE datname = '{DB}'") == "1"
+    if exists:
+        run([str(BIN), "migrate"], env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"})
+        count = int(psql(DB_URL, "SELECT count(*) FROM providers"))
+        if count == PROVIDERS:
+            log(f"reusing {DB} ({count} providers)")
+            return None
+        log(f"{DB} has {count} providers, not {PROVIDERS}: seeding it anew")
+        psql(ADMIN_URL, f'DROP DATABASE "{DB}" WITH (FORCE)')
+    psql(ADMIN_URL, f'CREATE DATABASE "{DB}"')
+    log(f"seeding {PROVIDERS} providers into {DB}")
+    started = time.monotonic()
+    out = subprocess.run([str(BIN), "seed", "--providers", str(PROVIDERS), "--seed", "1"],
+                         env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"},
+                         stderr=subprocess.PIPE, text=True, check=True)
+    elapsed = time.monotonic() - started
+    summary = [l for l in out.stderr.splitlines() if l.startswith("seeded") or l.startswith("  ")]
+    print("\n".join(summary), file=sys.stderr)
+    return {"seconds": elapsed, "summary": summary}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self):
+        self.port = free_port()
+        env = {**os.environ, "DATABASE_URL": DB_URL, "PORT": str(self.port), "HOST": "127.0.0.1",
+               "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false"}
+        self.proc = subprocess.Popen([str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{self.port}"
+        for _ in range(100):
+            try:
+                if self.request("GET", "/v1_0/health/ready")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def request(self, method, path, body=None, user=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            req.add_header("content-type", "application/json")
+        if user:
+            req.add_header("user-id", user)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def peak_rss_mb(self):
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        kb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+        return kb / 1024
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=40)
+
+
+def check_answers(server, ids):
+    """Each scenario once, checked: a benchmark of wrong answers measures nothing."""
+    import uuid as uuidlib
+    results = {}
+    for name, method, path, body, user in SCENARIOS:
+        p = path.replace("{id}", ids[0])
+        u = str(uuidlib.uuid4()) if user == "random" else user
+        status, answer = server.request(method, p, body, u)
+        expected = 201 if method == "POST" and "service-provider" in path and "providers" not in path else 200
+        assert status == expected, f"{name}: {status} {answer}"
+        if isinstance(answer, dict) and "service_providers" in answer:
+            items = answer["service_providers"]
+            assert items, f"{name}: no results; choose a filter that matches something"
+            if "recommend" in path:
+                for item in items:
+                    assert set(s.lower() for s in item["matched_skills"]) <= {s.lower() for s in body["skills"]}
+                    assert item["cost_in_pence"] * body["expected_job_duration_in_days"] <= body["job_budget_in_pence"]
+                    assert item["review_rating"] >= body["minimum_review_rating"]
+            else:
+                costs = [i["cost_in_pence"] for i in items]
+                assert costs == sorted(costs, reverse=True), f"{name}: not in cost order"
+                if "skills" in body:
+                    assert all(any(s in body["skills"] for s in i["skills"]) for i in items)
+                if "cost_lt" in body:
+                    assert all(c < body["cost_lt"] for c in costs)
+                if "name" in body:
+                    assert all(body["name"] in i["name"].lower() for i in items)
+            results[name] = f"{len(items)} on the page, has_more={answer['has_more']}"
+        else:
+            results[name] = f"HTTP {status}"
+        log(f"checked {name}: {results[name]}")
+    return results
+
+
+def parse_latency(text):
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def wrk(server, scenario, connections, seconds, ids_file):
+    name, method, path, body, user = scenario
+    env = {**os.environ, "BENCH_METHOD": method, "BENCH_PATH": path, "BENCH_IDS": str(ids_file)}
+    if body is not None:
+        env["BENCH_BODY"] = json.dumps(body)
+    if user:
+        env["BENCH_USER"] = user
+    out = run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s",
+               "-s", str(LUA), server.base], env=env, capture_output=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = parse_latency(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = parse_latency(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0)
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "requests": total}
+
+
+def explain(kind, body):
+    out = run([str(BIN), "explain", kind, json.dumps(body)],
+              env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"}, capture_output=True)
+    return out.stdout.rstrip()
+
+
+def machine():
+    cores = os.cpu_count()
+    mem = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 1024 / 1024
+    cpu = re.search(r"model name\s+: (.*)", Path("/proc/cpuinfo").read_text())
+    pg = psql(ADMIN_URL, "SHOW server_version")
+    return f"{cores} cores ({cpu.group(1) if cpu else 'unknown CPU'}), {mem:.0f} GiB memory, PostgreSQL {pg}"
+
+
+def main():
+    ensure_wrk()
+    build()
+    seeded = prepare_database()
+    ids_file = ROOT / "target" / f"bench-ids-{PROVIDERS}.txt"
+    ids_file.write_text(psql(DB_URL, "SELECT id FROM providers ORDER BY md5(id::text) LIMIT 20000") + "\n")
+    ids = ids_file.read_text().split()
+    wanted = os.environ.get("BENCH_SCENARIOS", "").split()
+    scenarios = [s for s in SCENARIOS if not wanted or s[0].split()[0] in wanted or s[0] in wanted]
+
+    server = Server()
+    checks = check_answers(server, ids)
+    rows = []
+    try:
+        for scenario in scenarios:
+            for c in CONNECTIONS:
+                wrk(server, scenario, c, 3, ids_file)  # warm-up
+                runs = [wrk(server, scenario, c, DURATION, ids_file) for _ in range(REPEATS)]
+                row = {"scenario": scenario[0], "connections": c,
+                       **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
+                       "errors": sum(r["errors"] for r in runs),
+                       "requests": sum(r["requests"] for r in runs)}
+                rows.append(row)
+                log(f"{row['scenario']:<28} c={c:<3} {row['rps']:>9.0f} req/s  p50 {row['p50']:.2f} ms  "
+                    f"p99 {row['p99']:.2f} ms  errors {row['errors']}")
+        rss = server.peak_rss_mb()
+    finally:
+        server.stop()
+    # Leave the data set as seeded, so the next run measures the same thing.
+    psql(DB_URL, f"DELETE FROM providers WHERE owner_id = '{OWNER}'")
+    psql(DB_URL, "DELETE FROM reviews WHERE comment = 'benchmark review'")
+    psql(DB_URL, "UPDATE providers p SET review_count = s.n, rating_sum = s.sum FROM "
+                 "(SELECT p.id, count(r.id) n, coalesce(sum(r.rating), 0) sum FROM providers p "
+                 "LEFT JOIN reviews r ON r.provider_id = p.id GROUP BY p.id) s "
+                 "WHERE s.id = p.id AND (p.review_count, p.rating_sum) IS DISTINCT FROM (s.n, s.sum)")
+    plans = {
+        "search skill + cost": explain("search", SCENARIOS[1][3]),
+        "recommend": explain("recommend", SCENARIOS[5][3]),
+    }
+    write_report(rows, rss, seeded, checks, plans)
+
+
+def write_report(rows, rss, seeded, checks, plans):
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    today = datetime.date.today().isoformat()
+    lines = [f"<!-- scale:{PROVIDERS} -->", f"## {PROVIDERS:,} providers", "",
+             f"Measured {today} on commit `{commit}`; {machine()}. Load generator, server and "
+             f"PostgreSQL on the same machine; wrk with 2 threads; {REPEATS} runs of {DURATION} s per "
+             f"row after a 3 s warm-up, medians shown; errors are non-2xx answers and socket errors "
+             f"summed over the runs.", ""]
+    if seeded:
+        lines += [f"Seeded in {seeded['seconds']:.0f} s (`provider-api seed --providers {PROVIDERS}`):", "", "```"]
+        lines += seeded["summary"] + ["```", ""]
+    lines += ["| scenario | connections | requests/s | p50 (ms) | p99 (ms) | errors |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['scenario']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
+                     f"{r['p99']:.2f} | {r['errors']} |")
+    lines += ["", f"Peak resident memory of the server over the whole run: **{rss:.0f} MB**.", "",
+              "Answers checked before measuring (one request each):", ""]
+    lines += [f"- {k}: {v}" for k, v in checks.items()]
+    for name, plan in plans.items():
+        lines += ["", f"EXPLAIN (ANALYZE, BUFFERS) of the {name} SQL, as the API sends it:", "", "```", plan, "```"]
+    section = "\n".join(lines) + "\n"
+
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    header = ("# Benchmarks\n\nWritten by `make bench` (`scripts/bench/run.py`); targets and method in "
+              "`../shared/BENCH.md`. Rerun one scale with `BENCH_PROVIDERS=N make bench`; each run "
+              "replaces its own scale's section.\n\n")
+    old = REPORT.read_text() if REPORT.exists() else header
+    sections = re.split(r"(?=<!-- scale:\d+ -->)", old)
+    head, body = sections[0], [s for s in sections[1:] if not s.startswith(f"<!-- scale:{PROVIDERS} -->")]
+    body.append(section)
+    body.sort(key=lambda s: int(re.match(r"<!-- scale:(\d+)", s).group(1)))
+    notes = ""
+    if "<!-- notes -->" in head:
+        head, notes = head.split("<!-- notes -->", 1)
+        notes = "<!-- notes -->" + notes
+    REPORT.write_text(head + "".join(s if s.endswith("\n\n") else s + "\n" for s in body) + notes)
+    log(f"wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()

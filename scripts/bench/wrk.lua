@@ -1,0 +1,51 @@
+-- wrk script for `make bench`: one scenario per run, chosen by the environment.
+--   BENCH_METHOD, BENCH_PATH (may contain {id}), BENCH_BODY (may contain {id}),
+--   BENCH_IDS (file of provider ids, one per line), BENCH_USER ("random": a new user-id each
+--   request; else a fixed one or none).
+local method = os.getenv("BENCH_METHOD") or "GET"
+local path = os.getenv("BENCH_PATH") or "/v1_0/health"
+local body = os.getenv("BENCH_BODY")
+local user = os.getenv("BENCH_USER")
+local ids = {}
+
+local ids_file = os.getenv("BENCH_IDS")
+if ids_file then
+  for line in io.lines(ids_file) do
+    if #line > 0 then ids[#ids + 1] = line end
+  end
+end
+
+local function uuid()
+  local t = {}
+  for i = 1, 16 do t[i] = math.random(0, 255) end
+  t[7] = (t[7] % 16) + 64   -- version 4
+  t[9] = (t[9] % 64) + 128  -- variant
+  local hex = ""
+  for i = 1, 16 do
+    hex = hex .. string.format("%02x", t[i])
+    if i == 4 or i == 6 or i == 8 or i == 10 then hex = hex .. "-" end
+  end
+  return hex
+end
+
+function setup(thread)
+  thread:set("seed", math.random(1, 1000000000))
+end
+
+function init(args)
+  math.randomseed(seed or os.time())
+end
+
+request = function()
+  local id = (#ids > 0) and ids[math.random(1, #ids)] or ""
+  local p = path:gsub("{id}", id)
+  local headers = {}
+  if body then headers["content-type"] = "application/json" end
+  if user == "random" then
+    headers["user-id"] = uuid()
+  elseif user and #user > 0 then
+    headers["user-id"] = user
+  end
+  local b = body and body:gsub("{id}", id) or nil
+  return wrk.format(method, p, headers, b)
+end
