@@ -150,17 +150,19 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
             .bind::<Double, _>(filter.reviews_lt().value());
     }
     if !filter.windows().is_empty() {
-        // Every window holds an available day: no window without an overlapping run.
+        // Every window holds an available day: no window without an overlapping run. A scalar
+        // subquery (checked per provider reached), for the reason given at
+        // `recommend_conditions`.
         let (froms, tos) = window_arrays(filter.windows());
-        s.sql(" AND NOT EXISTS (SELECT 1 FROM unnest(")
+        s.sql(" AND NOT COALESCE((SELECT true FROM unnest(")
             .bind::<Array<SqlDate>, _>(froms)
             .sql(", ")
             .bind::<Array<SqlDate>, _>(tos)
             .sql(
                 ") AS w(from_date, to_date) \
-             WHERE NOT EXISTS (SELECT 1 FROM availability_runs r \
-               WHERE r.provider_id = p.id \
-                 AND r.run && daterange(w.from_date, w.to_date, '[]')))",
+                 WHERE NOT EXISTS (SELECT 1 FROM availability_runs r \
+                   WHERE r.provider_id = p.id \
+                     AND r.run && daterange(w.from_date, w.to_date, '[]')) LIMIT 1), false)",
             );
     }
     s.sql(" ORDER BY p.cost_in_pence DESC, ")
@@ -170,28 +172,18 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
     with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
 }
 
-/// One page of recommendations, in `recommendation_order`: matched skills descending, cost
-/// descending, confidence descending, review count descending, id ascending.
-pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
-    let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
+/// The conditions on a candidate provider `p` other than its skills: rule 1 (the budget),
+/// rule 4 (the minimum rating) and rule 3 (a long enough run inside a window).
+///
+/// Rule 3 is a scalar subquery, not `EXISTS`: PostgreSQL turns an `EXISTS` into a semi-join
+/// it may plan as "every provider with a long enough run in the window" (most of them, for a
+/// wide window) hashed up front; a scalar subquery is always checked per candidate, as the
+/// walk in day-rate order reaches it.
+fn recommend_conditions(s: &mut Statement, job: &JobRequest) {
     let (froms, tos) = window_arrays(job.windows());
-    let mut s = Statement::new("SELECT ");
-    s.sql(PROVIDER_COLUMNS)
-        .sql(", m.matched, ")
-        .sql(CONFIDENCE)
-        // Rule 2: candidates are the providers with at least one requested skill, counted.
-        .sql(
-            " AS confidence \
-             FROM (SELECT s.provider_id, count(*) AS matched FROM provider_skills s \
-                   WHERE s.skill_key = ANY (",
-        )
-        .bind::<Array<Text>, _>(keys)
-        .sql(
-            ") GROUP BY s.provider_id) m \
-             JOIN providers p ON p.id = m.provider_id \
-             WHERE p.cost_in_pence <= ",
-        )
-        // Rule 1: cost * duration <= budget  <=>  cost <= budget / duration (rounded down).
+    // Rule 1: cost * duration <= budget  <=>  cost <= budget / duration (rounded down). The
+    // walks already stop there; this states it for the provider row too.
+    s.sql(" AND p.cost_in_pence <= ")
         .bind::<BigInt, _>(job.max_day_rate());
     // Rule 4 (a minimum of 0 filters nothing).
     if job.minimum_rating().value() > 0.0 {
@@ -201,22 +193,155 @@ pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
             .bind::<Double, _>(job.minimum_rating().value());
     }
     // Rule 3: some run overlaps some window by at least `duration` days.
-    s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r, unnest(")
+    s.sql(" AND COALESCE((SELECT true FROM availability_runs r, unnest(")
         .bind::<Array<SqlDate>, _>(froms)
         .sql(", ")
         .bind::<Array<SqlDate>, _>(tos)
         .sql(
             ") AS w(from_date, to_date) \
-         WHERE r.provider_id = p.id \
-           AND r.run && daterange(w.from_date, w.to_date, '[]') \
-           AND upper(r.run * daterange(w.from_date, w.to_date, '[]')) \
-             - lower(r.run * daterange(w.from_date, w.to_date, '[]')) >= ",
+             WHERE r.provider_id = p.id \
+               AND r.run && daterange(w.from_date, w.to_date, '[]') \
+               AND upper(r.run * daterange(w.from_date, w.to_date, '[]')) \
+                 - lower(r.run * daterange(w.from_date, w.to_date, '[]')) >= ",
         )
         .bind::<BigInt, _>(job.duration())
-        .sql(")");
-    s.sql(" ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
+        .sql(" LIMIT 1), false)");
+}
+
+/// The postings of the skill `key` within the budget, in descending day-rate order, keeping
+/// providers that have exactly `matched` of the requested `keys`. `OFFSET 0` keeps it a
+/// subquery of its own, planned as an ordered index scan whose count check runs per posting
+/// reached, so a walk that stops early reads little.
+fn postings(s: &mut Statement, key: &str, keys: &[String], matched: i64, job: &JobRequest) {
+    s.sql(
+        "(SELECT s.provider_id, s.cost_in_pence FROM provider_skills s \
+         WHERE s.skill_key = ",
+    )
+    .bind::<Text, _>(key.to_owned())
+    .sql(" AND s.cost_in_pence <= ")
+    .bind::<BigInt, _>(job.max_day_rate());
+    if keys.len() > 1 {
+        s.sql(
+            " AND (SELECT count(*) FROM provider_skills t \
+             WHERE t.provider_id = s.provider_id AND t.skill_key = ANY (",
+        )
+        .bind::<Array<Text>, _>(keys.to_vec())
+        .sql(")) = ")
+        .bind::<BigInt, _>(matched);
+    }
+    s.sql(" ORDER BY s.cost_in_pence DESC OFFSET 0)");
+}
+
+/// A recommend branch over the candidates `m` (`provider_id`, `cost_in_pence` and, when
+/// `matched` names none, `matched`): the providers passing the other rules, in ranking order,
+/// cut at `n`.
+fn recommend_branch(
+    s: &mut Statement,
+    candidates: Statement,
+    matched: Option<i64>,
+    job: &JobRequest,
+    n: i64,
+) {
+    s.sql("(SELECT ").sql(PROVIDER_COLUMNS).sql(", ");
+    match matched {
+        Some(m) => {
+            s.bind::<BigInt, _>(m).sql("::int8");
+        }
+        None => {
+            s.sql("m.matched");
+        }
+    }
+    s.sql(" AS matched, ")
         .sql(CONFIDENCE)
-        .sql(" DESC, p.review_count DESC, p.id");
+        .sql(" AS confidence FROM ");
+    s.append(candidates);
+    s.sql(" m JOIN providers p ON p.id = m.provider_id WHERE TRUE");
+    recommend_conditions(s, job);
+    s.sql(" ORDER BY ");
+    if matched.is_none() {
+        s.sql("m.matched DESC, ");
+    }
+    // `m.cost_in_pence` (equal to `p.cost_in_pence`, by the foreign key) is the order the
+    // walks deliver: only ties on it are sorted.
+    s.sql("m.cost_in_pence DESC, ")
+        .sql(CONFIDENCE)
+        .sql(" DESC, p.review_count DESC, p.id LIMIT ")
+        .bind::<BigInt, _>(n)
+        .sql(")");
+}
+
+/// One page of recommendations, in `recommendation_order`: matched skills descending, cost
+/// descending, confidence descending, review count descending, id ascending.
+///
+/// Exact, and fast at a million providers, by splitting the candidates by matched count into
+/// disjoint groups, each listed in the rest of the ranking and cut at `n = offset + size + 1`
+/// rows (the first `n` overall are among the groups' first `n`), then merged and paged:
+///
+/// * all `k` requested skills (when `k >= 2`): walk the first skill's postings by day rate
+///   (`provider_skills_postings_idx`), keeping providers that have all `k`;
+/// * `2..k-1` of them (when `k >= 3`): counted over all postings within budget, the one group
+///   read in full (rare: a job asking for three or more skills);
+/// * exactly one: walk the postings of every requested skill merged by day rate (a Merge
+///   Append of ordered index scans), keeping providers with no other requested skill.
+///
+/// A walk in day-rate order stops once it has `n` providers passing the other rules (an
+/// Incremental Sort orders ties on the day rate), so the usual page reads a few hundred index
+/// entries however many providers there are. Its worst case is a rule few candidates pass
+/// (a short, rarely available window): then it reads the postings within budget in full.
+pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
+    let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
+    let k = keys.len() as i64;
+    let n = page.offset() as i64 + i64::from(page.size()) + 1;
+    let mut branches: Vec<Statement> = Vec::new();
+
+    if k >= 2 {
+        let mut walk = Statement::default();
+        postings(&mut walk, &keys[0], &keys, k, job);
+        let mut b = Statement::default();
+        recommend_branch(&mut b, walk, Some(k), job, n);
+        branches.push(b);
+    }
+    if k >= 3 {
+        let mut counted = Statement::new(
+            "(SELECT s.provider_id, max(s.cost_in_pence) AS cost_in_pence, \
+             count(*) AS matched FROM provider_skills s WHERE s.skill_key = ANY (",
+        );
+        counted
+            .bind::<Array<Text>, _>(keys.clone())
+            .sql(") AND s.cost_in_pence <= ")
+            .bind::<BigInt, _>(job.max_day_rate())
+            .sql(" GROUP BY s.provider_id HAVING count(*) BETWEEN 2 AND ")
+            .bind::<BigInt, _>(k - 1)
+            .sql(")");
+        let mut b = Statement::default();
+        recommend_branch(&mut b, counted, None, job, n);
+        branches.push(b);
+    }
+    {
+        let mut merged = Statement::new("(");
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                merged.sql(" UNION ALL ");
+            }
+            postings(&mut merged, key, &keys, 1, job);
+        }
+        merged.sql(")");
+        let mut b = Statement::default();
+        recommend_branch(&mut b, merged, Some(1), job, n);
+        branches.push(b);
+    }
+
+    let mut s = Statement::new("SELECT c.* FROM (");
+    for (i, b) in branches.into_iter().enumerate() {
+        if i > 0 {
+            s.sql(" UNION ALL ");
+        }
+        s.append(b);
+    }
+    s.sql(
+        ") c ORDER BY c.matched DESC, c.cost_in_pence DESC, c.confidence DESC, \
+         c.review_count DESC, c.id",
+    );
     limit(&mut s, page);
     with_children(
         s,
@@ -249,5 +374,31 @@ mod tests {
         assert!(!text.contains("DROP TABLE"), "{sql}");
         assert!(!text.contains("50000"), "{sql}");
         assert!(text.contains("LIMIT $"), "{sql}");
+    }
+}
+#[cfg(test)]
+mod print_tmp {
+    use super::*;
+    #[test]
+    fn print_sql() {
+        let filter = SearchFilter::parse(&provider_domain::SearchInput {
+            skills: Some(vec!["skill-3".into()]),
+            cost_lt: Some(50_000),
+            ..Default::default()
+        })
+        .unwrap();
+        println!("SEARCH {:?}", search(&filter, Page::default()));
+        let job = JobRequest::parse(&provider_domain::JobInput {
+            job_budget_in_pence: Some(150_000),
+            expected_job_duration_in_days: Some(3),
+            skills: Some(vec!["skill-3".into(), "skill-7".into()]),
+            availability: Some(vec![provider_domain::RangeInput {
+                from_date: "2027-02-01".into(),
+                to_date: "2027-05-31".into(),
+            }]),
+            minimum_review_rating: Some(2.0),
+        })
+        .unwrap();
+        println!("RECOMMEND {:?}", recommend(&job, Page::default()));
     }
 }

@@ -128,6 +128,8 @@ pub(crate) struct NewSkillRow<'a> {
     pub(crate) position: i16,
     pub(crate) skill: &'a str,
     pub(crate) skill_key: &'a str,
+    /// The provider's day rate (derived; see the second migration).
+    pub(crate) cost_in_pence: i64,
 }
 
 /// An availability range to insert.
@@ -161,6 +163,7 @@ pub(crate) struct Children<'a> {
 impl<'a> Children<'a> {
     pub(crate) fn new(
         id: ProviderId,
+        cost: DayRate,
         skills: &'a Skills,
         availability: &Availability,
     ) -> Result<Self, RepoError> {
@@ -174,6 +177,7 @@ impl<'a> Children<'a> {
                     position: i16::try_from(i).map_err(|e| RepoError::Unexpected(e.into()))?,
                     skill: s.as_str(),
                     skill_key: s.key(),
+                    cost_in_pence: cost.pence(),
                 })
             })
             .collect::<Result<Vec<_>, RepoError>>()?;
@@ -201,7 +205,7 @@ impl<'a> Children<'a> {
     }
 
     pub(crate) fn of_draft(id: ProviderId, draft: &'a ProviderDraft) -> Result<Self, RepoError> {
-        Self::new(id, &draft.skills, &draft.availability)
+        Self::new(id, draft.cost, &draft.skills, &draft.availability)
     }
 }
 

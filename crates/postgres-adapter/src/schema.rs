@@ -22,6 +22,7 @@ diesel::table! {
         position -> Int2,
         skill -> Text,
         skill_key -> Text,
+        cost_in_pence -> Int8,
     }
 }
 

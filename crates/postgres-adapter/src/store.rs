@@ -41,15 +41,26 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-/// Opens a connection and sets this store's session settings on it.
+/// Opens a connection and sets this store's session settings on it:
+///
+/// * `statement_timeout`: a runaway statement is cancelled (and answered `Unavailable`);
+/// * `jit = off`: JIT compilation pays off for long analytical queries; it costs hundreds of
+///   milliseconds on the short indexed ones a store issues, whenever the planner's estimate
+///   crosses `jit_above_cost`;
+/// * `max_parallel_workers_per_gather = 0`: many small concurrent queries on few cores are
+///   served best one core each; parallel plans also made the planner prefer full scans over
+///   the ordered walks search and recommend rely on.
 async fn establish(
     url: &str,
     statement_timeout_ms: u128,
 ) -> diesel::ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!("SET statement_timeout = {statement_timeout_ms}"))
-        .await
-        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    conn.batch_execute(&format!(
+        "SET statement_timeout = {statement_timeout_ms}; SET jit = off; \
+         SET max_parallel_workers_per_gather = 0"
+    ))
+    .await
+    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)
 }
 
@@ -155,7 +166,12 @@ async fn insert_children(conn: &mut AsyncPgConnection, children: &Children<'_>) 
 impl ProviderRepository for PgStore {
     async fn create(&self, provider: &Provider) -> Result<(), RepoError> {
         let row = NewProviderRow::new(provider)?;
-        let children = Children::new(provider.id, &provider.skills, &provider.availability)?;
+        let children = Children::new(
+            provider.id,
+            provider.cost,
+            &provider.skills,
+            &provider.availability,
+        )?;
         self.bounded(async {
             let mut conn = self.conn().await?;
             let conn: &mut AsyncPgConnection = &mut conn;

@@ -24,16 +24,19 @@ pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres
 /// Advisory lock key serialising template builds across processes ("tmplate!").
 const TEMPLATE_LOCK: i64 = 0x746d_706c_6174_6521;
 
-const HOW_TO_GET_POSTGRES: &str = "These tests need PostgreSQL (15 or later, with the \
-btree_gist and pg_trgm extensions, which ship with it). Either:\n\
-  * run them through `scripts/test-postgres.sh`, e.g. \
-`scripts/test-postgres.sh cargo test -p provider-postgres-adapter` (it uses DATABASE_URL, or \
-a server on 127.0.0.1:5432, or starts a throwaway one from the local PostgreSQL binaries);\n\
-  * or start one and point DATABASE_URL at it, e.g. \
-`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:15` then \
-`DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres`;\n\
-  * or install it (Debian/Ubuntu: `apt-get install postgresql`, then \
-`pg_ctlcluster 15 main start`).";
+const HOW_TO_GET_POSTGRES: &str = concat!(
+    "These tests need PostgreSQL (15 or later, with the btree_gist and pg_trgm extensions, ",
+    "which ship with it). Either:\n",
+    "  * run them through `scripts/test-postgres.sh`, e.g. ",
+    "`scripts/test-postgres.sh cargo test -p provider-postgres-adapter` (it uses DATABASE_URL, ",
+    "or a server on 127.0.0.1:5432, or starts a throwaway one from the local PostgreSQL ",
+    "binaries);\n",
+    "  * or start one and point DATABASE_URL at it, e.g. ",
+    "`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:15` then ",
+    "`DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres`;\n",
+    "  * or install it (Debian/Ubuntu: `apt-get install postgresql`, then ",
+    "`pg_ctlcluster 15 main start`).",
+);
 
 /// The URL tests administer PostgreSQL through: `DATABASE_URL`, else [`DEFAULT_ADMIN_URL`].
 pub fn admin_url() -> String {
