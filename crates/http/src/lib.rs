@@ -115,3 +115,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::redirect("/docs", "/docs/"))
     .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/v1_0/openapi.json")));
 }
+
+/// Reads a search body exactly as `POST /v1_0/service-providers` does (unknown fields refused),
+/// for tools that replay API requests, such as `provider-api explain`.
+///
+/// # Errors
+/// The JSON error when the text is not a valid search body.
+pub fn search_input_from_json(
+    json: &str,
+) -> Result<provider_domain::SearchInput, serde_json::Error> {
+    serde_json::from_str::<dto::SearchBody>(json).map(Into::into)
+}
+
+/// Reads a recommend body exactly as `POST /v1_0/service-providers/recommend` does.
+///
+/// # Errors
+/// The JSON error when the text is not a valid recommend body.
+pub fn job_input_from_json(json: &str) -> Result<provider_domain::JobInput, serde_json::Error> {
+    serde_json::from_str::<dto::RecommendBody>(json).map(Into::into)
+}

@@ -2,6 +2,7 @@
 
 pub mod bulk;
 mod error;
+mod explain;
 mod migrate;
 mod queries;
 mod rows;
@@ -12,6 +13,7 @@ mod store;
 pub mod testing;
 
 pub use error::PgError;
+pub use explain::{explain_recommend, explain_search};
 pub use migrate::run_migrations;
 pub use store::PgStore;
 

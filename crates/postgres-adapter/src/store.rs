@@ -41,6 +41,10 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// The planner settings of every store connection (see [`establish`]); `explain` uses them too,
+/// so its plans are the ones the API gets.
+pub(crate) const SESSION_SETTINGS: &str = "SET jit = off; SET max_parallel_workers_per_gather = 0";
+
 /// Opens a connection and sets this store's session settings on it:
 ///
 /// * `statement_timeout`: a runaway statement is cancelled (and answered `Unavailable`);
@@ -56,8 +60,7 @@ async fn establish(
 ) -> diesel::ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.batch_execute(&format!(
-        "SET statement_timeout = {statement_timeout_ms}; SET jit = off; \
-         SET max_parallel_workers_per_gather = 0"
+        "SET statement_timeout = {statement_timeout_ms}; {SESSION_SETTINGS}"
     ))
     .await
     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

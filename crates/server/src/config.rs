@@ -67,6 +67,8 @@ pub enum Command {
     Migrate,
     /// Add deterministic synthetic data to DATABASE_URL (migrating it first).
     Seed(crate::seed::SeedArgs),
+    /// Print EXPLAIN (ANALYZE, BUFFERS) of the SQL a search or recommend body makes.
+    Explain(ExplainArgs),
 }
 
 /// Settings of `serve`.
@@ -108,4 +110,28 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines.
     Pretty,
+}
+
+/// Settings of `explain`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExplainArgs {
+    /// Which route's query.
+    pub kind: ExplainKind,
+    /// The request body, as JSON (e.g. '{"skills": ["skill-3"], "cost_lt": 50000}').
+    pub body: String,
+    /// Page number.
+    #[arg(long, default_value_t = 1)]
+    pub page: i64,
+    /// Page size.
+    #[arg(long, default_value_t = 10)]
+    pub page_size: i64,
+}
+
+/// The queries `explain` can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainKind {
+    /// `POST /v1_0/service-providers`.
+    Search,
+    /// `POST /v1_0/service-providers/recommend`.
+    Recommend,
 }

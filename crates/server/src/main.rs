@@ -5,7 +5,7 @@ mod config;
 mod seed;
 
 use clap::Parser;
-use config::{Cli, Command, Common, LogFormat, ServeArgs};
+use config::{Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ServeArgs};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
 use provider_postgres_adapter::PgStore;
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(&cli.common, &args),
         Command::Migrate => migrate(&cli.common),
         Command::Seed(args) => seed(&cli.common, &args),
+        Command::Explain(args) => explain(&cli.common, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -83,6 +84,35 @@ fn seed(common: &Common, args: &seed::SeedArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         seed::run(url, args).await
     })
+}
+
+fn explain(common: &Common, args: &ExplainArgs) -> Result<(), String> {
+    use provider_domain::{JobRequest, SearchFilter};
+    let url = common
+        .database_url
+        .as_deref()
+        .ok_or("explain needs DATABASE_URL (a postgres:// URL)")?;
+    let page = provider_ports::Page::new(Some(args.page), Some(args.page_size))
+        .map_err(|e| e.to_string())?;
+    let plan = runtime()?.block_on(async {
+        match args.kind {
+            ExplainKind::Search => {
+                let input =
+                    provider_http::search_input_from_json(&args.body).map_err(|e| e.to_string())?;
+                let filter = SearchFilter::parse(&input).map_err(|e| e.to_string())?;
+                provider_postgres_adapter::explain_search(url, &filter, page).await
+            }
+            ExplainKind::Recommend => {
+                let input =
+                    provider_http::job_input_from_json(&args.body).map_err(|e| e.to_string())?;
+                let job = JobRequest::parse(&input).map_err(|e| e.to_string())?;
+                provider_postgres_adapter::explain_recommend(url, &job, page).await
+            }
+        }
+        .map_err(|e| e.to_string())
+    })?;
+    println!("{plan}");
+    Ok(())
 }
 
 /// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`); unset: the
