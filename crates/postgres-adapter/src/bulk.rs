@@ -90,7 +90,7 @@ impl BulkLoader {
                 tables.providers,
             ),
             (
-                "COPY provider_skills (provider_id, position, skill, skill_key) FROM STDIN",
+                "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence) FROM STDIN",
                 tables.skills,
             ),
             ("COPY availability (provider_id, period) FROM STDIN", tables.availability),
@@ -156,9 +156,10 @@ impl Tables {
             for (position, skill) in p.skills.iter().enumerate() {
                 let _ = writeln!(
                     t.skills,
-                    "{id}\t{position}\t{}\t{}",
+                    "{id}\t{position}\t{}\t{}\t{}",
                     escape(skill.as_str()),
-                    escape(skill.key())
+                    escape(skill.key()),
+                    p.cost.pence()
                 );
             }
             for range in p.availability.ranges() {

@@ -25,11 +25,22 @@ pub enum PgError {
     #[error("database migration failed: {0}")]
     Migration(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A bulk load (COPY) failed.
-    #[error("bulk load failed: {0}")]
+    #[error("bulk load failed: {}", bulk_message(.0))]
     Bulk(#[from] tokio_postgres::Error),
     /// The blocking task running the migrations panicked or was cancelled.
     #[error("the migration task did not finish: {0}")]
     Task(#[from] tokio::task::JoinError),
+}
+
+/// The server's own message when there is one ("db error" alone says nothing).
+fn bulk_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => e.to_string(),
+    }
 }
 
 /// The store did not answer within the client-side bound (a hung network, say).
