@@ -11,7 +11,6 @@ use crate::sql::Statement;
 use diesel::sql_types::{Array, BigInt, Date as SqlDate, Double, Text, Uuid as SqlUuid};
 use provider_domain::{JobRequest, ProviderId, SearchFilter};
 use provider_ports::Page;
-use time::Date;
 
 /// The plain mean rating, exactly as `ReviewStats::mean` computes it: `sum / (10 * count)`
 /// as one IEEE double division (the same two integers give the same double in both), `0` when
@@ -102,11 +101,6 @@ pub(crate) fn like_escape(needle: &str) -> String {
     out
 }
 
-/// The `(from, to)` pairs of inclusive windows, as two date arrays for `unnest`.
-fn window_arrays(windows: &[provider_domain::DateRange]) -> (Vec<Date>, Vec<Date>) {
-    windows.iter().map(|w| (w.from(), w.to())).unzip()
-}
-
 /// One page of a search, in `search_order`: cost descending, mean descending, id ascending.
 pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
     let mut s = Statement::new("SELECT ");
@@ -149,21 +143,21 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
             .sql(" <= ")
             .bind::<Double, _>(filter.reviews_lt().value());
     }
-    if !filter.windows().is_empty() {
-        // Every window holds an available day: no window without an overlapping run. A scalar
-        // subquery (checked per provider reached), for the reason given at
-        // `recommend_conditions`.
-        let (froms, tos) = window_arrays(filter.windows());
-        s.sql(" AND NOT COALESCE((SELECT true FROM unnest(")
-            .bind::<Array<SqlDate>, _>(froms)
-            .sql(", ")
-            .bind::<Array<SqlDate>, _>(tos)
-            .sql(
-                ") AS w(from_date, to_date) \
-                 WHERE NOT EXISTS (SELECT 1 FROM availability_runs r \
-                   WHERE r.provider_id = p.id \
-                     AND r.run && daterange(w.from_date, w.to_date, '[]')) LIMIT 1), false)",
-            );
+    // Every window holds an available day: for each, a run overlapping it. One `EXISTS` per
+    // window, its dates bound as values: with custom plans (see `store::establish`) the
+    // planner sees each window, estimates from the statistics of the runs how many providers
+    // it admits, and either probes the runs of each provider as it walks the search order
+    // (a common window) or starts from the window's runs (`availability_runs_run_idx`, a rare
+    // one).
+    for window in filter.windows() {
+        s.sql(
+            " AND EXISTS (SELECT 1 FROM availability_runs r \
+             WHERE r.provider_id = p.id AND r.run && daterange(",
+        )
+        .bind::<SqlDate, _>(window.from())
+        .sql(", ")
+        .bind::<SqlDate, _>(window.to())
+        .sql(", '[]'))");
     }
     s.sql(" ORDER BY p.cost_in_pence DESC, ")
         .sql(MEAN)
@@ -172,41 +166,57 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
     with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
 }
 
-/// The conditions on a candidate provider `p` other than its skills: rule 1 (the budget),
-/// rule 4 (the minimum rating) and rule 3 (a long enough run inside a window).
-///
-/// Rule 3 is a scalar subquery, not `EXISTS`: PostgreSQL turns an `EXISTS` into a semi-join
-/// it may plan as "every provider with a long enough run in the window" (most of them, for a
-/// wide window) hashed up front; a scalar subquery is always checked per candidate, as the
-/// walk in day-rate order reaches it.
-fn recommend_conditions(s: &mut Statement, job: &JobRequest) {
-    let (froms, tos) = window_arrays(job.windows());
-    // Rule 1: cost * duration <= budget  <=>  cost <= budget / duration (rounded down). The
-    // walks already stop there; this states it for the provider row too.
+/// Rule 3 for one run `r`: it overlaps some window by at least `duration` days. The windows
+/// are bound one by one, so that the planner sees them (custom plans).
+fn long_enough_run(s: &mut Statement, job: &JobRequest) {
+    s.sql("(");
+    for (i, window) in job.windows().iter().enumerate() {
+        if i > 0 {
+            s.sql(" OR ");
+        }
+        let range = |s: &mut Statement| {
+            s.sql("daterange(")
+                .bind::<SqlDate, _>(window.from())
+                .sql(", ")
+                .bind::<SqlDate, _>(window.to())
+                .sql(", '[]')");
+        };
+        s.sql("(r.run && ");
+        range(s);
+        s.sql(" AND upper(r.run * ");
+        range(s);
+        s.sql(") - lower(r.run * ");
+        range(s);
+        s.sql(") >= ").bind::<BigInt, _>(job.duration()).sql(")");
+    }
+    s.sql(")");
+}
+
+/// Rules 1 (the budget) and 4 (the minimum rating) for a candidate provider `p`.
+fn budget_and_rating(s: &mut Statement, job: &JobRequest) {
+    // cost * duration <= budget  <=>  cost <= budget / duration (rounded down).
     s.sql(" AND p.cost_in_pence <= ")
         .bind::<BigInt, _>(job.max_day_rate());
-    // Rule 4 (a minimum of 0 filters nothing).
+    // A minimum of 0 filters nothing.
     if job.minimum_rating().value() > 0.0 {
         s.sql(" AND ")
             .sql(MEAN)
             .sql(" >= ")
             .bind::<Double, _>(job.minimum_rating().value());
     }
-    // Rule 3: some run overlaps some window by at least `duration` days.
-    s.sql(" AND COALESCE((SELECT true FROM availability_runs r, unnest(")
-        .bind::<Array<SqlDate>, _>(froms)
-        .sql(", ")
-        .bind::<Array<SqlDate>, _>(tos)
-        .sql(
-            ") AS w(from_date, to_date) \
-             WHERE r.provider_id = p.id \
-               AND r.run && daterange(w.from_date, w.to_date, '[]') \
-               AND upper(r.run * daterange(w.from_date, w.to_date, '[]')) \
-                 - lower(r.run * daterange(w.from_date, w.to_date, '[]')) >= ",
-        )
-        .bind::<BigInt, _>(job.duration())
-        .sql(" LIMIT 1), false)");
 }
+
+/// The conditions on a walked candidate provider `p` other than its skills: rules 1, 4 and 3.
+fn recommend_conditions(s: &mut Statement, job: &JobRequest) {
+    budget_and_rating(s, job);
+    s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ");
+    long_enough_run(s, job);
+    s.sql(")");
+}
+
+/// How many qualifying runs make the windows "common": below it, recommend starts from the
+/// providers available then; from it on, it walks the skills' postings by day rate.
+const RARE_WINDOW_RUNS: i64 = 500;
 
 /// The postings of the skill `key` within the budget, in descending day-rate order, keeping
 /// providers that have exactly `matched` of the requested `keys`. `OFFSET 0` keeps it a
@@ -255,7 +265,9 @@ fn recommend_branch(
         .sql(CONFIDENCE)
         .sql(" AS confidence FROM ");
     s.append(candidates);
-    s.sql(" m JOIN providers p ON p.id = m.provider_id WHERE TRUE");
+    // Only when the windows are common (else the branch over `avail` answers).
+    s.sql(" m JOIN providers p ON p.id = m.provider_id WHERE (SELECT count(*) FROM avail) >= ")
+        .bind::<BigInt, _>(RARE_WINDOW_RUNS);
     recommend_conditions(s, job);
     s.sql(" ORDER BY ");
     if matched.is_none() {
@@ -273,28 +285,56 @@ fn recommend_branch(
 /// One page of recommendations, in `recommendation_order`: matched skills descending, cost
 /// descending, confidence descending, review count descending, id ascending.
 ///
-/// Exact, and fast at a million providers, by splitting the candidates by matched count into
-/// disjoint groups, each listed in the rest of the ranking and cut at `n = offset + size + 1`
-/// rows (the first `n` overall are among the groups' first `n`), then merged and paged:
+/// `avail` first reads up to [`RARE_WINDOW_RUNS`] runs that satisfy rule 3. When there are
+/// fewer, the windows are rare: the candidates are just those providers, counted and ranked
+/// directly. Otherwise (the usual case) it is exact and fast at a million providers by
+/// splitting the candidates by matched count into disjoint groups, each listed in the rest of
+/// the ranking and cut at `n = offset + size + 1` rows (the first `n` overall are among the
+/// groups' first `n`), then merged and paged:
 ///
-/// * all `k` requested skills (when `k >= 2`): walk the first skill's postings by day rate
-///   (`provider_skills_postings_idx`), keeping providers that have all `k`;
-/// * `2..k-1` of them (when `k >= 3`): counted over all postings within budget, the one group
-///   read in full (rare: a job asking for three or more skills);
+/// * both requested skills (when `k = 2`): walk the first skill's postings by day rate
+///   (`provider_skills_postings_idx`), keeping providers that have the other too;
+/// * two or more of them (when `k >= 3`): counted over all postings within budget, the one
+///   group read in full (a job asking for three or more skills; walking one skill's postings
+///   for providers with all of them, the rarest case, would read them all anyway);
 /// * exactly one: walk the postings of every requested skill merged by day rate (a Merge
 ///   Append of ordered index scans), keeping providers with no other requested skill.
 ///
 /// A walk in day-rate order stops once it has `n` providers passing the other rules (an
 /// Incremental Sort orders ties on the day rate), so the usual page reads a few hundred index
-/// entries however many providers there are. Its worst case is a rule few candidates pass
-/// (a short, rarely available window): then it reads the postings within budget in full.
+/// entries however many providers there are. Each branch is gated by a one-time filter on the
+/// size of `avail`, so only one strategy runs.
 pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
     let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
     let k = keys.len() as i64;
     let n = page.offset() as i64 + i64::from(page.size()) + 1;
     let mut branches: Vec<Statement> = Vec::new();
 
-    if k >= 2 {
+    {
+        // Rare windows: every provider available then, counted and ranked.
+        let mut b = Statement::new("(SELECT ");
+        b.sql(PROVIDER_COLUMNS)
+            .sql(", m.matched, ")
+            .sql(CONFIDENCE)
+            .sql(
+                " AS confidence FROM (SELECT DISTINCT provider_id FROM avail) a \
+                 JOIN providers p ON p.id = a.provider_id \
+                 CROSS JOIN LATERAL (SELECT count(*) AS matched FROM provider_skills t \
+                   WHERE t.provider_id = p.id AND t.skill_key = ANY (",
+            )
+            .bind::<Array<Text>, _>(keys.clone())
+            .sql(")) m WHERE (SELECT count(*) FROM avail) < ")
+            .bind::<BigInt, _>(RARE_WINDOW_RUNS)
+            .sql(" AND m.matched > 0");
+        budget_and_rating(&mut b, job);
+        b.sql(" ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
+            .sql(CONFIDENCE)
+            .sql(" DESC, p.review_count DESC, p.id LIMIT ")
+            .bind::<BigInt, _>(n)
+            .sql(")");
+        branches.push(b);
+    }
+    if k == 2 {
         let mut walk = Statement::default();
         postings(&mut walk, &keys[0], &keys, k, job);
         let mut b = Statement::default();
@@ -310,8 +350,7 @@ pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
             .bind::<Array<Text>, _>(keys.clone())
             .sql(") AND s.cost_in_pence <= ")
             .bind::<BigInt, _>(job.max_day_rate())
-            .sql(" GROUP BY s.provider_id HAVING count(*) BETWEEN 2 AND ")
-            .bind::<BigInt, _>(k - 1)
+            .sql(" GROUP BY s.provider_id HAVING count(*) >= 2")
             .sql(")");
         let mut b = Statement::default();
         recommend_branch(&mut b, counted, None, job, n);
@@ -331,7 +370,13 @@ pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
         branches.push(b);
     }
 
-    let mut s = Statement::new("SELECT c.* FROM (");
+    let mut s = Statement::new(
+        "WITH avail AS MATERIALIZED (SELECT r.provider_id FROM availability_runs r WHERE ",
+    );
+    long_enough_run(&mut s, job);
+    s.sql(" LIMIT ")
+        .bind::<BigInt, _>(RARE_WINDOW_RUNS)
+        .sql(") SELECT c.* FROM (");
     for (i, b) in branches.into_iter().enumerate() {
         if i > 0 {
             s.sql(" UNION ALL ");
@@ -374,31 +419,5 @@ mod tests {
         assert!(!text.contains("DROP TABLE"), "{sql}");
         assert!(!text.contains("50000"), "{sql}");
         assert!(text.contains("LIMIT $"), "{sql}");
-    }
-}
-#[cfg(test)]
-mod print_tmp {
-    use super::*;
-    #[test]
-    fn print_sql() {
-        let filter = SearchFilter::parse(&provider_domain::SearchInput {
-            skills: Some(vec!["skill-3".into()]),
-            cost_lt: Some(50_000),
-            ..Default::default()
-        })
-        .unwrap();
-        println!("SEARCH {:?}", search(&filter, Page::default()));
-        let job = JobRequest::parse(&provider_domain::JobInput {
-            job_budget_in_pence: Some(150_000),
-            expected_job_duration_in_days: Some(3),
-            skills: Some(vec!["skill-3".into(), "skill-7".into()]),
-            availability: Some(vec![provider_domain::RangeInput {
-                from_date: "2027-02-01".into(),
-                to_date: "2027-05-31".into(),
-            }]),
-            minimum_review_rating: Some(2.0),
-        })
-        .unwrap();
-        println!("RECOMMEND {:?}", recommend(&job, Page::default()));
     }
 }

@@ -43,7 +43,9 @@ impl std::fmt::Debug for PgStore {
 
 /// The planner settings of every store connection (see [`establish`]); `explain` uses them too,
 /// so its plans are the ones the API gets.
-pub(crate) const SESSION_SETTINGS: &str = "SET jit = off; SET max_parallel_workers_per_gather = 0";
+pub(crate) const SESSION_SETTINGS: &str =
+    "SET jit = off; SET max_parallel_workers_per_gather = 0; \
+     SET plan_cache_mode = force_custom_plan";
 
 /// Opens a connection and sets this store's session settings on it:
 ///
@@ -53,7 +55,13 @@ pub(crate) const SESSION_SETTINGS: &str = "SET jit = off; SET max_parallel_worke
 ///   crosses `jit_above_cost`;
 /// * `max_parallel_workers_per_gather = 0`: many small concurrent queries on few cores are
 ///   served best one core each; parallel plans also made the planner prefer full scans over
-///   the ordered walks search and recommend rely on.
+///   the ordered walks search and recommend rely on;
+/// * `plan_cache_mode = force_custom_plan`: statements are prepared once per connection, but
+///   planned for the values of each execution. The best plan of a search or recommendation
+///   depends on them (a common availability window is checked per provider along an ordered
+///   walk; a rare one is best looked up first); a generic plan, made blind to the values,
+///   could pick the wrong one for every later call. Planning a short statement costs well
+///   under a millisecond.
 async fn establish(
     url: &str,
     statement_timeout_ms: u128,

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS availability_runs_run_idx;
