@@ -19,6 +19,8 @@ use uuid::Uuid;
 
 /// Distinct skills in the vocabulary (`skill-0` … `skill-299`).
 pub const VOCABULARY: u32 = 300;
+/// Provider number 0's id is minted at 2026-01-01T00:00:00Z, each next one a millisecond later.
+const ID_EPOCH_MILLIS: u64 = 1_767_225_600_000;
 /// Days ahead of the start date that availability may fall in (about two years).
 pub const HORIZON_DAYS: i64 = 730;
 
@@ -77,7 +79,11 @@ impl Generator {
     pub fn provider(&self, index: u64) -> Seeded {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(index);
-        let id = ProviderId::from_uuid(uuid(&mut rng));
+        // Time-ordered ids (UUIDv7, one millisecond per provider number), as a marketplace that
+        // mints v7 ids would have: consecutive providers sit side by side in every index keyed
+        // by provider id, which keeps a large load from touching random pages everywhere.
+        let minted = ID_EPOCH_MILLIS + index;
+        let id = ProviderId::from_uuid(uuid_v7(&mut rng, minted));
         let owner = UserId::from_uuid(uuid(&mut rng));
         let name = format!(
             "{} {} {} {index}",
@@ -105,7 +111,7 @@ impl Generator {
                 let rating = Rating::from_tenths(rng.random_range(10..=50)).expect("in range");
                 stats = stats.with(rating);
                 Review {
-                    id: ReviewId::from_uuid(uuid(&mut rng)),
+                    id: ReviewId::from_uuid(uuid_v7(&mut rng, minted)),
                     provider_id: id,
                     user_id: UserId::from_uuid(uuid(&mut rng)),
                     rating,
@@ -147,6 +153,12 @@ impl Generator {
 
 fn pick<'a>(rng: &mut ChaCha8Rng, words: &[&'a str]) -> &'a str {
     words[rng.random_range(0..words.len())]
+}
+
+fn uuid_v7(rng: &mut ChaCha8Rng, millis: u64) -> Uuid {
+    let mut bytes = [0u8; 10];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
 }
 
 fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
