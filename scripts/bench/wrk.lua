@@ -28,8 +28,14 @@ local function uuid()
   return hex
 end
 
+-- Every wrk process (the warm-up and each measured run) and each of its threads must draw
+-- other user ids, or a later run's reviews would repeat an earlier run's (409).
+math.randomseed(os.time() * 1000 + math.floor((os.clock() * 1000000) % 1000))
+local thread_number = 0
+
 function setup(thread)
-  thread:set("seed", math.random(1, 1000000000))
+  thread_number = thread_number + 1
+  thread:set("seed", math.random(1, 1000000000) + thread_number)
 end
 
 function init(args)
