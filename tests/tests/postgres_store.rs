@@ -134,3 +134,63 @@ async fn readiness_follows_the_database() {
         .unwrap();
     assert_eq!(search.status(), 503);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answers_503_while_the_database_is_cut_off_and_recovers_without_a_restart() {
+    use provider_postgres_adapter::testing::proxy::{Mode, Proxy};
+    let db = TestDb::new().await;
+    let proxy = Proxy::start(db.server_address()).await;
+    let via_proxy = db.url_via("127.0.0.1", proxy.addr.port());
+    let server = Server::start(&[
+        ("DATABASE_URL", via_proxy.as_str()),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000"),
+        ("DATABASE_STATEMENT_TIMEOUT_MS", "1000"),
+    ]);
+    let http = reqwest::Client::new();
+    let search = || {
+        http.post(server.url("/v1_0/service-providers"))
+            .json(&json!({}))
+            .send()
+    };
+    assert_eq!(search().await.unwrap().status(), 200);
+
+    proxy.set(Mode::Severed);
+    let cut = search().await.unwrap();
+    assert_eq!(cut.status(), 503);
+    assert!(cut.json::<Value>().await.unwrap()["error"].is_string());
+    let create = http
+        .post(server.url("/v1_0/service-provider"))
+        .header("user-id", uuid::Uuid::new_v4().to_string())
+        .json(&json!({"name": "Offline Ltd", "cost_in_pence": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), 503);
+    let health = reqwest::get(server.url("/v1_0/health")).await.unwrap();
+    assert_eq!(
+        health.status(),
+        200,
+        "liveness does not depend on the database"
+    );
+    let ready = reqwest::get(server.url("/v1_0/health/ready"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+
+    proxy.set(Mode::Open);
+    let mut recovered = false;
+    for _ in 0..50 {
+        let ready = reqwest::get(server.url("/v1_0/health/ready"))
+            .await
+            .unwrap();
+        if ready.status() == 200 && search().await.unwrap().status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "the same server answers again once the database is back"
+    );
+}

@@ -330,3 +330,144 @@ mod tests {
         assert!(split_url("host=/tmp dbname=x").is_none());
     }
 }
+
+/// A TCP proxy for outage tests: put it between a store (or the server) and PostgreSQL.
+pub mod proxy {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::watch;
+    use tokio::task::AbortHandle;
+
+    /// What a [`Proxy`] does with traffic.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Mode {
+        /// Forward both ways.
+        Open,
+        /// Close every connection at once; accept new ones and close them straight away.
+        Severed,
+        /// A hung network: connections stay open but nothing gets through; new ones are accepted
+        /// and never answered.
+        Hung,
+    }
+
+    /// Copies `from` to `to`, holding the bytes while the proxy is hung.
+    async fn pump(
+        mut from: OwnedReadHalf,
+        mut to: OwnedWriteHalf,
+        mut mode: watch::Receiver<Mode>,
+    ) {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            loop {
+                let now = *mode.borrow_and_update();
+                match now {
+                    Mode::Open => break,
+                    Mode::Severed => return,
+                    Mode::Hung => {
+                        if mode.changed().await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            if to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// A TCP proxy on 127.0.0.1 that a test can cut or hang, to stage database outages.
+    #[derive(Debug)]
+    pub struct Proxy {
+        /// Where clients connect.
+        pub addr: SocketAddr,
+        mode: watch::Sender<Mode>,
+        /// The tasks of live links, aborted (sockets closed) when the proxy is severed.
+        links: Arc<Mutex<Vec<AbortHandle>>>,
+        accept: AbortHandle,
+    }
+
+    impl Proxy {
+        /// Listens on a free port of 127.0.0.1 and forwards to `target` (open).
+        ///
+        /// # Panics
+        /// If it cannot listen.
+        pub async fn start(target: (String, u16)) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+            let addr = listener.local_addr().expect("proxy address");
+            let (mode, _) = watch::channel(Mode::Open);
+            let links: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+            let accept = {
+                let (links, mode) = (links.clone(), mode.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let Ok((inbound, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        // Decide and register under the lock, so `set` never misses a link.
+                        let mut live = links.lock().expect("lock");
+                        let now = *mode.borrow();
+                        let task = match now {
+                            Mode::Severed => {
+                                drop(inbound);
+                                continue;
+                            }
+                            Mode::Hung => tokio::spawn(async move {
+                                let _held = inbound;
+                                std::future::pending::<()>().await;
+                            }),
+                            Mode::Open => {
+                                let (target, rx) = (target.clone(), mode.subscribe());
+                                tokio::spawn(async move {
+                                    let Ok(outbound) = TcpStream::connect(target).await else {
+                                        return;
+                                    };
+                                    let (in_read, in_write) = inbound.into_split();
+                                    let (out_read, out_write) = outbound.into_split();
+                                    // When either side ends, both sockets close.
+                                    tokio::select! {
+                                        () = pump(in_read, out_write, rx.clone()) => {}
+                                        () = pump(out_read, in_write, rx) => {}
+                                    }
+                                })
+                            }
+                        };
+                        live.push(task.abort_handle());
+                    }
+                })
+                .abort_handle()
+            };
+            Self {
+                addr,
+                mode,
+                links,
+                accept,
+            }
+        }
+
+        /// Switches what the proxy does; severing closes every live link at once.
+        pub fn set(&self, mode: Mode) {
+            let mut live = self.links.lock().expect("lock");
+            self.mode.send_replace(mode);
+            if mode == Mode::Severed {
+                for task in live.drain(..) {
+                    task.abort();
+                }
+            }
+        }
+    }
+
+    impl Drop for Proxy {
+        fn drop(&mut self) {
+            self.set(Mode::Severed);
+            self.accept.abort();
+        }
+    }
+}
