@@ -307,15 +307,13 @@ def write_report(rows, rss, seeded, checks, plans):
               "`../shared/BENCH.md`. Rerun one scale with `BENCH_PROVIDERS=N make bench`; each run "
               "replaces its own scale's section.\n\n")
     old = REPORT.read_text() if REPORT.exists() else header
+    # Hand-written analysis after a `<!-- notes -->` line stays at the end, untouched.
+    old, marker, notes = old.partition("<!-- notes -->")
     sections = re.split(r"(?=<!-- scale:\d+ -->)", old)
     head, body = sections[0], [s for s in sections[1:] if not s.startswith(f"<!-- scale:{PROVIDERS} -->")]
     body.append(section)
     body.sort(key=lambda s: int(re.match(r"<!-- scale:(\d+)", s).group(1)))
-    notes = ""
-    if "<!-- notes -->" in head:
-        head, notes = head.split("<!-- notes -->", 1)
-        notes = "<!-- notes -->" + notes
-    REPORT.write_text(head + "".join(s if s.endswith("\n\n") else s + "\n" for s in body) + notes)
+    REPORT.write_text(head + "".join(s.rstrip("\n") + "\n\n" for s in body) + marker + notes)
     log(f"wrote {REPORT}")
 
 
