@@ -293,8 +293,12 @@ def write_report(rows, rss, seeded, checks, plans):
     lines += ["| scenario | connections | requests/s | p50 (ms) | p99 (ms) | errors |",
               "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        lines.append(f"| {r['scenario']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
-                     f"{r['p99']:.2f} | {r['errors']} |")
+        if r["p50"] == 0 and r["errors"]:
+            # wrk reports no latency when no request completed within its timeout.
+            timing = f"— | — | {r['errors']} (all timed out at 5 s)"
+        else:
+            timing = f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']}"
+        lines.append(f"| {r['scenario']} | {r['connections']} | {r['rps']:,.0f} | {timing} |")
     lines += ["", f"Peak resident memory of the server over the whole run: **{rss:.0f} MB**.", "",
               "Answers checked before measuring (one request each):", ""]
     lines += [f"- {k}: {v}" for k, v in checks.items()]

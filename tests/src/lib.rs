@@ -142,6 +142,20 @@ impl Drop for Server {
     }
 }
 
+/// GETs `url` and returns its JSON body, whatever the status.
+///
+/// # Panics
+/// If the request fails or the body is not JSON.
+pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
 /// Walks create → get → search → recommend → review → reviews → delete over real HTTP,
 /// checking every answer.
 ///
@@ -183,14 +197,7 @@ pub async fn walk_the_whole_api(server: &Server) {
     assert_eq!(provider["review_rating"], 0.0);
 
     // get
-    let got: Value = http
-        .get(server.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = get_json(&http, &server.url(&location)).await;
     assert_eq!(got, provider);
 
     // search
@@ -251,23 +258,9 @@ pub async fn walk_the_whole_api(server: &Server) {
         .await
         .unwrap();
     assert_eq!(again.status(), 409);
-    let reviews: Value = http
-        .get(server.url(&format!("{location}/reviews")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reviews: Value = get_json(&http, &server.url(&format!("{location}/reviews"))).await;
     assert_eq!(reviews["reviews"][0]["rating"], 4.5);
-    let rated: Value = http
-        .get(server.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rated: Value = get_json(&http, &server.url(&location)).await;
     assert_eq!(
         (
             rated["review_rating"].as_f64(),

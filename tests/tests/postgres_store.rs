@@ -2,7 +2,7 @@
 //! and data that survives a restart. Needs PostgreSQL (never skipped; see
 //! scripts/test-postgres.sh).
 
-use provider_e2e_tests::{walk_the_whole_api, Server};
+use provider_e2e_tests::{get_json, walk_the_whole_api, Server};
 use provider_postgres_adapter::testing::TestDb;
 use serde_json::{json, Value};
 
@@ -50,36 +50,15 @@ async fn data_survives_a_restart_of_the_server() {
         .await
         .unwrap();
     assert_eq!(review.status(), 201);
-    let before: Value = http
-        .get(first.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: Value = get_json(&http, &first.url(&location)).await;
     let (status, _) = first.terminate();
     assert!(status.success(), "exit status {status}");
 
     let second = Server::start(&[("DATABASE_URL", db.url())]);
-    let after: Value = http
-        .get(second.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Value = get_json(&http, &second.url(&location)).await;
     assert_eq!(after, before);
     assert_eq!(after["review_rating"], 3.7);
-    let reviews: Value = http
-        .get(second.url(&format!("{location}/reviews")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reviews: Value = get_json(&http, &second.url(&format!("{location}/reviews"))).await;
     assert_eq!(reviews["reviews"][0]["comment"], "Solid");
     let again = http
         .post(second.url(&format!("{location}/review")))
