@@ -22,10 +22,14 @@ impl QueryableByName<Pg> for PlanLine {
     }
 }
 
-async fn explain(url: &str, statement: Statement) -> Result<String, PgError> {
+async fn explain(url: &str, statement: Statement, settings: &str) -> Result<String, PgError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    // The session settings the store's connections use (see `PgStore::connect`).
+    // The session settings the store's connections use (see `PgStore::connect`), and the
+    // statement's own; `SET LOCAL` lasts until the end of the transaction, which is left to
+    // roll back.
     conn.batch_execute(crate::store::SESSION_SETTINGS).await?;
+    conn.batch_execute("BEGIN").await?;
+    conn.batch_execute(settings).await?;
     let mut query = Statement::new("EXPLAIN (ANALYZE, BUFFERS) ");
     query.append(statement);
     let lines: Vec<PlanLine> = query
@@ -48,7 +52,7 @@ pub async fn explain_search(
     filter: &SearchFilter,
     page: Page,
 ) -> Result<String, PgError> {
-    explain(url, queries::search(filter, page)).await
+    explain(url, queries::search(filter, page), "SELECT 1").await
 }
 
 /// The plan and timing of one recommend page, run on the database at `url`.
@@ -56,5 +60,10 @@ pub async fn explain_search(
 /// # Errors
 /// [`PgError`] when the database cannot be reached or the statement fails.
 pub async fn explain_recommend(url: &str, job: &JobRequest, page: Page) -> Result<String, PgError> {
-    explain(url, queries::recommend(job, page)).await
+    explain(
+        url,
+        queries::recommend(job, page),
+        crate::store::RECOMMEND_SETTINGS,
+    )
+    .await
 }
