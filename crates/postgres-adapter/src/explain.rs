@@ -4,6 +4,7 @@
 use crate::error::repo_error;
 use crate::queries;
 use crate::sql::Statement;
+use crate::store::{page_ids, recommended_ids};
 use crate::PgError;
 use diesel::pg::Pg;
 use diesel::row::NamedRow;
@@ -22,25 +23,28 @@ impl QueryableByName<Pg> for PlanLine {
     }
 }
 
-async fn explain(url: &str, statement: Statement, settings: &str) -> Result<String, PgError> {
+async fn explain(url: &str, statements: Vec<Statement>) -> Result<String, PgError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    // The session settings the store's connections use (see `PgStore::connect`), and the
-    // statement's own; `SET LOCAL` lasts until the end of the transaction, which is left to
-    // roll back.
+    // The session settings the store's connections use (see `PgStore::connect`).
     conn.batch_execute(crate::store::SESSION_SETTINGS).await?;
-    conn.batch_execute("BEGIN").await?;
-    conn.batch_execute(settings).await?;
-    let mut query = Statement::new("EXPLAIN (ANALYZE, BUFFERS) ");
-    query.append(statement);
-    let lines: Vec<PlanLine> = query
-        .load(&mut conn)
-        .await
-        .map_err(|e| PgError::Config(repo_error(e).to_string()))?;
-    Ok(lines
-        .into_iter()
-        .map(|l| l.0)
-        .collect::<Vec<_>>()
-        .join("\n"))
+    let mut plans = Vec::new();
+    for statement in statements {
+        let mut query = Statement::new("EXPLAIN (ANALYZE, BUFFERS) ");
+        query.append(statement);
+        let lines: Vec<PlanLine> = query.load(&mut conn).await.map_err(failed)?;
+        plans.push(
+            lines
+                .into_iter()
+                .map(|l| l.0)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    Ok(plans.join("\n\n"))
+}
+
+fn failed(e: diesel::result::Error) -> PgError {
+    PgError::Config(repo_error(e).to_string())
 }
 
 /// The plan and timing of one search page, run on the database at `url`.
@@ -52,18 +56,24 @@ pub async fn explain_search(
     filter: &SearchFilter,
     page: Page,
 ) -> Result<String, PgError> {
-    explain(url, queries::search(filter, page), "SELECT 1").await
+    explain(url, vec![queries::search(filter, page)]).await
 }
 
-/// The plan and timing of one recommend page, run on the database at `url`.
+/// The plans and timings of the statements one recommend page runs (with the store's default
+/// walk prefix), in order, run on the database at `url`: the ranking steps, then the load of
+/// the page's providers.
 ///
 /// # Errors
-/// [`PgError`] when the database cannot be reached or the statement fails.
+/// [`PgError`] when the database cannot be reached or a statement fails.
 pub async fn explain_recommend(url: &str, job: &JobRequest, page: Page) -> Result<String, PgError> {
-    explain(
-        url,
-        queries::recommend(job, page),
-        crate::store::RECOMMEND_SETTINGS,
-    )
-    .await
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(crate::store::SESSION_SETTINGS).await?;
+    let prefix = i64::from(crate::PgStore::DEFAULT_RECOMMEND_PREFIX);
+    let (ids, steps) = recommended_ids(&mut conn, job, page, prefix)
+        .await
+        .map_err(failed)?;
+    let n = page.offset() as i64 + i64::from(page.size()) + 1;
+    let mut statements: Vec<Statement> = steps.iter().map(|s| s.statement(job, n)).collect();
+    statements.push(queries::providers_in_order(page_ids(ids, page)));
+    explain(url, statements).await
 }

@@ -11,6 +11,7 @@ mod sql;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod walk;
 
 pub use error::PgError;
 pub use explain::{explain_recommend, explain_search};

@@ -206,193 +206,136 @@ fn budget_and_rating(s: &mut Statement, job: &JobRequest) {
     }
 }
 
-/// The conditions on a walked candidate provider `p` other than its skills: rules 1, 4 and 3.
-fn recommend_conditions(s: &mut Statement, job: &JobRequest) {
+/// The ranked candidates' columns: `kind` 1, the provider's id, its matched skills (`a`) and
+/// day rate (`b`) (see `rows::WalkRow`), best first, at most `n`. `candidates` is a relation
+/// `c` with a `provider_id`; `matched` writes the matched count of `p` (over `c` and `p`). It
+/// sits in the select list, so it is computed only for the candidates passing the other rules.
+fn ranked(s: &mut Statement, job: &JobRequest, n: i64, matched: impl FnOnce(&mut Statement)) {
+    s.sql("SELECT 1::int2 AS kind, p.id, ");
+    matched(s);
+    s.sql(
+        " AS a, p.cost_in_pence AS b, NULL::int8 AS c \
+         FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE TRUE",
+    );
     budget_and_rating(s, job);
     s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ");
     long_enough_run(s, job);
-    s.sql(")");
-}
-
-/// How many qualifying runs make the windows "common": below it, recommend starts from the
-/// providers available then; from it on, it walks the skills' postings by day rate.
-const RARE_WINDOW_RUNS: i64 = 500;
-
-/// The postings of the skill `key` within the budget, in descending day-rate order, keeping
-/// providers that have exactly `matched` of the requested `keys`. `OFFSET 0` keeps it a
-/// subquery of its own, planned as an ordered index scan whose count check runs per posting
-/// reached, so a walk that stops early reads little.
-fn postings(s: &mut Statement, key: &str, keys: &[String], matched: i64, job: &JobRequest) {
-    s.sql(
-        "(SELECT s.provider_id, s.cost_in_pence FROM provider_skills s \
-         WHERE s.skill_key = ",
-    )
-    .bind::<Text, _>(key.to_owned())
-    .sql(" AND s.cost_in_pence <= ")
-    .bind::<BigInt, _>(job.max_day_rate());
-    if keys.len() > 1 {
-        s.sql(
-            " AND (SELECT count(*) FROM provider_skills t \
-             WHERE t.provider_id = s.provider_id AND t.skill_key = ANY (",
-        )
-        .bind::<Array<Text>, _>(keys.to_vec())
-        .sql(")) = ")
-        .bind::<BigInt, _>(matched);
-    }
-    s.sql(" ORDER BY s.cost_in_pence DESC OFFSET 0)");
-}
-
-/// A recommend branch over the candidates `m` (`provider_id`, `cost_in_pence` and, when
-/// `matched` names none, `matched`): the providers passing the other rules, in ranking order,
-/// cut at `n`.
-fn recommend_branch(
-    s: &mut Statement,
-    candidates: Statement,
-    matched: Option<i64>,
-    job: &JobRequest,
-    n: i64,
-) {
-    s.sql("(SELECT ").sql(PROVIDER_COLUMNS).sql(", ");
-    match matched {
-        Some(m) => {
-            s.bind::<BigInt, _>(m).sql("::int8");
-        }
-        None => {
-            s.sql("m.matched");
-        }
-    }
-    s.sql(" AS matched, ")
-        .sql(CONFIDENCE)
-        .sql(" AS confidence FROM ");
-    s.append(candidates);
-    // Only when the windows are common (else the branch over `avail` answers).
-    s.sql(" m JOIN providers p ON p.id = m.provider_id WHERE (SELECT count(*) FROM avail) >= ")
-        .bind::<BigInt, _>(RARE_WINDOW_RUNS);
-    recommend_conditions(s, job);
-    s.sql(" ORDER BY ");
-    if matched.is_none() {
-        s.sql("m.matched DESC, ");
-    }
-    // `m.cost_in_pence` (equal to `p.cost_in_pence`, by the foreign key) is the order the
-    // walks deliver: only ties on it are sorted.
-    s.sql("m.cost_in_pence DESC, ")
+    // Column 3 is the matched count.
+    s.sql(") ORDER BY 3 DESC, p.cost_in_pence DESC, ")
         .sql(CONFIDENCE)
         .sql(" DESC, p.review_count DESC, p.id LIMIT ")
-        .bind::<BigInt, _>(n)
-        .sql(")");
+        .bind::<BigInt, _>(n);
 }
 
-/// One page of recommendations, in `recommendation_order`: matched skills descending, cost
-/// descending, confidence descending, review count descending, id ascending.
-///
-/// `avail` first reads up to [`RARE_WINDOW_RUNS`] runs that satisfy rule 3. When there are
-/// fewer, the windows are rare: the candidates are just those providers, counted and ranked
-/// directly. Otherwise (the usual case) it is exact and fast at a million providers by
-/// splitting the candidates by matched count into disjoint groups, each listed in the rest of
-/// the ranking and cut at `n = offset + size + 1` rows (the first `n` overall are among the
-/// groups' first `n`), then merged and paged:
-///
-/// * both requested skills (when `k = 2`): walk the first skill's postings by day rate
-///   (`provider_skills_postings_idx`), keeping providers that have the other too;
-/// * two or more of them (when `k >= 3`): counted over all postings within budget, the one
-///   group read in full (a job asking for three or more skills; walking one skill's postings
-///   for providers with all of them, the rarest case, would read them all anyway);
-/// * exactly one: walk the postings of every requested skill merged by day rate (a Merge
-///   Append of ordered index scans), keeping providers with no other requested skill.
-///
-/// A walk in day-rate order stops once it has `n` providers passing the other rules (an
-/// Incremental Sort orders ties on the day rate), so the usual page reads a few hundred index
-/// entries however many providers there are. Each branch is gated by a one-time filter on the
-/// size of `avail`, so only one strategy runs.
-pub(crate) fn recommend(job: &JobRequest, page: Page) -> Statement {
-    let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
-    let k = keys.len() as i64;
-    let n = page.offset() as i64 + i64::from(page.size()) + 1;
-    let mut branches: Vec<Statement> = Vec::new();
+/// How many of the requested `keys` provider `p` has: one probe of
+/// `provider_skills_one_per_key`.
+fn matched_probe(s: &mut Statement, keys: Vec<String>) {
+    s.sql(
+        "(SELECT count(*) FROM provider_skills t \
+         WHERE t.provider_id = p.id AND t.skill_key = ANY (",
+    )
+    .bind::<Array<Text>, _>(keys)
+    .sql("))");
+}
 
-    {
-        // Rare windows: every provider available then, counted and ranked.
-        let mut b = Statement::new("(SELECT ");
-        b.sql(PROVIDER_COLUMNS)
-            .sql(", m.matched, ")
-            .sql(CONFIDENCE)
-            .sql(
-                " AS confidence FROM (SELECT DISTINCT provider_id FROM avail) a \
-                 JOIN providers p ON p.id = a.provider_id \
-                 CROSS JOIN LATERAL (SELECT count(*) AS matched FROM provider_skills t \
-                   WHERE t.provider_id = p.id AND t.skill_key = ANY (",
-            )
-            .bind::<Array<Text>, _>(keys.clone())
-            .sql(")) m WHERE (SELECT count(*) FROM avail) < ")
-            .bind::<BigInt, _>(RARE_WINDOW_RUNS)
-            .sql(" AND m.matched > 0");
-        budget_and_rating(&mut b, job);
-        b.sql(" ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
-            .sql(CONFIDENCE)
-            .sql(" DESC, p.review_count DESC, p.id LIMIT ")
-            .bind::<BigInt, _>(n)
-            .sql(")");
-        branches.push(b);
-    }
-    if k == 2 {
-        let mut walk = Statement::default();
-        postings(&mut walk, &keys[0], &keys, k, job);
-        let mut b = Statement::default();
-        recommend_branch(&mut b, walk, Some(k), job, n);
-        branches.push(b);
-    }
-    if k >= 3 {
-        let mut counted = Statement::new(
-            "(SELECT s.provider_id, max(s.cost_in_pence) AS cost_in_pence, \
-             count(*) AS matched FROM provider_skills s WHERE s.skill_key = ANY (",
-        );
-        counted
-            .bind::<Array<Text>, _>(keys.clone())
-            .sql(") AND s.cost_in_pence <= ")
-            .bind::<BigInt, _>(job.max_day_rate())
-            .sql(" GROUP BY s.provider_id HAVING count(*) >= 2")
-            .sql(")");
-        let mut b = Statement::default();
-        recommend_branch(&mut b, counted, None, job, n);
-        branches.push(b);
-    }
-    {
-        let mut merged = Statement::new("(");
-        for (i, key) in keys.iter().enumerate() {
-            if i > 0 {
-                merged.sql(" UNION ALL ");
-            }
-            postings(&mut merged, key, &keys, 1, job);
-        }
-        merged.sql(")");
-        let mut b = Statement::default();
-        recommend_branch(&mut b, merged, Some(1), job, n);
-        branches.push(b);
-    }
-
-    let mut s = Statement::new(
-        "WITH avail AS MATERIALIZED (SELECT r.provider_id FROM availability_runs r WHERE ",
-    );
+/// Whether the windows are rare: fewer than [`RARE_WINDOW_RUNS`] runs satisfy rule 3. Answers
+/// one `bigint` column `a` (see `rows::CountRow`).
+pub(crate) fn recommend_window_runs(job: &JobRequest) -> Statement {
+    let mut s =
+        Statement::new("SELECT count(*) AS a FROM (SELECT 1 FROM availability_runs r WHERE ");
     long_enough_run(&mut s, job);
     s.sql(" LIMIT ")
         .bind::<BigInt, _>(RARE_WINDOW_RUNS)
-        .sql(") SELECT c.* FROM (");
-    for (i, b) in branches.into_iter().enumerate() {
+        .sql(") x");
+    s
+}
+
+/// Below this many runs satisfying rule 3, recommend starts from the providers available then
+/// ([`recommend_from_windows`]) instead of walking the skills' postings.
+pub(crate) const RARE_WINDOW_RUNS: i64 = 500;
+
+/// The first `n` recommendations (ranked rows, see [`ranked`]) among the providers available in
+/// the windows: for rare windows, where that set is small.
+pub(crate) fn recommend_from_windows(job: &JobRequest, n: i64) -> Statement {
+    let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
+    let mut s = Statement::new(
+        "WITH candidates AS (SELECT DISTINCT r.provider_id FROM availability_runs r WHERE ",
+    );
+    long_enough_run(&mut s, job);
+    s.sql(") SELECT * FROM (");
+    ranked(&mut s, job, n, |s| matched_probe(s, keys));
+    // Rule 2: at least one requested skill.
+    s.sql(") x WHERE a > 0");
+    s
+}
+
+/// One step of recommend's walk (see `crate::walk`): the postings of each requested skill `i`
+/// within budget, the first `prefixes[i]` by day rate with ties (all of them when `None`),
+/// then the first `n` qualifying candidates ranked.
+///
+/// Rows (see `rows::WalkRow`): one per non-empty list, `kind` 0, `a` its position among the
+/// requested skills, `b` its postings read, `c` its lowest day rate; then the ranked
+/// candidates, `kind` 1.
+///
+/// A candidate's matched count is the number of lists it appears in when its day rate is at
+/// least every open list's cut (each of its requested skills is then in the prefix read);
+/// otherwise one probe of its skills counts it.
+pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64) -> Statement {
+    let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
+    let mut s = Statement::new("WITH lists AS MATERIALIZED (");
+    for (i, (key, prefix)) in keys.iter().zip(prefixes).enumerate() {
         if i > 0 {
             s.sql(" UNION ALL ");
         }
-        s.append(b);
+        s.sql(&format!("(SELECT {i}::int8 AS i, "))
+            .sql("s.provider_id, s.cost_in_pence FROM provider_skills s WHERE s.skill_key = ")
+            .bind::<Text, _>(key.clone())
+            .sql(" AND s.cost_in_pence <= ")
+            .bind::<BigInt, _>(job.max_day_rate())
+            .sql(" ORDER BY s.cost_in_pence DESC");
+        if let Some(m) = prefix {
+            s.sql(" FETCH FIRST ")
+                .bind::<BigInt, _>(*m)
+                .sql(" ROWS WITH TIES");
+        }
+        s.sql(")");
     }
+    // A list read whole is exhausted; one read to its prefix may not be: its cut counts.
+    let bounds: Vec<i64> = prefixes.iter().map(|p| p.unwrap_or(i64::MAX)).collect();
     s.sql(
-        ") c ORDER BY c.matched DESC, c.cost_in_pence DESC, c.confidence DESC, \
-         c.review_count DESC, c.id",
+        "), stats AS (\
+           SELECT i, count(*) AS postings, min(cost_in_pence) AS lowest FROM lists GROUP BY i\
+         ), candidates AS (\
+           SELECT provider_id, max(cost_in_pence) AS cost_in_pence, count(*) AS in_lists \
+           FROM lists GROUP BY provider_id\
+         ) \
+         SELECT 0::int2 AS kind, NULL::uuid AS id, i AS a, postings AS b, lowest AS c \
+         FROM stats UNION ALL (",
     );
-    limit(&mut s, page);
-    with_children(
-        s,
-        "page.matched DESC, page.cost_in_pence DESC, page.confidence DESC, \
-         page.review_count DESC, page.id",
-    )
+    ranked(&mut s, job, n, |s| {
+        // The cut: the highest lowest day rate of the open lists; 0 when all are exhausted
+        // (day rates are never negative).
+        s.sql(
+            "CASE WHEN c.cost_in_pence >= COALESCE((SELECT max(lowest) FROM stats \
+             WHERE postings >= (",
+        )
+        .bind::<Array<BigInt>, _>(bounds)
+        .sql(")[i + 1]), 0) THEN c.in_lists ELSE ");
+        matched_probe(s, keys);
+        s.sql(" END");
+    });
+    s.sql(")");
+    s
+}
+
+/// The providers `ids`, in that order, with their children.
+pub(crate) fn providers_in_order(ids: Vec<uuid::Uuid>) -> Statement {
+    let mut page = Statement::new("SELECT ");
+    page.sql(PROVIDER_COLUMNS)
+        .sql(", o.ord FROM unnest(")
+        .bind::<Array<SqlUuid>, _>(ids)
+        .sql(") WITH ORDINALITY o(id, ord) JOIN providers p ON p.id = o.id");
+    with_children(page, "page.ord")
 }
 
 #[cfg(test)]

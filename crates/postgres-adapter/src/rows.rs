@@ -2,7 +2,9 @@
 
 use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date as SqlDate, Text, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Date as SqlDate, Nullable, SmallInt, Text, Uuid as SqlUuid,
+};
 use provider_domain::{
     Availability, Comment, DateRange, DayRate, Provider, ProviderDraft, ProviderId, ProviderName,
     Rating, Review, ReviewId, ReviewStats, Skill, Skills, UserId,
@@ -90,6 +92,30 @@ impl TryFrom<ProviderRow> for Provider {
             reviews,
         })
     }
+}
+
+/// A row of recommend's walk (`queries::recommend_walk`): a list's statistics (`kind` 0: `a`
+/// its position among the requested skills, `b` postings read, `c` lowest day rate) or a ranked
+/// candidate (`kind` 1: `id`, `a` matched skills, `b` day rate).
+#[derive(Debug, QueryableByName)]
+pub(crate) struct WalkRow {
+    #[diesel(sql_type = SmallInt)]
+    pub(crate) kind: i16,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub(crate) id: Option<Uuid>,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) a: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) b: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub(crate) c: Option<i64>,
+}
+
+/// One count, as column `a`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) a: i64,
 }
 
 /// A provider row to insert.

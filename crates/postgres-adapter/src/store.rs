@@ -30,6 +30,8 @@ pub struct PgStore {
     /// Bound on a whole operation, client side: acquiring, then the statements. The server's
     /// statement timeout cannot help when the network itself hangs.
     op_timeout: Duration,
+    /// Postings per needed row that recommend's walk reads of each skill at first.
+    recommend_prefix: i64,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -37,6 +39,7 @@ impl std::fmt::Debug for PgStore {
         f.debug_struct("PgStore")
             .field("pool", &self.pool.status())
             .field("op_timeout", &self.op_timeout)
+            .field("recommend_prefix", &self.recommend_prefix)
             .finish()
     }
 }
@@ -46,9 +49,6 @@ impl std::fmt::Debug for PgStore {
 pub(crate) const SESSION_SETTINGS: &str =
     "SET jit = off; SET max_parallel_workers_per_gather = 0; \
      SET plan_cache_mode = force_custom_plan";
-
-/// Planner settings for the recommend statement alone (`SET LOCAL`, in its own transaction).
-pub(crate) const RECOMMEND_SETTINGS: &str = "SET LOCAL enable_bitmapscan = off";
 
 /// Opens a connection and sets this store's session settings on it:
 ///
@@ -118,7 +118,23 @@ impl PgStore {
         Ok(Self {
             pool,
             op_timeout: config.acquire_timeout + config.statement_timeout + Duration::from_secs(1),
+            recommend_prefix: i64::from(Self::DEFAULT_RECOMMEND_PREFIX),
         })
+    }
+
+    /// Postings per row of the page (`page * page_size + 1` rows) that recommend reads of each
+    /// requested skill at first: see [`PgStore::with_recommend_prefix`].
+    pub const DEFAULT_RECOMMEND_PREFIX: u32 = 128;
+
+    /// Sets how many postings per needed row recommend's walk reads of each requested skill
+    /// at first (at least 1). The answer is the same whatever it is: a walk whose first reading
+    /// cannot prove its page exact reads eight times more, and so on up to the whole lists.
+    /// Larger reads more per request; smaller retries more often. Tests set 1 so that small
+    /// data sets go through every step of the walk.
+    #[must_use]
+    pub fn with_recommend_prefix(mut self, per_row: u32) -> Self {
+        self.recommend_prefix = i64::from(per_row.max(1));
+        self
     }
 
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
@@ -143,6 +159,138 @@ impl PgStore {
         let rows: Vec<ProviderRow> = statement.load(&mut *conn).await.map_err(repo_error)?;
         rows.into_iter().map(Provider::try_from).collect()
     }
+}
+
+/// A statement recommend ran to rank its candidates (see [`recommended_ids`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RecommendStep {
+    /// A walk of the postings, reading these prefixes of the lists (`None`: all of one).
+    Walk(Vec<Option<i64>>),
+    /// The count of runs satisfying rule 3, up to [`queries::RARE_WINDOW_RUNS`].
+    WindowRuns,
+    /// The ranking of the providers available in rare windows.
+    FromWindows,
+}
+
+impl RecommendStep {
+    /// The statement of this step, for a page needing `n` rows.
+    pub(crate) fn statement(&self, job: &JobRequest, n: i64) -> crate::sql::Statement {
+        match self {
+            Self::Walk(prefixes) => queries::recommend_walk(job, prefixes, n),
+            Self::WindowRuns => queries::recommend_window_runs(job),
+            Self::FromWindows => queries::recommend_from_windows(job, n),
+        }
+    }
+}
+
+/// The ids of the first `offset + size + 1` recommendations, best first, and the statements
+/// that found them. Run it inside one snapshot (a repeatable-read transaction).
+///
+/// A walk of the skills' postings (see `crate::walk`) answers first, reading `prefix` postings
+/// per needed row of each skill. When it cannot prove its page exact, either the windows are
+/// rare (few runs satisfy rule 3, so the walk would find few candidates however far it read):
+/// then the providers available then are ranked directly; or the walk reads on.
+pub(crate) async fn recommended_ids(
+    conn: &mut AsyncPgConnection,
+    job: &JobRequest,
+    page: Page,
+    prefix: i64,
+) -> QueryResult<(Vec<uuid::Uuid>, Vec<RecommendStep>)> {
+    use crate::rows::{CountRow, WalkRow};
+    use crate::walk::{first_prefix, is_exact, Prefix, Ranked};
+
+    let n = page.offset() + page.size() as usize + 1;
+    let n_sql = n as i64;
+    let lists = job.skills().len();
+    let mut steps = Vec::new();
+    let mut reading = vec![first_prefix(n, prefix); lists];
+    loop {
+        let step = RecommendStep::Walk(reading.clone());
+        let rows: Vec<WalkRow> = step.statement(job, n_sql).load(conn).await?;
+        steps.push(step);
+        // A list with no posting within budget has no statistics row: it is exhausted.
+        let mut prefixes = vec![
+            Prefix {
+                exhausted: true,
+                lowest_cost: None,
+            };
+            lists
+        ];
+        let mut ranked = Vec::new();
+        let mut ids = Vec::new();
+        for row in rows {
+            match (row.kind, row.id) {
+                (1, Some(id)) => {
+                    ranked.push(Ranked {
+                        matched: row.a,
+                        cost: row.b,
+                    });
+                    ids.push(id);
+                }
+                _ => {
+                    let i = usize::try_from(row.a).unwrap_or(usize::MAX);
+                    if let (Some(p), Some(read)) = (prefixes.get_mut(i), reading.get(i)) {
+                        *p = Prefix {
+                            exhausted: read.is_none_or(|m| row.b < m),
+                            lowest_cost: row.c,
+                        };
+                    }
+                }
+            }
+        }
+        if is_exact(&prefixes, &ranked, n) {
+            return Ok((ids, steps));
+        }
+        if steps.len() == 1 {
+            steps.push(RecommendStep::WindowRuns);
+            let runs: Vec<CountRow> = RecommendStep::WindowRuns
+                .statement(job, n_sql)
+                .load(conn)
+                .await?;
+            if <[CountRow]>::first(&runs).map_or(0, |r| r.a) < queries::RARE_WINDOW_RUNS {
+                steps.push(RecommendStep::FromWindows);
+                let rows: Vec<WalkRow> = RecommendStep::FromWindows
+                    .statement(job, n_sql)
+                    .load(conn)
+                    .await?;
+                return Ok((rows.into_iter().filter_map(|r| r.id).collect(), steps));
+            }
+        }
+        reading = deepen(&prefixes, &reading, steps.len());
+    }
+}
+
+/// The prefixes of the next walk: the open list(s) read deepest so far (lowest day rate cut:
+/// the rarest skill) read eight times further, or, after a few walks, every open list. Reading
+/// the rarest list further lowers the cut that proves a page exact, and brings the lists
+/// closest to exhaustion there.
+fn deepen(
+    prefixes: &[crate::walk::Prefix],
+    reading: &[Option<i64>],
+    walks: usize,
+) -> Vec<Option<i64>> {
+    use crate::walk::next_prefix;
+    let deepest = prefixes
+        .iter()
+        .filter(|p| !p.exhausted)
+        .filter_map(|p| p.lowest_cost)
+        .min();
+    prefixes
+        .iter()
+        .zip(reading)
+        .map(|(p, read)| match read {
+            Some(m) if !p.exhausted && (walks > 3 || p.lowest_cost == deepest) => next_prefix(*m),
+            other => *other,
+        })
+        .collect()
+}
+
+/// The ids of the page's rows (and the one after, telling whether more follow).
+pub(crate) fn page_ids(mut ids: Vec<uuid::Uuid>, page: Page) -> Vec<uuid::Uuid> {
+    let offset = page.offset().min(ids.len());
+    ids.drain(..offset);
+    ids.truncate(page.size() as usize + 1);
+    ids
 }
 
 /// The first `size` items, and whether the query found more (it asks for `size + 1`).
@@ -318,18 +466,18 @@ impl ProviderRepository for PgStore {
         page: Page,
     ) -> Result<PageOf<Recommendation>, RepoError> {
         self.bounded(async {
-            let statement = queries::recommend(job, page);
             let mut conn = self.conn().await?;
-            let conn: &mut AsyncPgConnection = &mut conn;
+            let prefix = self.recommend_prefix;
             let rows: Vec<ProviderRow> = conn
-                .transaction::<_, DieselError, _>(async |conn| {
-                    // The walks of the skill postings must be ordered index scans, which stop
-                    // once the page is full. Estimating the per-posting skill count as very
-                    // selective, the planner otherwise prefers a bitmap scan of every posting
-                    // within budget plus a sort: 52 ms became 18 s at a million providers.
-                    // Recommend needs no bitmap scan (GIN, which does, serves name search).
-                    conn.batch_execute(RECOMMEND_SETTINGS).await?;
-                    statement.load(conn).await
+                .build_transaction()
+                // Every step reads the same snapshot, so the page is that of one moment.
+                .repeatable_read()
+                .read_only()
+                .run::<_, DieselError, _>(async |conn| {
+                    let (ids, _) = recommended_ids(conn, job, page, prefix).await?;
+                    queries::providers_in_order(page_ids(ids, page))
+                        .load(conn)
+                        .await
                 })
                 .await
                 .map_err(repo_error)?;

@@ -61,7 +61,14 @@ impl std::fmt::Debug for Case {
     }
 }
 
-async fn run_case(db: &TestDb, pg: &PgStore, case: Case) -> Result<(), TestCaseError> {
+/// `walker` is a store over the same database whose recommend walk starts from one posting
+/// per needed row: small cases then go through every deepening step and exactness proof.
+async fn run_case(
+    db: &TestDb,
+    pg: &PgStore,
+    walker: &PgStore,
+    case: Case,
+) -> Result<(), TestCaseError> {
     db.truncate().await;
     let memory = MemoryStore::new();
     let stores: [&dyn Both; 2] = [&memory, pg];
@@ -135,7 +142,15 @@ async fn run_case(db: &TestDb, pg: &PgStore, case: Case) -> Result<(), TestCaseE
         for page in [*page, everything] {
             let want = memory.recommend(&job, page).await.expect("recommend");
             let got = pg.recommend(&job, page).await.expect("recommend");
-            prop_assert_eq!(got, want, "recommend {:?} page {:?}", input, page);
+            prop_assert_eq!(&got, &want, "recommend {:?} page {:?}", input, page);
+            let walked = walker.recommend(&job, page).await.expect("recommend");
+            prop_assert_eq!(
+                walked,
+                want,
+                "recommend walking {:?} page {:?}",
+                input,
+                page
+            );
         }
     }
     Ok(())
@@ -154,12 +169,15 @@ fn pg_store_answers_every_query_exactly_like_the_memory_store() {
         .expect("runtime");
     let db = runtime.block_on(TestDb::new());
     let pg = db.store();
+    let walker = db.store().with_recommend_prefix(1);
     let mut runner = TestRunner::new(Config {
         cases: 32,
         failure_persistence: None,
         ..Config::default()
     });
-    let outcome = runner.run(&case(), |case| runtime.block_on(run_case(&db, &pg, case)));
+    let outcome = runner.run(&case(), |case| {
+        runtime.block_on(run_case(&db, &pg, &walker, case))
+    });
     if let Err(failure) = outcome {
         panic!("{failure}");
     }

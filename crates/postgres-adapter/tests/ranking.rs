@@ -50,7 +50,11 @@ fn job(skills: &[&str], budget: i64, days: i64, minimum: Option<f64>) -> JobRequ
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recommend_pages_match_the_reference_across_matched_groups_and_ties() {
     let db = TestDb::new().await;
-    let pg = db.store();
+    let default = db.store();
+    // A walk starting from one posting per needed row deepens and proves exactness at every
+    // step on this small fixture.
+    let walker = db.store().with_recommend_prefix(1);
+    let pg = &default;
     let memory = MemoryStore::new();
     let providers = fixture();
     let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
@@ -74,13 +78,16 @@ async fn recommend_pages_match_the_reference_across_matched_groups_and_ties() {
         job(&["PLUMBING", "go", "seo", "Rust"], 40_000, 2, None),
         job(&["go", "nobody"], 1_000_000, 1, None),
     ];
-    for job in &jobs {
+    for (store, job) in [&default, &walker]
+        .into_iter()
+        .flat_map(|store| jobs.iter().map(move |job| (store, job)))
+    {
         for size in [1, 2, 5, 100] {
             let mut got = Vec::new();
             let mut want = Vec::new();
             for number in 1.. {
                 let page = Page::new(Some(number), Some(size)).expect("page");
-                let a = pg.recommend(job, page).await.expect("recommend");
+                let a = store.recommend(job, page).await.expect("recommend");
                 let b = memory.recommend(job, page).await.expect("recommend");
                 assert_eq!(a.has_more, b.has_more, "{job:?} page {number} of {size}");
                 let more = a.has_more;
@@ -93,4 +100,58 @@ async fn recommend_pages_match_the_reference_across_matched_groups_and_ties() {
             assert_eq!(got, want, "{job:?}, pages of {size}");
         }
     }
+}
+
+/// A walk must not stop on a page proved only by an exhausted list: here the short list of
+/// "SEO" fills the page while an unread "Rust" provider, below the cut of the Rust list but
+/// above every SEO one, outranks them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommend_walk_reads_on_when_an_open_list_may_hide_a_better_provider() {
+    let db = TestDb::new().await;
+    let walker = db.store().with_recommend_prefix(1);
+    let memory = MemoryStore::new();
+    let available = [("2027-01-01", "2027-01-10")];
+    let away = [("2028-01-01", "2028-01-10")];
+    let mut providers = Vec::new();
+    providers.push(provider(
+        user(),
+        draft("Top", &["Rust"], 50_000, &available),
+    ));
+    for cost in [40_000, 30_000] {
+        providers.push(provider(user(), draft("Away", &["Rust"], cost, &away)));
+    }
+    providers.push(provider(
+        user(),
+        draft("Hidden", &["Rust"], 20_000, &available),
+    ));
+    for cost in [10_000, 9_000] {
+        providers.push(provider(user(), draft("Seo", &["SEO"], cost, &available)));
+    }
+    for p in &providers {
+        walker.create(p).await.expect("create");
+        memory.create(p).await.expect("create");
+    }
+    let job = job(&["rust", "seo"], 1_000_000, 1, None);
+    for size in [1, 2, 3] {
+        let page = Page::new(Some(1), Some(size)).expect("page");
+        let got = walker.recommend(&job, page).await.expect("recommend");
+        let want = memory.recommend(&job, page).await.expect("recommend");
+        assert_eq!(got, want, "page size {size}");
+    }
+    let first = walker
+        .recommend(&job, Page::new(Some(1), Some(1)).expect("page"))
+        .await
+        .expect("recommend");
+    let names: Vec<&str> = first
+        .items
+        .iter()
+        .map(|r| r.provider.name.as_str())
+        .collect();
+    assert_eq!(names, ["Top"]);
+    let two = walker
+        .recommend(&job, Page::new(Some(1), Some(2)).expect("page"))
+        .await
+        .expect("recommend");
+    let names: Vec<&str> = two.items.iter().map(|r| r.provider.name.as_str()).collect();
+    assert_eq!(names, ["Top", "Hidden"]);
 }

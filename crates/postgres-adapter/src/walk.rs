@@ -1,0 +1,147 @@
+//! Recommend's walk of the skill postings: when the first page found from a prefix of each
+//! requested skill's postings is provably the true first page.
+//!
+//! Each requested skill `i` has its postings (providers with that skill, within budget) in
+//! descending day-rate order (`provider_skills_postings_idx`). A walk reads a prefix of each:
+//! the first `M` postings plus every posting tied with the `M`-th on day rate
+//! (`FETCH FIRST M ROWS WITH TIES`). A prefix with fewer than `M` postings holds them all
+//! (the list is *exhausted*); otherwise it holds exactly the postings costing at least its
+//! lowest day rate `c_i`.
+//!
+//! The candidates are the providers in any prefix; each is checked against every rule and
+//! counted (matched skills) exactly, and the qualifying ones ranked. A provider `q` the walk did
+//! not read has all of its requested skills in lists that are not exhausted (an exhausted list
+//! holds every posting within budget), and costs less than `c_i` for each of those lists `i`.
+//! So, with `NE` the lists not exhausted and `T` the `n`-th ranked candidate (`n` = the rows a
+//! page needs), no unread `q` can rank above `T` when
+//!
+//! * `NE` is empty (the walk read everything); or
+//! * `T` exists, and either `|NE| < matched(T)` (no unread provider can match as many skills as
+//!   `T`), or `|NE| = matched(T)` and `cost(T) >= min c_i over NE` (an unread provider matching
+//!   as many skills as `T` has all of them in `NE`, so costs less than every `c_i` there, so
+//!   less than `T`).
+//!
+//! Otherwise the walk reads longer prefixes (see [`next_prefix`]), ending with the whole lists.
+
+/// What the walk read of one requested skill's postings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Prefix {
+    /// It holds every posting within budget.
+    pub(crate) exhausted: bool,
+    /// The lowest day rate in it (`None` when it is empty).
+    pub(crate) lowest_cost: Option<i64>,
+}
+
+/// A qualifying candidate, in ranking order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ranked {
+    /// Requested skills it has.
+    pub(crate) matched: i64,
+    /// Its day rate.
+    pub(crate) cost: i64,
+}
+
+/// Whether the first `n` of `ranked` (the top `n` candidates read from `prefixes`, best first)
+/// are the first `n` of all qualifying providers. See the module documentation for the proof.
+pub(crate) fn is_exact(prefixes: &[Prefix], ranked: &[Ranked], n: usize) -> bool {
+    let open: Vec<&Prefix> = prefixes.iter().filter(|p| !p.exhausted).collect();
+    if open.is_empty() {
+        return true;
+    }
+    let Some(last) = n.checked_sub(1).and_then(|i| ranked.get(i)) else {
+        return false;
+    };
+    let open_count = open.len() as i64;
+    if open_count < last.matched {
+        return true;
+    }
+    if open_count > last.matched {
+        return false;
+    }
+    // A prefix that is not exhausted holds at least one posting, so has a lowest day rate.
+    open.iter()
+        .filter_map(|p| p.lowest_cost)
+        .min()
+        .is_some_and(|lowest| last.cost >= lowest)
+}
+
+/// Postings a walk reads per skill at first, for a page needing `n` rows: enough that a usual
+/// first page is exact at the first try.
+pub(crate) fn first_prefix(n: usize, configured: i64) -> Option<i64> {
+    let wanted = configured
+        .max(1)
+        .saturating_mul(i64::try_from(n).unwrap_or(i64::MAX).max(1));
+    (wanted < WHOLE_LISTS_FROM).then_some(wanted)
+}
+
+/// The prefix after `current`: eight times longer, until reading the whole lists is as cheap.
+/// `None` means the whole lists.
+pub(crate) fn next_prefix(current: i64) -> Option<i64> {
+    let next = current.saturating_mul(8);
+    (next < WHOLE_LISTS_FROM).then_some(next)
+}
+
+/// From this many postings per skill on, a walk reads the whole lists: it then needs no
+/// per-candidate lookup of the other requested skills (each list holds them all).
+const WHOLE_LISTS_FROM: i64 = 1 << 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN_AT: fn(i64) -> Prefix = |c| Prefix {
+        exhausted: false,
+        lowest_cost: Some(c),
+    };
+    const DONE: Prefix = Prefix {
+        exhausted: true,
+        lowest_cost: Some(1),
+    };
+
+    fn r(matched: i64, cost: i64) -> Ranked {
+        Ranked { matched, cost }
+    }
+
+    #[test]
+    fn whole_lists_are_always_exact() {
+        assert!(is_exact(&[DONE, DONE], &[], 10));
+        assert!(is_exact(&[], &[], 1));
+    }
+
+    #[test]
+    fn too_few_candidates_with_an_open_list_are_not_exact() {
+        assert!(!is_exact(&[DONE, OPEN_AT(100)], &[r(2, 500)], 2));
+        assert!(!is_exact(&[OPEN_AT(100)], &[], 1));
+    }
+
+    #[test]
+    fn more_open_lists_than_the_last_row_matches_are_not_exact() {
+        // An unread provider in both open lists would match 2 > 1.
+        assert!(!is_exact(&[OPEN_AT(10), OPEN_AT(10)], &[r(1, 1000)], 1));
+    }
+
+    #[test]
+    fn fewer_open_lists_than_the_last_row_matches_are_exact() {
+        assert!(is_exact(&[DONE, OPEN_AT(900)], &[r(2, 5)], 1));
+    }
+
+    #[test]
+    fn as_many_open_lists_as_matched_needs_the_last_row_at_or_above_every_cut() {
+        let lists = [OPEN_AT(300), OPEN_AT(200)];
+        assert!(is_exact(&lists, &[r(2, 200)], 1));
+        assert!(is_exact(&lists, &[r(9, 1), r(2, 250)], 2));
+        assert!(!is_exact(&lists, &[r(2, 199)], 1));
+        assert!(is_exact(&[DONE, OPEN_AT(50)], &[r(1, 50)], 1));
+        assert!(!is_exact(&[DONE, OPEN_AT(50)], &[r(1, 49)], 1));
+    }
+
+    #[test]
+    fn prefixes_grow_to_the_whole_lists() {
+        assert_eq!(first_prefix(11, 64), Some(704));
+        assert_eq!(first_prefix(10_001, 64), None);
+        assert_eq!(next_prefix(704), Some(5632));
+        assert_eq!(next_prefix(5632), Some(45_056));
+        assert_eq!(next_prefix(45_056), None);
+        assert_eq!(first_prefix(1, 1), Some(1));
+    }
+}
