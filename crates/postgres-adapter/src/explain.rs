@@ -25,8 +25,13 @@ impl QueryableByName<Pg> for PlanLine {
 
 async fn explain(url: &str, statements: Vec<Statement>) -> Result<String, PgError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    // The session settings the store's connections use (see `PgStore::connect`).
-    conn.batch_execute(crate::store::SESSION_SETTINGS).await?;
+    // The settings search and recommend run with (see `PgStore::connect`).
+    conn.batch_execute(&format!(
+        "{}; SET {}",
+        crate::store::SESSION_SETTINGS,
+        crate::store::CUSTOM_PLANS
+    ))
+    .await?;
     let mut plans = Vec::new();
     for statement in statements {
         let mut query = Statement::new("EXPLAIN (ANALYZE, BUFFERS) ");
@@ -67,7 +72,12 @@ pub async fn explain_search(
 /// [`PgError`] when the database cannot be reached or a statement fails.
 pub async fn explain_recommend(url: &str, job: &JobRequest, page: Page) -> Result<String, PgError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(crate::store::SESSION_SETTINGS).await?;
+    conn.batch_execute(&format!(
+        "{}; SET {}",
+        crate::store::SESSION_SETTINGS,
+        crate::store::CUSTOM_PLANS
+    ))
+    .await?;
     let prefix = i64::from(crate::PgStore::DEFAULT_RECOMMEND_PREFIX);
     let (ids, steps) = recommended_ids(&mut conn, job, page, prefix)
         .await

@@ -80,13 +80,21 @@ fn limit(s: &mut Statement, page: Page) {
         .bind::<BigInt, _>(page.offset() as i64);
 }
 
-/// One provider with its children.
+/// One provider with its children: one index lookup and three correlated subqueries, a
+/// plan simple enough to be planned once per connection and reused (a generic plan).
 pub(crate) fn get(id: ProviderId) -> Statement {
-    let mut page = Statement::new("SELECT ");
-    page.sql(PROVIDER_COLUMNS)
-        .sql(" FROM providers p WHERE p.id = ")
-        .bind::<SqlUuid, _>(id.as_uuid());
-    with_children(page, "page.id")
+    let mut s = Statement::new("SELECT ");
+    s.sql(PROVIDER_COLUMNS).sql(
+        ", ARRAY(SELECT s.skill FROM provider_skills s WHERE s.provider_id = p.id \
+           ORDER BY s.position) AS skills, \
+         ARRAY(SELECT lower(a.period) FROM availability a WHERE a.provider_id = p.id \
+           ORDER BY a.period) AS from_dates, \
+         ARRAY(SELECT upper(a.period) - 1 FROM availability a WHERE a.provider_id = p.id \
+           ORDER BY a.period) AS to_dates \
+         FROM providers p WHERE p.id = ",
+    );
+    s.bind::<SqlUuid, _>(id.as_uuid());
+    s
 }
 
 /// Escapes `%`, `_` and `\` so that `needle` matches itself in `LIKE ... ESCAPE '\'`.

@@ -46,9 +46,16 @@ impl std::fmt::Debug for PgStore {
 
 /// The planner settings of every store connection (see [`establish`]); `explain` uses them too,
 /// so its plans are the ones the API gets.
-pub(crate) const SESSION_SETTINGS: &str =
-    "SET jit = off; SET max_parallel_workers_per_gather = 0; \
-     SET plan_cache_mode = force_custom_plan";
+pub(crate) const SESSION_SETTINGS: &str = "SET jit = off; SET max_parallel_workers_per_gather = 0";
+
+/// The plan mode of search and recommend, set (`SET LOCAL`) in their transactions: every
+/// execution is planned for its own values. The best plan of a search or recommendation
+/// depends on them (a common availability window is checked per provider along an ordered
+/// walk, a rare one is best looked up first; a walk's prefix sizes its joins); a generic plan,
+/// made blind to the values, could pick the wrong one for every later call. The other
+/// statements (get, writes, reviews) keep PostgreSQL's default: planned for their first
+/// executions, then a generic plan reused, which saves replanning on every call.
+pub(crate) const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
 
 /// Opens a connection and sets this store's session settings on it:
 ///
@@ -59,12 +66,8 @@ pub(crate) const SESSION_SETTINGS: &str =
 /// * `max_parallel_workers_per_gather = 0`: many small concurrent queries on few cores are
 ///   served best one core each; parallel plans also made the planner prefer full scans over
 ///   the ordered walks search and recommend rely on;
-/// * `plan_cache_mode = force_custom_plan`: statements are prepared once per connection, but
-///   planned for the values of each execution. The best plan of a search or recommendation
-///   depends on them (a common availability window is checked per provider along an ordered
-///   walk; a rare one is best looked up first); a generic plan, made blind to the values,
-///   could pick the wrong one for every later call. Planning a short statement costs well
-///   under a millisecond.
+///
+/// Statements are prepared once per connection; search and recommend set [`CUSTOM_PLANS`].
 async fn establish(
     url: &str,
     statement_timeout_ms: u128,
@@ -454,7 +457,22 @@ impl ProviderRepository for PgStore {
         page: Page,
     ) -> Result<PageOf<Provider>, RepoError> {
         self.bounded(async {
-            let found = self.load_providers(queries::search(filter, page)).await?;
+            let statement = queries::search(filter, page);
+            let mut conn = self.conn().await?;
+            let rows: Vec<ProviderRow> = conn
+                .build_transaction()
+                .read_only()
+                .run::<_, DieselError, _>(async |conn| {
+                    conn.batch_execute(&format!("SET LOCAL {CUSTOM_PLANS}"))
+                        .await?;
+                    statement.load(conn).await
+                })
+                .await
+                .map_err(repo_error)?;
+            let found = rows
+                .into_iter()
+                .map(Provider::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(page_of(found, page))
         })
         .await
@@ -474,6 +492,8 @@ impl ProviderRepository for PgStore {
                 .repeatable_read()
                 .read_only()
                 .run::<_, DieselError, _>(async |conn| {
+                    conn.batch_execute(&format!("SET LOCAL {CUSTOM_PLANS}"))
+                        .await?;
                     let (ids, _) = recommended_ids(conn, job, page, prefix).await?;
                     queries::providers_in_order(page_ids(ids, page))
                         .load(conn)
