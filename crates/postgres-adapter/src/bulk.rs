@@ -82,36 +82,89 @@ impl BulkLoader {
     /// # Errors
     /// [`PgError::Bulk`] when a row breaks a constraint or the database fails.
     pub async fn load(&mut self, batch: &[BulkProvider]) -> Result<(), PgError> {
-        let tables = Tables::of(batch);
         let tx = self.client.transaction().await?;
-        for (statement, data) in [
-            (
-                "COPY providers (id, owner_id, name, name_key, cost_in_pence, review_count, rating_sum) FROM STDIN",
-                tables.providers,
-            ),
-            (
-                "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence) FROM STDIN",
-                tables.skills,
-            ),
-            ("COPY availability (provider_id, period) FROM STDIN", tables.availability),
-            ("COPY availability_runs (provider_id, run) FROM STDIN", tables.runs),
-            (
-                "COPY reviews (id, provider_id, user_id, rating, comment, created_at) FROM STDIN",
-                tables.reviews,
-            ),
-        ] {
-            if data.is_empty() {
-                continue;
-            }
-            let started = std::time::Instant::now();
-            let sink = tx.copy_in(statement).await?;
-            futures_util::pin_mut!(sink);
-            sink.send(Bytes::from(data)).await?;
-            let rows = sink.finish().await?;
-            tracing::debug!(statement, rows, elapsed_ms = started.elapsed().as_millis() as u64, "copied");
-        }
+        copy_batch(&tx, batch).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Starts a load into EMPTY tables in one transaction, with the secondary indexes, unique
+    /// and exclusion constraints and foreign keys of the store's tables set aside: rows are
+    /// copied without maintaining them, and [`DeferredLoad::finish`] builds each once over all
+    /// rows (sorting and validating in bulk), then commits. Primary keys and checks stay on.
+    ///
+    /// The rebuilt indexes and constraints are the very definitions read from the catalog, so
+    /// the schema after the load is the migrated one; every constraint is validated over all
+    /// rows before the commit. On any error (or if [`DeferredLoad::finish`] is never called) the
+    /// transaction rolls back: nothing loaded, nothing dropped. The tables are locked against
+    /// other sessions until it ends.
+    ///
+    /// # Errors
+    /// [`PgError::Bulk`] when the catalog cannot be read or the tables not altered.
+    pub async fn begin_deferred(&mut self) -> Result<DeferredLoad<'_>, PgError> {
+        let tx = self.client.transaction().await?;
+        tx.batch_execute(
+            "SET LOCAL maintenance_work_mem = '512MB'; \
+             SET LOCAL synchronous_commit = off",
+        )
+        .await?;
+        let tables = "ARRAY['providers', 'provider_skills', 'availability', \
+                      'availability_runs', 'reviews']";
+        // Foreign keys first (they depend on the referenced unique constraints), then unique
+        // and exclusion constraints, then the indexes no constraint owns.
+        let constraints = tx
+            .query(
+                &format!(
+                    "SELECT format('ALTER TABLE %I DROP CONSTRAINT %I', c.conrelid::regclass::text, c.conname), \
+                            format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.conrelid::regclass::text, c.conname, \
+                                   pg_get_constraintdef(c.oid)) \
+                     FROM pg_constraint c \
+                     WHERE c.conrelid::regclass::text = ANY ({tables}) AND c.contype IN ('f', 'u', 'x') \
+                     ORDER BY c.contype = 'f' DESC, c.conname"
+                ),
+                &[],
+            )
+            .await?;
+        let indexes = tx
+            .query(
+                &format!(
+                    "SELECT format('DROP INDEX %I', i.indexname), i.indexdef FROM pg_indexes i \
+                     WHERE i.schemaname = current_schema() AND i.tablename = ANY ({tables}) \
+                       AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                                       WHERE c.conindid = format('%I', i.indexname)::regclass) \
+                     ORDER BY i.indexname"
+                ),
+                &[],
+            )
+            .await?;
+        // The overlap rule of availability is a constraint trigger (see the migrations): off
+        // while copying, checked once over all rows in `finish`.
+        let overlap_trigger = !tx
+            .query(
+                "SELECT 1 FROM pg_trigger WHERE tgname = 'availability_no_overlap' \
+                 AND tgrelid = 'availability'::regclass",
+                &[],
+            )
+            .await?
+            .is_empty();
+        if overlap_trigger {
+            tx.batch_execute("ALTER TABLE availability DISABLE TRIGGER availability_no_overlap")
+                .await?;
+        }
+        let mut rebuild = Vec::new();
+        for row in constraints.iter().chain(&indexes) {
+            tx.batch_execute(row.get::<_, &str>(0)).await?;
+            rebuild.push(row.get::<_, String>(1));
+        }
+        // Indexes first, then constraints in reverse drop order: unique before foreign keys.
+        let (constraint_defs, index_defs) = rebuild.split_at(constraints.len());
+        let mut rebuild: Vec<String> = index_defs.to_vec();
+        rebuild.extend(constraint_defs.iter().rev().cloned());
+        Ok(DeferredLoad {
+            tx,
+            rebuild,
+            overlap_trigger,
+        })
     }
 
     /// Refreshes the planner's statistics (after a large load the plans depend on them).
@@ -122,6 +175,123 @@ impl BulkLoader {
         self.client.batch_execute("ANALYZE").await?;
         Ok(())
     }
+}
+
+/// A load into empty tables with their indexes and constraints set aside (see
+/// [`BulkLoader::begin_deferred`]).
+pub struct DeferredLoad<'a> {
+    tx: tokio_postgres::Transaction<'a>,
+    rebuild: Vec<String>,
+    /// The availability overlap trigger was disabled, to be checked and re-enabled.
+    overlap_trigger: bool,
+}
+
+impl std::fmt::Debug for DeferredLoad<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeferredLoad")
+            .field("rebuild", &self.rebuild)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeferredLoad<'_> {
+    /// Copies a batch into the load's transaction.
+    ///
+    /// # Errors
+    /// [`PgError::Bulk`] when a row breaks a check or primary key, or the database fails.
+    pub async fn load(&mut self, batch: &[BulkProvider]) -> Result<(), PgError> {
+        copy_batch(&self.tx, batch).await
+    }
+
+    /// Runs `sql` inside the load's transaction: for tests that must forge rows the domain
+    /// cannot build.
+    ///
+    /// # Errors
+    /// [`PgError::Bulk`] when the statement fails.
+    #[cfg(feature = "test-support")]
+    pub async fn execute_for_tests(&self, sql: &str) -> Result<(), PgError> {
+        self.tx.batch_execute(sql).await?;
+        Ok(())
+    }
+
+    /// Builds the indexes and constraints set aside, validating every row, and commits.
+    ///
+    /// # Errors
+    /// [`PgError::Bulk`] when a constraint does not hold over the loaded rows or the database
+    /// fails; nothing is then committed.
+    pub async fn finish(self) -> Result<(), PgError> {
+        for statement in &self.rebuild {
+            let started = std::time::Instant::now();
+            self.tx.batch_execute(statement).await?;
+            tracing::debug!(
+                statement,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "rebuilt"
+            );
+        }
+        if self.overlap_trigger {
+            // Sorted by start, ranges overlap somewhere exactly when two consecutive ones do:
+            // one pass in primary key order.
+            let overlapping = self
+                .tx
+                .query(
+                    "SELECT provider_id::text, period::text FROM (\
+                       SELECT provider_id, period, \
+                              lag(period) OVER (PARTITION BY provider_id ORDER BY period) AS before \
+                       FROM availability) a \
+                     WHERE a.before && a.period LIMIT 1",
+                    &[],
+                )
+                .await?;
+            if let Some(row) = overlapping.first() {
+                return Err(PgError::Refused(format!(
+                    "availability_no_overlap: range {} of provider {} overlaps another of its ranges",
+                    row.get::<_, &str>(1),
+                    row.get::<_, &str>(0)
+                )));
+            }
+            self.tx
+                .batch_execute("ALTER TABLE availability ENABLE TRIGGER availability_no_overlap")
+                .await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Copies a batch's rows into each table, within `tx`.
+async fn copy_batch(
+    tx: &tokio_postgres::Transaction<'_>,
+    batch: &[BulkProvider],
+) -> Result<(), PgError> {
+    let tables = Tables::of(batch);
+    for (statement, data) in [
+        (
+            "COPY providers (id, owner_id, name, name_key, cost_in_pence, review_count, rating_sum) FROM STDIN",
+            tables.providers,
+        ),
+        (
+            "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence) FROM STDIN",
+            tables.skills,
+        ),
+        ("COPY availability (provider_id, period) FROM STDIN", tables.availability),
+        ("COPY availability_runs (provider_id, run) FROM STDIN", tables.runs),
+        (
+            "COPY reviews (id, provider_id, user_id, rating, comment, created_at) FROM STDIN",
+            tables.reviews,
+        ),
+    ] {
+        if data.is_empty() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let sink = tx.copy_in(statement).await?;
+        futures_util::pin_mut!(sink);
+        sink.send(Bytes::from(data)).await?;
+        let rows = sink.finish().await?;
+        tracing::debug!(statement, rows, elapsed_ms = started.elapsed().as_millis() as u64, "copied");
+    }
+    Ok(())
 }
 
 /// The COPY text of each table for one batch.

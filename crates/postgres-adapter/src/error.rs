@@ -24,6 +24,10 @@ pub enum PgError {
     /// A migration failed; the database is left as the failed migration's transaction left it.
     #[error("database migration failed: {0}")]
     Migration(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// A bulk load's rows break a rule of the store checked after copying (the database is
+    /// left as it was).
+    #[error("bulk load refused: {0}")]
+    Refused(String),
     /// A bulk load (COPY) failed.
     #[error("bulk load failed: {}", bulk_message(.0))]
     Bulk(#[from] tokio_postgres::Error),

@@ -182,7 +182,8 @@ pub struct SeedArgs {
     /// Providers written per transaction.
     #[arg(long, default_value_t = 10_000)]
     pub batch_size: u64,
-    /// Connections writing batches at once.
+    /// Connections writing batches at once, when the database already has providers (into an
+    /// empty one, everything is loaded in one transaction and indexed at the end).
     #[arg(long, default_value_t = 2)]
     pub connections: usize,
 }
@@ -191,34 +192,56 @@ fn parse_start(text: &str) -> Result<Date, String> {
     provider_domain::parse_date(text).map_err(|e| e.to_string())
 }
 
-/// Adds `args.providers` providers to the database at `url` (numbered on from those already
-/// there), printing progress and a summary on stderr.
-pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
+/// Loads into an empty database in one transaction (see `BulkLoader::begin_deferred`), the
+/// next batch generated while the last is copied. A failure leaves the database as it was.
+async fn load_deferred(
+    url: &str,
+    generator: Generator,
+    batches: Vec<(u64, u64)>,
+    bar: &indicatif::ProgressBar,
+) -> Result<(), String> {
     use provider_postgres_adapter::bulk::BulkLoader;
-    let started = std::time::Instant::now();
-    let probe = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
-    let first = probe.provider_count().await.map_err(|e| e.to_string())?;
-    let generator = Generator::new(args.seed, args.start_date);
-    let bar = indicatif::ProgressBar::new(args.providers).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} providers ({per_sec}, eta {eta})",
-        )
-        .map_err(|e| e.to_string())?
-        .progress_chars("=> "),
-    );
-    let batch_size = args.batch_size.max(1);
-    let batches: Vec<(u64, u64)> = (0..args.providers)
-        .step_by(batch_size as usize)
-        .map(|start| {
-            (
-                first + start,
-                first + (start + batch_size).min(args.providers),
-            )
-        })
-        .collect();
+    let mut loader = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
+    let mut load = loader.begin_deferred().await.map_err(|e| e.to_string())?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Seeded>>(2);
+    let producer = tokio::spawn(async move {
+        for (from, to) in batches {
+            // Generating is CPU work: keep it off the async workers.
+            let batch = tokio::task::spawn_blocking(move || {
+                (from..to)
+                    .map(|i| generator.provider(i))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            if tx.send(batch).await.is_err() {
+                break; // The loader failed; its error is reported.
+            }
+        }
+        Ok::<(), String>(())
+    });
+    while let Some(batch) = rx.recv().await {
+        load.load(&batch).await.map_err(|e| e.to_string())?;
+        bar.inc(batch.len() as u64);
+    }
+    producer.await.map_err(|e| e.to_string())??;
+    bar.set_message("building indexes and checking constraints");
+    load.finish().await.map_err(|e| e.to_string())
+}
+
+/// Adds batches through `connections` connections at once, one transaction per batch, into a
+/// database that already has data (its indexes and constraints maintained row by row).
+async fn load_batches(
+    url: &str,
+    connections: usize,
+    generator: Generator,
+    batches: Vec<(u64, u64)>,
+    bar: &indicatif::ProgressBar,
+) -> Result<(), String> {
+    use provider_postgres_adapter::bulk::BulkLoader;
     let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
     let mut workers = Vec::new();
-    for _ in 0..args.connections.max(1) {
+    for _ in 0..connections.max(1) {
         let queue = queue.clone();
         let bar = bar.clone();
         let mut loader = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
@@ -242,6 +265,40 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
     }
     for worker in workers {
         worker.await.map_err(|e| e.to_string())??;
+    }
+    Ok(())
+}
+
+/// Adds `args.providers` providers to the database at `url` (numbered on from those already
+/// there), printing progress and a summary on stderr.
+pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
+    use provider_postgres_adapter::bulk::BulkLoader;
+    let started = std::time::Instant::now();
+    let probe = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
+    let first = probe.provider_count().await.map_err(|e| e.to_string())?;
+    let generator = Generator::new(args.seed, args.start_date);
+    let bar = indicatif::ProgressBar::new(args.providers).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} providers ({per_sec}, eta {eta}) {msg}",
+        )
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> "),
+    );
+    let batch_size = args.batch_size.max(1);
+    let batches: Vec<(u64, u64)> = (0..args.providers)
+        .step_by(batch_size as usize)
+        .map(|start| {
+            (
+                first + start,
+                first + (start + batch_size).min(args.providers),
+            )
+        })
+        .collect();
+    if first == 0 {
+        // An empty database: one transaction, indexes and constraints built once at the end.
+        load_deferred(url, generator, batches, &bar).await?;
+    } else {
+        load_batches(url, args.connections, generator, batches, &bar).await?;
     }
     bar.finish();
     probe.analyze().await.map_err(|e| e.to_string())?;
