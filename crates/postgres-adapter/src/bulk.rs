@@ -167,12 +167,14 @@ impl BulkLoader {
         })
     }
 
-    /// Refreshes the planner's statistics (after a large load the plans depend on them).
+    /// Refreshes the planner's statistics (after a large load the plans depend on them) and
+    /// the visibility map (so that the index-only scans of search and recommend need not
+    /// visit the freshly written heap): `VACUUM (ANALYZE)`.
     ///
     /// # Errors
-    /// [`PgError::Bulk`] when `ANALYZE` fails.
-    pub async fn analyze(&self) -> Result<(), PgError> {
-        self.client.batch_execute("ANALYZE").await?;
+    /// [`PgError::Bulk`] when `VACUUM` fails.
+    pub async fn vacuum_analyze(&self) -> Result<(), PgError> {
+        self.client.batch_execute("VACUUM (ANALYZE)").await?;
         Ok(())
     }
 }

@@ -301,7 +301,7 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
         load_batches(url, args.connections, generator, batches, &bar).await?;
     }
     bar.finish();
-    probe.analyze().await.map_err(|e| e.to_string())?;
+    probe.vacuum_analyze().await.map_err(|e| e.to_string())?;
     let elapsed = started.elapsed();
     eprintln!(
         "seeded {} providers (numbers {first}..{}) with seed {} in {:.1} s ({:.0} providers/s)",
