@@ -110,10 +110,14 @@ pub(crate) fn like_escape(needle: &str) -> String {
 }
 
 /// One page of a search, in `search_order`: cost descending, mean descending, id ascending.
+///
+/// The walk selects only what `providers_search_order_idx` carries (an index-only scan); the
+/// page's rows are then joined to their providers, so the providers passed over (an offset,
+/// rows failing a filter) cost no heap access.
 pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
     let mut s = Statement::new("SELECT ");
     s.sql(PROVIDER_COLUMNS)
-        .sql(", ")
+        .sql(", w.mean FROM (SELECT p.id, ")
         .sql(MEAN)
         .sql(" AS mean FROM providers p WHERE TRUE");
     if let Some(needle) = filter.name_key() {
@@ -171,6 +175,7 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
         .sql(MEAN)
         .sql(" DESC, p.id");
     limit(&mut s, page);
+    s.sql(") w JOIN providers p ON p.id = w.id");
     with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
 }
 
