@@ -273,7 +273,7 @@ async fn copy_batch(
             tables.providers,
         ),
         (
-            "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence) FROM STDIN",
+            "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence, review_count, rating_sum) FROM STDIN",
             tables.skills,
         ),
         ("COPY availability (provider_id, period) FROM STDIN", tables.availability),
@@ -328,10 +328,12 @@ impl Tables {
             for (position, skill) in p.skills.iter().enumerate() {
                 let _ = writeln!(
                     t.skills,
-                    "{id}\t{position}\t{}\t{}\t{}",
+                    "{id}\t{position}\t{}\t{}\t{}\t{}\t{}",
                     escape(skill.as_str()),
                     escape(skill.key()),
-                    p.cost.pence()
+                    p.cost.pence(),
+                    p.reviews.count,
+                    p.reviews.sum_tenths
                 );
             }
             for range in p.availability.ranges() {

@@ -283,8 +283,9 @@ pub(crate) fn recommend_from_windows(job: &JobRequest, n: i64) -> Statement {
 }
 
 /// One step of recommend's walk (see `crate::walk`): the postings of each requested skill `i`
-/// within budget, the first `prefixes[i]` by day rate with ties (all of them when `None`),
-/// then the first `n` qualifying candidates ranked.
+/// within budget and meeting the minimum rating (each posting carries its provider's day rate
+/// and review stats), the first `prefixes[i]` by day rate with ties (all of them when `None`),
+/// then the first `n` candidates available in the windows, ranked. No provider row is read.
 ///
 /// Rows (see `rows::WalkRow`): one per non-empty list, `kind` 0, `a` its position among the
 /// requested skills, `b` its postings read, `c` its lowest day rate; then the ranked
@@ -300,12 +301,15 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
         if i > 0 {
             s.sql(" UNION ALL ");
         }
+        // Aliased `p` so that MEAN reads the posting's copy of the provider's review stats.
         s.sql(&format!("(SELECT {i}::int8 AS i, "))
-            .sql("s.provider_id, s.cost_in_pence FROM provider_skills s WHERE s.skill_key = ")
-            .bind::<Text, _>(key.clone())
-            .sql(" AND s.cost_in_pence <= ")
-            .bind::<BigInt, _>(job.max_day_rate())
-            .sql(" ORDER BY s.cost_in_pence DESC");
+            .sql(
+                "p.provider_id, p.cost_in_pence, p.review_count, p.rating_sum \
+                 FROM provider_skills p WHERE p.skill_key = ",
+            )
+            .bind::<Text, _>(key.clone());
+        budget_and_rating(&mut s, job);
+        s.sql(" ORDER BY p.cost_in_pence DESC");
         if let Some(m) = prefix {
             s.sql(" FETCH FIRST ")
                 .bind::<BigInt, _>(*m)
@@ -319,25 +323,34 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
         "), stats AS (\
            SELECT i, count(*) AS postings, min(cost_in_pence) AS lowest FROM lists GROUP BY i\
          ), candidates AS (\
-           SELECT provider_id, max(cost_in_pence) AS cost_in_pence, count(*) AS in_lists \
+           SELECT provider_id AS id, max(cost_in_pence) AS cost_in_pence, \
+                  max(review_count) AS review_count, max(rating_sum) AS rating_sum, \
+                  count(*) AS in_lists \
            FROM lists GROUP BY provider_id\
          ) \
          SELECT 0::int2 AS kind, NULL::uuid AS id, i AS a, postings AS b, lowest AS c \
-         FROM stats UNION ALL (",
+         FROM stats UNION ALL (SELECT 1::int2 AS kind, p.id, ",
     );
-    ranked(&mut s, job, n, |s| {
-        // The cut: the highest lowest day rate of the open lists; 0 when all are exhausted
-        // (day rates are never negative).
-        s.sql(
-            "CASE WHEN c.cost_in_pence >= COALESCE((SELECT max(lowest) FROM stats \
-             WHERE postings >= (",
-        )
-        .bind::<Array<BigInt>, _>(bounds)
-        .sql(")[i + 1]), 0) THEN c.in_lists ELSE ");
-        matched_probe(s, keys);
-        s.sql(" END");
-    });
-    s.sql(")");
+    // The cut: the highest lowest day rate of the open lists; 0 when all are exhausted (day
+    // rates are never negative).
+    s.sql(
+        "CASE WHEN p.cost_in_pence >= COALESCE((SELECT max(lowest) FROM stats \
+         WHERE postings >= (",
+    )
+    .bind::<Array<BigInt>, _>(bounds)
+    .sql(")[i + 1]), 0) THEN p.in_lists ELSE ");
+    matched_probe(&mut s, keys);
+    s.sql(
+        " END AS a, p.cost_in_pence AS b, NULL::int8 AS c FROM candidates p \
+         WHERE EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ",
+    );
+    long_enough_run(&mut s, job);
+    // Column 3 is the matched count.
+    s.sql(") ORDER BY 3 DESC, p.cost_in_pence DESC, ")
+        .sql(CONFIDENCE)
+        .sql(" DESC, p.review_count DESC, p.id LIMIT ")
+        .bind::<BigInt, _>(n)
+        .sql(")");
     s
 }
 

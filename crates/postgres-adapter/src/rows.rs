@@ -156,6 +156,9 @@ pub(crate) struct NewSkillRow<'a> {
     pub(crate) skill_key: &'a str,
     /// The provider's day rate (derived; see the second migration).
     pub(crate) cost_in_pence: i64,
+    /// The provider's review count and rating sum (derived; see the sixth migration).
+    pub(crate) review_count: i64,
+    pub(crate) rating_sum: i64,
 }
 
 /// An availability range to insert.
@@ -204,6 +207,9 @@ impl<'a> Children<'a> {
                     skill: s.as_str(),
                     skill_key: s.key(),
                     cost_in_pence: cost.pence(),
+                    // Set by `with_reviews` when the provider has reviews.
+                    review_count: 0,
+                    rating_sum: 0,
                 })
             })
             .collect::<Result<Vec<_>, RepoError>>()?;
@@ -232,6 +238,14 @@ impl<'a> Children<'a> {
 
     pub(crate) fn of_draft(id: ProviderId, draft: &'a ProviderDraft) -> Result<Self, RepoError> {
         Self::new(id, draft.cost, &draft.skills, &draft.availability)
+    }
+
+    /// Sets the provider's review count and rating sum on its skill rows (postings carry them).
+    pub(crate) fn set_reviews(&mut self, review_count: i64, rating_sum: i64) {
+        for skill in &mut self.skills {
+            skill.review_count = review_count;
+            skill.rating_sum = rating_sum;
+        }
     }
 }
 

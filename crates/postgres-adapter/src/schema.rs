@@ -23,6 +23,8 @@ diesel::table! {
         skill -> Text,
         skill_key -> Text,
         cost_in_pence -> Int8,
+        review_count -> Int8,
+        rating_sum -> Int8,
     }
 }
 

@@ -127,7 +127,7 @@ impl PgStore {
 
     /// Postings per row of the page (`page * page_size + 1` rows) that recommend reads of each
     /// requested skill at first: see [`PgStore::with_recommend_prefix`].
-    pub const DEFAULT_RECOMMEND_PREFIX: u32 = 128;
+    pub const DEFAULT_RECOMMEND_PREFIX: u32 = 32;
 
     /// Sets how many postings per needed row recommend's walk reads of each requested skill
     /// at first (at least 1). The answer is the same whatever it is: a walk whose first reading
@@ -331,12 +331,13 @@ async fn insert_children(conn: &mut AsyncPgConnection, children: &Children<'_>) 
 impl ProviderRepository for PgStore {
     async fn create(&self, provider: &Provider) -> Result<(), RepoError> {
         let row = NewProviderRow::new(provider)?;
-        let children = Children::new(
+        let mut children = Children::new(
             provider.id,
             provider.cost,
             &provider.skills,
             &provider.availability,
         )?;
+        children.set_reviews(row.review_count, row.rating_sum);
         self.bounded(async {
             let mut conn = self.conn().await?;
             let conn: &mut AsyncPgConnection = &mut conn;
@@ -371,7 +372,7 @@ impl ProviderRepository for PgStore {
         draft: &ProviderDraft,
     ) -> Result<Provider, RepoError> {
         let name_key = draft.name.search_key();
-        let children = Children::of_draft(id, draft)?;
+        let mut children = Children::of_draft(id, draft)?;
         let uuid = id.as_uuid();
         let (count, sum) = self
             .bounded(async {
@@ -408,6 +409,8 @@ impl ProviderRepository for PgStore {
                     )
                     .execute(conn)
                     .await?;
+                    // The new postings carry the provider's review stats, as read under its lock.
+                    children.set_reviews(stats.0, stats.1);
                     insert_children(conn, &children).await?;
                     Ok(stats)
                 })
@@ -538,18 +541,24 @@ impl ReviewRepository for PgStore {
             let mut conn = self.conn().await?;
             let conn: &mut AsyncPgConnection = &mut conn;
             conn.transaction::<_, DieselError, _>(async |conn| {
-                // A missing provider fails the foreign key (NotFound); a second review by the
-                // same user fails reviews_one_per_user (Conflict) and rolls everything back.
-                diesel::insert_into(reviews::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                // Relative update: exact however many reviews arrive at once.
-                diesel::update(providers::table.find(row.provider_id))
+                // The provider's row first: its review stats are keys of the postings' foreign
+                // key, so the update locks the row exclusively. Taken before the review's own
+                // foreign-key check (a shared lock), concurrent reviews of one provider queue
+                // here instead of deadlocking. Relative update: exact however many arrive.
+                let updated = diesel::update(providers::table.find(row.provider_id))
                     .set((
                         providers::review_count.eq(providers::review_count + 1),
                         providers::rating_sum.eq(providers::rating_sum + i64::from(row.rating)),
                     ))
+                    .execute(conn)
+                    .await?;
+                if updated == 0 {
+                    return Err(DieselError::NotFound);
+                }
+                // A second review by the same user fails reviews_one_per_user (Conflict) and
+                // rolls everything back.
+                diesel::insert_into(reviews::table)
+                    .values(&row)
                     .execute(conn)
                     .await?;
                 Ok(())

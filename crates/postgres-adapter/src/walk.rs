@@ -1,8 +1,9 @@
 //! Recommend's walk of the skill postings: when the first page found from a prefix of each
 //! requested skill's postings is provably the true first page.
 //!
-//! Each requested skill `i` has its postings (providers with that skill, within budget) in
-//! descending day-rate order (`provider_skills_postings_idx`). A walk reads a prefix of each:
+//! Each requested skill `i` has its postings (providers with that skill, within budget and
+//! meeting the minimum rating: each posting carries its provider's day rate and review stats)
+//! in descending day-rate order (`provider_skills_postings_idx`). A walk reads a prefix of each:
 //! the first `M` postings plus every posting tied with the `M`-th on day rate
 //! (`FETCH FIRST M ROWS WITH TIES`). A prefix with fewer than `M` postings holds them all
 //! (the list is *exhausted*); otherwise it holds exactly the postings costing at least its
@@ -11,7 +12,8 @@
 //! The candidates are the providers in any prefix; each is checked against every rule and
 //! counted (matched skills) exactly, and the qualifying ones ranked. A provider `q` the walk did
 //! not read has all of its requested skills in lists that are not exhausted (an exhausted list
-//! holds every posting within budget), and costs less than `c_i` for each of those lists `i`.
+//! holds every posting within budget and rating, and a qualifying provider has one in the list
+//! of each of its skills), and costs less than `c_i` for each of those lists `i`.
 //! So, with `NE` the lists not exhausted and `T` the `n`-th ranked candidate (`n` = the rows a
 //! page needs), no unread `q` can rank above `T` when
 //!
