@@ -101,7 +101,11 @@ def prepare_database():
         run([str(BIN), "migrate"], env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"})
         count = int(psql(DB_URL, "SELECT count(*) FROM providers"))
         if count == PROVIDERS:
-            log(f"reusing {DB} ({count} providers)")
+            log(f"reusing {DB} ({count} providers); VACUUM (ANALYZE) first")
+            # A reused database carries the dead rows of earlier runs' cleanup and of any
+            # migration that rewrote rows: vacuum so that every run starts from the same state
+            # (visibility map set for index-only scans, fresh statistics).
+            psql(DB_URL, "VACUUM (ANALYZE)")
             return None
         log(f"{DB} has {count} providers, not {PROVIDERS}: seeding it anew")
         psql(ADMIN_URL, f'DROP DATABASE "{DB}" WITH (FORCE)')
