@@ -23,15 +23,20 @@ impl QueryableByName<Pg> for PlanLine {
     }
 }
 
-async fn explain(url: &str, statements: Vec<Statement>) -> Result<String, PgError> {
+/// A connection with the settings search and recommend run with (see `PgStore::connect`).
+async fn connect(url: &str) -> Result<AsyncPgConnection, PgError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    // The settings search and recommend run with (see `PgStore::connect`).
     conn.batch_execute(&format!(
         "{}; SET {}",
         crate::store::SESSION_SETTINGS,
         crate::store::CUSTOM_PLANS
     ))
     .await?;
+    Ok(conn)
+}
+
+async fn explain(url: &str, statements: Vec<Statement>) -> Result<String, PgError> {
+    let mut conn = connect(url).await?;
     let mut plans = Vec::new();
     for statement in statements {
         let mut query = Statement::new("EXPLAIN (ANALYZE, BUFFERS) ");
@@ -71,13 +76,7 @@ pub async fn explain_search(
 /// # Errors
 /// [`PgError`] when the database cannot be reached or a statement fails.
 pub async fn explain_recommend(url: &str, job: &JobRequest, page: Page) -> Result<String, PgError> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!(
-        "{}; SET {}",
-        crate::store::SESSION_SETTINGS,
-        crate::store::CUSTOM_PLANS
-    ))
-    .await?;
+    let mut conn = connect(url).await?;
     let prefix = i64::from(crate::PgStore::DEFAULT_RECOMMEND_PREFIX);
     let (ids, steps) = recommended_ids(&mut conn, job, page, prefix)
         .await

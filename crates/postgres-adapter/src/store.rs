@@ -160,7 +160,7 @@ impl PgStore {
     ) -> Result<Vec<Provider>, RepoError> {
         let mut conn = self.conn().await?;
         let rows: Vec<ProviderRow> = statement.load(&mut *conn).await.map_err(repo_error)?;
-        rows.into_iter().map(Provider::try_from).collect()
+        providers_of(rows)
     }
 }
 
@@ -294,6 +294,11 @@ pub(crate) fn page_ids(mut ids: Vec<uuid::Uuid>, page: Page) -> Vec<uuid::Uuid> 
     ids.drain(..offset);
     ids.truncate(page.size() as usize + 1);
     ids
+}
+
+/// The providers read back, each checked by the domain.
+fn providers_of(rows: Vec<ProviderRow>) -> Result<Vec<Provider>, RepoError> {
+    rows.into_iter().map(Provider::try_from).collect()
 }
 
 /// The first `size` items, and whether the query found more (it asks for `size + 1`).
@@ -472,10 +477,7 @@ impl ProviderRepository for PgStore {
                 })
                 .await
                 .map_err(repo_error)?;
-            let found = rows
-                .into_iter()
-                .map(Provider::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
+            let found = providers_of(rows)?;
             Ok(page_of(found, page))
         })
         .await
@@ -504,10 +506,7 @@ impl ProviderRepository for PgStore {
                 })
                 .await
                 .map_err(repo_error)?;
-            let found = rows
-                .into_iter()
-                .map(Provider::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
+            let found = providers_of(rows)?;
             let items = found
                 .into_iter()
                 .map(|provider| Recommendation {

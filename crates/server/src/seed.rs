@@ -192,6 +192,14 @@ fn parse_start(text: &str) -> Result<Date, String> {
     provider_domain::parse_date(text).map_err(|e| e.to_string())
 }
 
+/// Providers number `from..to`, generated on a blocking thread (CPU work, kept off the async
+/// workers).
+async fn generate(generator: Generator, from: u64, to: u64) -> Result<Vec<Seeded>, String> {
+    tokio::task::spawn_blocking(move || (from..to).map(|i| generator.provider(i)).collect())
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Loads into an empty database in one transaction (see `BulkLoader::begin_deferred`), the
 /// next batch generated while the last is copied. A failure leaves the database as it was.
 async fn load_deferred(
@@ -206,14 +214,7 @@ async fn load_deferred(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Seeded>>(2);
     let producer = tokio::spawn(async move {
         for (from, to) in batches {
-            // Generating is CPU work: keep it off the async workers.
-            let batch = tokio::task::spawn_blocking(move || {
-                (from..to)
-                    .map(|i| generator.provider(i))
-                    .collect::<Vec<_>>()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            let batch = generate(generator, from, to).await?;
             if tx.send(batch).await.is_err() {
                 break; // The loader failed; its error is reported.
             }
@@ -249,14 +250,7 @@ async fn load_batches(
             loop {
                 let next = queue.lock().expect("queue lock").next();
                 let Some((from, to)) = next else { break };
-                // Generating is CPU work: keep it off the async workers.
-                let batch = tokio::task::spawn_blocking(move || {
-                    (from..to)
-                        .map(|i| generator.provider(i))
-                        .collect::<Vec<_>>()
-                })
-                .await
-                .map_err(|e| e.to_string())?;
+                let batch = generate(generator, from, to).await?;
                 loader.load(&batch).await.map_err(|e| e.to_string())?;
                 bar.inc(to - from);
             }
