@@ -207,7 +207,7 @@ pub(crate) async fn recommended_ids(
     let lists = job.skills().len();
     let mut steps = Vec::new();
     let mut reading = vec![first_prefix(n, prefix); lists];
-    loop {
+    for walks in 1.. {
         let step = RecommendStep::Walk(reading.clone());
         let rows: Vec<WalkRow> = step.statement(job, n_sql).load(conn).await?;
         steps.push(step);
@@ -244,7 +244,8 @@ pub(crate) async fn recommended_ids(
         if is_exact(&prefixes, &ranked, n) {
             return Ok((ids, steps));
         }
-        if steps.len() == 1 {
+        // After the first walk only: are the windows rare?
+        if walks == 1 {
             steps.push(RecommendStep::WindowRuns);
             let runs: Vec<CountRow> = RecommendStep::WindowRuns
                 .statement(job, n_sql)
@@ -259,8 +260,9 @@ pub(crate) async fn recommended_ids(
                 return Ok((rows.into_iter().filter_map(|r| r.id).collect(), steps));
             }
         }
-        reading = deepen(&prefixes, &reading, steps.len());
+        reading = deepen(&prefixes, &reading, walks);
     }
+    unreachable!("the walks go on until one is exact; reading whole lists always is")
 }
 
 /// The prefixes of the next walk: the open list(s) read deepest so far (lowest day rate cut:
