@@ -311,9 +311,9 @@ def write_report(rows, rss, seeded, checks, plans):
     section = "\n".join(lines) + "\n"
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    header = ("# Benchmarks\n\nWritten by `make bench` (`scripts/bench/run.py`); targets and method in "
-              "`../shared/BENCH.md`. Rerun one scale with `BENCH_PROVIDERS=N make bench`; each run "
-              "replaces its own scale's section.\n\n")
+    header = ("# Benchmarks\n\nWritten by `make bench` (`scripts/bench/run.py`). Rerun one scale with "
+              "`BENCH_PROVIDERS=N make bench`; each run replaces its own scale's section, and keeps "
+              "the text above the first section and the notes after the last.\n\n")
     old = REPORT.read_text() if REPORT.exists() else header
     # Hand-written analysis after a `<!-- notes -->` line stays at the end, untouched.
     old, marker, notes = old.partition("<!-- notes -->")

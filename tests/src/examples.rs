@@ -47,11 +47,13 @@ pub fn examples(markdown: &str) -> Vec<Example> {
         .map(|(i, (_, line, text))| Example {
             line: *line,
             command: text.clone(),
-            answer: blocks.get(i + 1).and_then(|(lang, _, text)| match lang.as_str() {
-                "json" => Some(Answer::Json(text.clone())),
-                "http" => Some(Answer::Http(text.clone())),
-                _ => None,
-            }),
+            answer: blocks
+                .get(i + 1)
+                .and_then(|(lang, _, text)| match lang.as_str() {
+                    "json" => Some(Answer::Json(text.clone())),
+                    "http" => Some(Answer::Http(text.clone())),
+                    _ => None,
+                }),
         })
         .collect()
 }
@@ -90,10 +92,15 @@ pub fn run_page(page: &Path, base: &str) -> Result<usize, String> {
     for (example, output) in examples.iter().zip(&outputs) {
         let at = format!("{}:{}", page.display(), example.line);
         match &example.answer {
-            Some(answer) => check(answer, output, &mut bindings)
-                .map_err(|why| format!("{at}: {why}\n--- shown:\n{answer:?}\n--- got:\n{output}"))?,
+            Some(answer) => check(answer, output, &mut bindings).map_err(|why| {
+                format!("{at}: {why}\n--- shown:\n{answer:?}\n--- got:\n{output}")
+            })?,
             None if output.trim().is_empty() => {}
-            None => return Err(format!("{at}: printed an answer the page does not show:\n{output}")),
+            None => {
+                return Err(format!(
+                    "{at}: printed an answer the page does not show:\n{output}"
+                ))
+            }
         }
     }
     Ok(examples.len())
@@ -162,7 +169,9 @@ impl Bindings {
     fn bind(&mut self, shown: &str, got: &str) -> Result<(), String> {
         match (self.shown_to_got.get(shown), self.got_to_shown.get(got)) {
             (Some(g), _) if g != got => Err(format!("{shown} stood for {g} before, now {got}")),
-            (_, Some(s)) if s != shown => Err(format!("{got} was shown as {s} before, now {shown}")),
+            (_, Some(s)) if s != shown => {
+                Err(format!("{got} was shown as {s} before, now {shown}"))
+            }
             _ => {
                 self.shown_to_got.insert(shown.into(), got.into());
                 self.got_to_shown.insert(got.into(), shown.into());
@@ -324,9 +333,14 @@ mod tests {
 
     #[test]
     fn a_uuid_shown_twice_must_be_the_same_id_both_times() {
-        let shown = Answer::Json(r#"["0b9a1c62-3f43-4a0e-9b4a-5e0f3c1d2e7f", "0b9a1c62-3f43-4a0e-9b4a-5e0f3c1d2e7f"]"#.into());
-        let same = r#"["11111111-2222-4333-8444-555555555555", "11111111-2222-4333-8444-555555555555"]"#;
-        let differ = r#"["11111111-2222-4333-8444-555555555555", "21111111-2222-4333-8444-555555555555"]"#;
+        let shown = Answer::Json(
+            r#"["0b9a1c62-3f43-4a0e-9b4a-5e0f3c1d2e7f", "0b9a1c62-3f43-4a0e-9b4a-5e0f3c1d2e7f"]"#
+                .into(),
+        );
+        let same =
+            r#"["11111111-2222-4333-8444-555555555555", "11111111-2222-4333-8444-555555555555"]"#;
+        let differ =
+            r#"["11111111-2222-4333-8444-555555555555", "21111111-2222-4333-8444-555555555555"]"#;
         assert!(check(&shown, same, &mut Bindings::default()).is_ok());
         assert!(check(&shown, differ, &mut Bindings::default()).is_err());
     }
@@ -343,12 +357,33 @@ mod tests {
 
     #[test]
     fn any_other_difference_fails() {
-        let shown = Answer::Json(r#"{"name": "A", "cost": 1, "at": "2026-12-02T10:15:30.1Z"}"#.into());
+        let shown =
+            Answer::Json(r#"{"name": "A", "cost": 1, "at": "2026-12-02T10:15:30.1Z"}"#.into());
         let mut b = Bindings::default();
-        assert!(check(&shown, r#"{"name": "A", "cost": 1, "at": "2027-01-01T00:00:00.999999Z"}"#, &mut b).is_ok());
-        assert!(check(&shown, r#"{"name": "B", "cost": 1, "at": "2026-12-02T10:15:30.1Z"}"#, &mut b).is_err());
-        assert!(check(&shown, r#"{"name": "A", "cost": 2, "at": "2026-12-02T10:15:30.1Z"}"#, &mut b).is_err());
-        assert!(check(&shown, r#"{"name": "A", "cost": 1, "at": "yesterday"}"#, &mut b).is_err());
+        assert!(check(
+            &shown,
+            r#"{"name": "A", "cost": 1, "at": "2027-01-01T00:00:00.999999Z"}"#,
+            &mut b
+        )
+        .is_ok());
+        assert!(check(
+            &shown,
+            r#"{"name": "B", "cost": 1, "at": "2026-12-02T10:15:30.1Z"}"#,
+            &mut b
+        )
+        .is_err());
+        assert!(check(
+            &shown,
+            r#"{"name": "A", "cost": 2, "at": "2026-12-02T10:15:30.1Z"}"#,
+            &mut b
+        )
+        .is_err());
+        assert!(check(
+            &shown,
+            r#"{"name": "A", "cost": 1, "at": "yesterday"}"#,
+            &mut b
+        )
+        .is_err());
         assert!(check(&shown, r#"{"name": "A", "cost": 1}"#, &mut b).is_err());
     }
 
@@ -358,7 +393,8 @@ mod tests {
             "HTTP/1.1 201 Created\nlocation: /p/0b9a1c62-3f43-4a0e-9b4a-5e0f3c1d2e7f\n\n{\"id\": \"0b9a1c62-3f43-4a0e-9b4a-5e0f3c1d2e7f\"}\n".into(),
         );
         let id = "11111111-2222-4333-8444-555555555555";
-        let good = format!("HTTP/1.1 201 Created\ndate: now\nLocation: /p/{id}\n\n{{\"id\": \"{id}\"}}");
+        let good =
+            format!("HTTP/1.1 201 Created\ndate: now\nLocation: /p/{id}\n\n{{\"id\": \"{id}\"}}");
         assert!(check(&shown, &good, &mut Bindings::default()).is_ok());
         let status = good.replace("201 Created", "200 OK");
         assert!(check(&shown, &status, &mut Bindings::default()).is_err());

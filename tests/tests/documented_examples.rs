@@ -8,7 +8,9 @@ use provider_postgres_adapter::testing::TestDb;
 use std::path::PathBuf;
 
 fn page(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name)
 }
 
 fn on_memory(name: &str) {
