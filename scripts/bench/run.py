@@ -97,8 +97,14 @@ def build():
 
 def prepare_database():
     exists = psql(ADMIN_URL, f"SELECT 1 FROM pg_database WHERE datname = '{DB}'") == "1"
-    if exists:
-        run([str(BIN), "migrate"], env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"})
+    migrated = exists and subprocess.run(
+        [str(BIN), "migrate"], env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"}).returncode == 0
+    if exists and not migrated:
+        # Made by migrations this build does not continue (e.g. before the schema was folded
+        # into one baseline): such a database is recreated, not repaired.
+        log(f"{DB} cannot be migrated by this build: seeding it anew")
+        psql(ADMIN_URL, f'DROP DATABASE "{DB}" WITH (FORCE)')
+    elif exists:
         count = int(psql(DB_URL, "SELECT count(*) FROM providers"))
         if count == PROVIDERS:
             log(f"reusing {DB} ({count} providers); VACUUM (ANALYZE) first")
