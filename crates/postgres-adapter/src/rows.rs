@@ -154,9 +154,9 @@ pub(crate) struct NewSkillRow<'a> {
     pub(crate) position: i16,
     pub(crate) skill: &'a str,
     pub(crate) skill_key: &'a str,
-    /// The provider's day rate (derived; see the second migration).
+    /// Copies of the provider's day rate and review figures, which recommend's walk checks
+    /// and ranks by (see `provider_skills` in `migrations/`).
     pub(crate) cost_in_pence: i64,
-    /// The provider's review count and rating sum (derived; see the sixth migration).
     pub(crate) review_count: i64,
     pub(crate) rating_sum: i64,
 }
