@@ -1,11 +1,12 @@
 -- wrk script for `make bench`: one scenario per run, chosen by the environment.
 --   BENCH_METHOD, BENCH_PATH (may contain {id}), BENCH_BODY (may contain {id}),
 --   BENCH_IDS (file of provider ids, one per line), BENCH_USER ("random": a new user-id each
---   request; else a fixed one or none).
+--   request; else a fixed one or none), BENCH_AUTHORIZATION (an Authorization header value).
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/v1_0/health"
 local body = os.getenv("BENCH_BODY")
 local user = os.getenv("BENCH_USER")
+local authorization = os.getenv("BENCH_AUTHORIZATION")
 local ids = {}
 
 local ids_file = os.getenv("BENCH_IDS")
@@ -52,6 +53,7 @@ request = function()
   elseif user and #user > 0 then
     headers["user-id"] = user
   end
+  if authorization then headers["authorization"] = authorization end
   local b = body and body:gsub("{id}", id) or nil
   return wrk.format(method, p, headers, b)
 end
