@@ -15,9 +15,10 @@ Settings (environment):
                       "security overload"; "" for none):
                         security  GET and search at 32 connections, header mode with limits off
                                   against jwt mode with a rate limit on, runs interleaved
-                        overload  search at 4x the saturating load (4 x 32 connections) with
-                                  MAX_IN_FLIGHT=32 and with shedding out of reach; a probe
-                                  client measures the latency of answered requests meanwhile
+                        overload  search at 4x the saturating load (4 x 32 connections):
+                                  without shedding, and with MAX_IN_FLIGHT=32 for clients that
+                                  wait the Retry-After they are given and for clients that retry
+                                  at once; a probe client times answered requests meanwhile
 
 The database provider_bench_<N> is seeded once (seed 1) and reused while it holds exactly N
 providers with the current schema; writes made by a run (create, review) are deleted after it.
@@ -221,9 +222,11 @@ def parse_latency(text):
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def wrk(server, scenario, connections, seconds, ids_file, authorization=None):
+def wrk(server, scenario, connections, seconds, ids_file, authorization=None, honour_retry_after=False):
     name, method, path, body, user = scenario
     env = {**os.environ, "BENCH_METHOD": method, "BENCH_PATH": path, "BENCH_IDS": str(ids_file)}
+    if honour_retry_after:
+        env["BENCH_HONOUR_RETRY_AFTER"] = "1"
     if authorization:
         env["BENCH_AUTHORIZATION"] = authorization
     if body is not None:
@@ -324,15 +327,17 @@ def overload_variant(ids_file):
     import threading
     scenario = SCENARIOS[1]
     rows = []
-    for name, limit in [("MAX_IN_FLIGHT=100000 (no shedding)", "100000"),
-                        ("MAX_IN_FLIGHT=32 (shedding)", "32")]:
+    for name, limit, honour in [
+            ("no shedding (MAX_IN_FLIGHT=100000)", "100000", False),
+            ("shedding at 32, clients wait Retry-After", "32", True),
+            ("shedding at 32, clients retry at once", "32", False)]:
         server = Server({"MAX_IN_FLIGHT": limit})
         try:
-            wrk(server, scenario, 128, 3, ids_file)  # warm-up
+            wrk(server, scenario, 128, 3, ids_file, honour_retry_after=honour)  # warm-up
             stop, latencies, statuses = threading.Event(), [], []
             prober = threading.Thread(target=probe, args=(server.base, scenario[3], stop, latencies, statuses))
             prober.start()
-            r = wrk(server, scenario, 128, DURATION * REPEATS, ids_file)
+            r = wrk(server, scenario, 128, DURATION * REPEATS, ids_file, honour_retry_after=honour)
             stop.set()
             prober.join()
         finally:

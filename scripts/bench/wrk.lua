@@ -7,6 +7,7 @@ local path = os.getenv("BENCH_PATH") or "/v1_0/health"
 local body = os.getenv("BENCH_BODY")
 local user = os.getenv("BENCH_USER")
 local authorization = os.getenv("BENCH_AUTHORIZATION")
+local honour_retry_after = os.getenv("BENCH_HONOUR_RETRY_AFTER")
 local ids = {}
 
 local ids_file = os.getenv("BENCH_IDS")
@@ -56,4 +57,21 @@ request = function()
   if authorization then headers["authorization"] = authorization end
   local b = body and body:gsub("{id}", id) or nil
   return wrk.format(method, p, headers, b)
+end
+
+-- BENCH_HONOUR_RETRY_AFTER: a connection answered 503 waits the `Retry-After` it was given
+-- (1 s) before its next request, as a well-behaved client does. wrk calls `response` and then
+-- `delay` for the same connection, one connection at a time per thread.
+if honour_retry_after then
+  local wait = 0
+  response = function(status, headers, body)
+    if status == 503 then
+      wait = 1000 * (tonumber(headers["retry-after"] or headers["Retry-After"] or "1") or 1)
+    end
+  end
+  delay = function()
+    local ms = wait
+    wait = 0
+    return ms
+  end
 end
