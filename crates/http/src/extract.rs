@@ -260,8 +260,14 @@ fn parse_tags(text: &str) -> Vec<(bool, String)> {
         let Some(end) = quoted.find('"') else {
             return tags;
         };
-        tags.push((weak, quoted[..end].to_owned()));
-        rest = &quoted[end + 1..];
+        let after_tag = quoted[end + 1..].trim_start();
+        if after_tag.is_empty() || after_tag.starts_with(',') {
+            tags.push((weak, quoted[..end].to_owned()));
+            rest = after_tag;
+        } else {
+            // Something glued to the tag (`"2"x`): not a tag; skip the entry.
+            rest = after_tag.find(',').map_or("", |i| &after_tag[i..]);
+        }
     }
 }
 
@@ -589,6 +595,7 @@ mod tests {
             ]
         );
         assert_eq!(parse_tags(r#""unterminated"#), vec![]);
+        assert_eq!(parse_tags(r#""2"x, "3""#), vec![(false, "3".to_owned())]);
         assert_eq!(parse_tags(""), vec![]);
     }
 

@@ -14,5 +14,6 @@ mod providers;
 mod recommend;
 mod request_id;
 mod reviews;
+mod safe_writes;
 mod search;
 mod validation;
