@@ -45,7 +45,7 @@ pub enum ServiceError {
     Conflict(String),
     /// A conditional write (`If-Match`) found the provider changed; nothing was changed (412).
     #[error(
-        "the service provider has changed: If-Match names none of its current ETag; read it again"
+        "the service provider has changed: If-Match does not name its current ETag (read it again)"
     )]
     PreconditionFailed,
     /// An idempotency key reused for a different request (422 on `Idempotency-Key`).
