@@ -75,6 +75,63 @@ async fn data_survives_a_restart_of_the_server() {
 }
 
 #[tokio::test]
+async fn an_idempotent_create_is_replayed_after_a_restart_and_creates_nothing_more() {
+    let db = TestDb::new().await;
+    let http = reqwest::Client::new();
+    let owner = uuid::Uuid::new_v4().to_string();
+    let body = json!({"name": "Once Only", "skills": ["Roofing"], "cost_in_pence": 1000});
+    let create = async |server: &Server| {
+        http.post(server.url("/v1_0/service-provider"))
+            .header("user-id", &owner)
+            .header("idempotency-key", "order-2027-0001")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    };
+
+    let first_server = Server::start(&[("DATABASE_URL", db.url())]);
+    let first = create(&first_server).await;
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (first_status, first_location, first_etag) = (
+        first.status(),
+        header(&first, "location"),
+        header(&first, "etag"),
+    );
+    assert_eq!(header(&first, "idempotency-replayed"), None);
+    let first_body = first.bytes().await.unwrap();
+    let (status, _) = first_server.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let second_server = Server::start(&[("DATABASE_URL", db.url())]);
+    let retry = create(&second_server).await;
+
+    assert_eq!(first_status, 201);
+    assert_eq!(retry.status(), 201);
+    assert_eq!(
+        header(&retry, "idempotency-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(header(&retry, "location"), first_location);
+    assert_eq!(header(&retry, "etag"), first_etag);
+    assert_eq!(retry.bytes().await.unwrap(), first_body);
+    let everything: Value = http
+        .post(second_server.url("/v1_0/service-providers"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(everything["service_providers"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn readiness_follows_the_database() {
     let db = TestDb::new().await;
     let server = Server::start(&[("DATABASE_URL", db.url())]);

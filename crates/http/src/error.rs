@@ -47,7 +47,7 @@ impl FieldDetail {
 /// the JSON body ([`ErrorBody`]); nothing else in this crate picks an error status.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// What the use case reported: 422, 404, 403, 409, 503 or 500 by variant.
+    /// What the use case reported: 422, 404, 403, 409, 412, 503 or 500 by variant.
     #[error(transparent)]
     Service(#[from] ServiceError),
     /// The `user-id` header is missing or is not a UUID (401).
@@ -140,6 +140,13 @@ impl ApiError {
             Self::Service(ServiceError::Internal(_)) | Self::Panic => {
                 (INTERNAL_SENTENCE.into(), vec![])
             }
+            Self::Service(ServiceError::KeyReused) => (
+                self.to_string(),
+                vec![FieldDetail::new(
+                    "Idempotency-Key",
+                    "was used for a different request (another body or route); use a new key",
+                )],
+            ),
             Self::Unprocessable { error, details } => (error.clone(), details.clone()),
             other => (other.to_string(), vec![]),
         };
@@ -194,6 +201,8 @@ impl ResponseError for ApiError {
                 ServiceError::NotFound => StatusCode::NOT_FOUND,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+                ServiceError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },

@@ -1,5 +1,6 @@
-//! Extractors: the caller's identity, the provider id in the path, paging, and JSON bodies.
-//! Each fails with an [`ApiError`], so every refusal is JSON.
+//! Extractors: the caller's identity, the provider id in the path, paging, the conditional and
+//! idempotency headers, and JSON bodies. Each fails with an [`ApiError`], so every refusal is
+//! JSON.
 //!
 //! actix-web extracts a handler's arguments in order and answers with the first failure, so
 //! handlers list [`Caller`] first and [`JsonBody`] last: identity is checked before anything
@@ -16,7 +17,7 @@ use actix_web::{mime, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use provider_domain::{ProviderId, UserId};
-use provider_ports::Page;
+use provider_ports::{Fingerprint, IdempotencyKey, IdempotentRequest, Page, Version, VersionCheck};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::error::Category;
@@ -187,14 +188,228 @@ fn sentence(what: &str, details: &[FieldDetail]) -> String {
     format!("{what} is invalid: {list}")
 }
 
+/// The entity tags of an `If-Match` or `If-None-Match` (every header of that name, joined).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EntityTags {
+    /// `*`.
+    Any,
+    /// The tags listed, each `(weak, opaque text)`; unreadable entries are left out.
+    List(Vec<(bool, String)>),
+}
+
+impl EntityTags {
+    /// The tags of header `name`, or `None` when the request has none.
+    fn of(req: &HttpRequest, name: header::HeaderName) -> Option<Self> {
+        let mut values = req.headers().get_all(name).peekable();
+        values.peek()?;
+        let mut tags = Vec::new();
+        for value in values {
+            let Ok(text) = value.to_str() else { continue };
+            if text.trim() == "*" {
+                return Some(Self::Any);
+            }
+            tags.extend(parse_tags(text));
+        }
+        Some(Self::List(tags))
+    }
+
+    /// Whether `version` is among them by the weak comparison of `If-None-Match` (`W/"3"`
+    /// matches `"3"`); `*` matches any.
+    pub(crate) fn weakly_names(&self, version: Version) -> bool {
+        match self {
+            Self::Any => true,
+            Self::List(tags) => tags
+                .iter()
+                .any(|(_, tag)| version_of_tag(tag) == Some(version)),
+        }
+    }
+}
+
+/// The strong `ETag` of a version: `"<version>"`.
+pub(crate) fn etag(version: Version) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an entity tag's opaque text names, if it is one of ours.
+fn version_of_tag(tag: &str) -> Option<Version> {
+    if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    tag.parse().ok().map(Version::new)
+}
+
+/// The entity tags of one header value: `"a", W/"b"` → `[(false, a), (true, b)]`. Entries that
+/// are not tags are skipped.
+fn parse_tags(text: &str) -> Vec<(bool, String)> {
+    let mut tags = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        if rest.is_empty() {
+            return tags;
+        }
+        let (weak, after) = match rest.strip_prefix("W/") {
+            Some(after) => (true, after),
+            None => (false, rest),
+        };
+        let Some(quoted) = after.strip_prefix('"') else {
+            // Not a tag: skip to the next comma.
+            rest = after.find(',').map_or("", |i| &after[i..]);
+            continue;
+        };
+        let Some(end) = quoted.find('"') else {
+            return tags;
+        };
+        let after_tag = quoted[end + 1..].trim_start();
+        if after_tag.is_empty() || after_tag.starts_with(',') {
+            tags.push((weak, quoted[..end].to_owned()));
+            rest = after_tag;
+        } else {
+            // Something glued to the tag (`"2"x`): not a tag; skip the entry.
+            rest = after_tag.find(',').map_or("", |i| &after_tag[i..]);
+        }
+    }
+}
+
+/// `If-Match` of a write, as the version check the store applies: absent or `*` is
+/// [`VersionCheck::Any`] (existence is checked anyway); otherwise the versions its strong tags
+/// name (weak tags never match, so a list of only weak or foreign tags matches nothing).
+#[derive(Debug, Clone)]
+pub(crate) struct IfMatch(pub VersionCheck);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let check = match EntityTags::of(req, header::IF_MATCH) {
+            None | Some(EntityTags::Any) => VersionCheck::Any,
+            Some(EntityTags::List(tags)) => VersionCheck::OneOf(
+                tags.iter()
+                    .filter(|(weak, _)| !weak)
+                    .filter_map(|(_, tag)| version_of_tag(tag))
+                    .collect(),
+            ),
+        };
+        ready(Ok(IfMatch(check)))
+    }
+}
+
+/// `If-None-Match` of a read, when given.
+#[derive(Debug, Clone)]
+pub(crate) struct IfNoneMatch(pub Option<EntityTags>);
+
+impl FromRequest for IfNoneMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(IfNoneMatch(EntityTags::of(req, header::IF_NONE_MATCH))))
+    }
+}
+
+/// The `Idempotency-Key` header.
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The `Idempotency-Key` of a create, when given: 1..=255 visible ASCII characters, else 422 on
+/// field `Idempotency-Key` (so is the header given twice).
+#[derive(Debug, Clone)]
+pub(crate) struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+
+impl IdempotencyKeyHeader {
+    /// The idempotent request of `caller` on `route` (method and path, with the provider id in
+    /// it) with this `body`, when a key was given. Bodies equal as JSON values (whatever their
+    /// spacing or key order) give the same fingerprint.
+    pub(crate) fn request(
+        &self,
+        caller: UserId,
+        route: &str,
+        body: &[u8],
+    ) -> Option<IdempotentRequest> {
+        let key = self.0.clone()?;
+        Some(IdempotentRequest {
+            caller,
+            key,
+            fingerprint: Fingerprint::of(&[route.as_bytes(), canonical_json(body).as_bytes()]),
+        })
+    }
+}
+
+impl FromRequest for IdempotencyKeyHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
+        let Some(first) = values.next() else {
+            return ready(Ok(IdempotencyKeyHeader(None)));
+        };
+        if values.next().is_some() {
+            return ready(Err(ApiError::unprocessable(
+                "Idempotency-Key",
+                "is given more than once",
+            )));
+        }
+        ready(
+            IdempotencyKey::parse(first.as_bytes())
+                .map(|key| IdempotencyKeyHeader(Some(key)))
+                .map_err(|e| ApiError::unprocessable("Idempotency-Key", e.to_string())),
+        )
+    }
+}
+
+/// The canonical text of a JSON body: objects with their keys sorted, no white space, numbers
+/// and strings as serde_json writes them. The body has been read as JSON already; should it not
+/// parse, its bytes stand for themselves.
+fn canonical_json(body: &[u8]) -> String {
+    fn write(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (k, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push(':');
+                    write(v, out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(v, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => {
+            let mut out = String::new();
+            write(&value, &mut out);
+            out
+        }
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
 /// A JSON request body of type `T`.
 ///
 /// In order: the Content-Type must be `application/json` (or `application/*+json`), else 415;
 /// the body may be at most [`MAX_BODY_BYTES`], else 413; it must be valid JSON, else 400; it must
 /// have the shape of `T` (types, required fields, no unknown fields), else 422 naming the field
-/// by its path (`availability[0].from_date`).
+/// by its path (`availability[0].from_date`). The bytes as sent are kept too (for an
+/// idempotency key's fingerprint).
 #[derive(Debug)]
-pub(crate) struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T, pub web::Bytes);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
@@ -219,7 +434,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(JsonBody)
+            let value = parse_json(&body)?;
+            Ok(JsonBody(value, body.freeze()))
         })
     }
 }
@@ -361,5 +577,44 @@ fn json_words(expected: &str) -> &str {
         "a boolean" => "true or false",
         other if other.starts_with("struct ") => "a JSON object",
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_read_strong_and_weak_with_junk_skipped() {
+        assert_eq!(
+            parse_tags(r#""1", W/"2",junk , "a,b""#),
+            vec![
+                (false, "1".to_owned()),
+                (true, "2".to_owned()),
+                (false, "a,b".to_owned())
+            ]
+        );
+        assert_eq!(parse_tags(r#""unterminated"#), vec![]);
+        assert_eq!(parse_tags(r#""2"x, "3""#), vec![(false, "3".to_owned())]);
+        assert_eq!(parse_tags(""), vec![]);
+    }
+
+    #[test]
+    fn only_digit_tags_name_versions() {
+        assert_eq!(version_of_tag("12"), Some(Version::new(12)));
+        assert_eq!(version_of_tag("+1"), None);
+        assert_eq!(version_of_tag(""), None);
+        assert_eq!(version_of_tag("99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn bodies_equal_as_json_values_are_canonically_equal() {
+        let a = canonical_json(br#"{"b": [1, {"y": 2, "x": "\u00e9"}], "a": null}"#);
+        let b = canonical_json("{\"a\":null,\"b\":[1,{\"x\":\"é\",\"y\":2}]}".as_bytes());
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            canonical_json(r#"{"a": null, "b": [{"x": "é", "y": 2}, 1]}"#.as_bytes())
+        );
     }
 }

@@ -6,16 +6,54 @@ use crate::dto::{
     ReviewBody, ReviewDto, ReviewPage, SearchBody, Status,
 };
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Caller, JsonBody, PageParams, Paging, PathId};
-use actix_web::http::header;
+use crate::extract::{
+    etag, Caller, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
+};
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
-use provider_ports::{ProviderService, ServiceError};
+use provider_ports::{Answered, ProviderService, ServiceError, StoredAnswer};
+use serde::Serialize;
 
 type Service = web::Data<ProviderService>;
+
+/// The header marking a replayed answer.
+const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
 
 /// The URL of a provider.
 fn provider_url(id: impl std::fmt::Display) -> String {
     format!("/v1_0/service-provider/{id}")
+}
+
+/// A JSON answer as kept for replays: `status`, `headers` (lower-case names), `body`.
+fn json_answer(
+    status: StatusCode,
+    headers: Vec<(&str, String)>,
+    body: &impl Serialize,
+) -> Result<StoredAnswer, ServiceError> {
+    Ok(StoredAnswer {
+        status: status.as_u16(),
+        headers: headers
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+        body: serde_json::to_vec(body).map_err(|e| ServiceError::Internal(e.into()))?,
+    })
+}
+
+/// The response of an answer, first or replayed (then with `Idempotency-Replayed: true`).
+fn respond(answered: Answered) -> Result<HttpResponse, ApiError> {
+    let Answered { answer, replayed } = answered;
+    let status = StatusCode::from_u16(answer.status)
+        .map_err(|e| ApiError::Service(ServiceError::Internal(e.into())))?;
+    let mut response = HttpResponse::build(status);
+    response.content_type(mime_json());
+    for (name, value) in answer.headers {
+        response.insert_header((name, value));
+    }
+    if replayed {
+        response.insert_header((IDEMPOTENCY_REPLAYED, "true"));
+    }
+    Ok(response.body(answer.body))
 }
 
 /// Liveness: 200 while the process runs.
@@ -58,28 +96,47 @@ pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
     post,
     path = "/v1_0/service-provider",
     tag = "service providers",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters: the first 2xx answer is kept 24 hours and replayed to a retry with the same key and body.")),
     request_body(content = ProviderBody, content_type = "application/json"),
     security(("user_id" = [])),
     responses(
-        (status = 201, description = "Created.", body = ProviderDto,
-            headers(("location" = String, description = "The new provider's URL, `/v1_0/service-provider/{id}`."))),
+        (status = 201, description = "Created (or, with `Idempotency-Replayed: true`, the kept answer of an earlier request with this key).", body = ProviderDto,
+            headers(
+                ("location" = String, description = "The new provider's URL, `/v1_0/service-provider/{id}`."),
+                ("etag" = String, description = "The provider's strong entity tag, `\"<version>\"`."),
+                ("idempotency-replayed" = String, description = "`true` on a replayed answer."),
+            )),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
+        (status = 409, description = "A request with this `Idempotency-Key` is still being processed.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
-        (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each.", body = ErrorBody),
+        (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each. Also a malformed `Idempotency-Key`, or one used for a different request.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
     )
 )]
 pub(crate) async fn create_provider(
     caller: Caller,
     service: Service,
+    key: IdempotencyKeyHeader,
     body: JsonBody<ProviderBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = service.create(caller.0, &body.0.into()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, provider_url(provider.id)))
-        .json(ProviderDto::from(&provider)))
+    let request = key.request(caller.0, "POST /v1_0/service-provider", &body.1);
+    let input = body.0.into();
+    let answered = service
+        .once(request.as_ref(), || async {
+            let created = service.create(caller.0, &input).await?;
+            json_answer(
+                StatusCode::CREATED,
+                vec![
+                    ("location", provider_url(created.value.id)),
+                    ("etag", etag(created.version)),
+                ],
+                &ProviderDto::from(&created.value),
+            )
+        })
+        .await?;
+    respond(answered)
 }
 
 /// One service provider.
@@ -87,17 +144,38 @@ pub(crate) async fn create_provider(
     get,
     path = "/v1_0/service-provider/{id}",
     tag = "service providers",
-    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The provider's id."),
+        ("If-None-Match" = Option<String>, Header, description = "Entity tags (or `*`): when one names the current version, 304 without a body."),
+    ),
     responses(
-        (status = 200, description = "The provider.", body = ProviderDto),
+        (status = 200, description = "The provider.", body = ProviderDto,
+            headers(("etag" = String, description = "The provider's strong entity tag, `\"<version>\"`; it changes with every replace and every new review."))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current version. No body.",
+            headers(("etag" = String, description = "The current entity tag."))),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
     )
 )]
-pub(crate) async fn get_provider(service: Service, id: PathId) -> Result<HttpResponse, ApiError> {
-    let provider = service.get(id.0).await?;
-    Ok(HttpResponse::Ok().json(ProviderDto::from(&provider)))
+pub(crate) async fn get_provider(
+    service: Service,
+    id: PathId,
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, ApiError> {
+    let found = service.get(id.0).await?;
+    let tag = etag(found.version);
+    if if_none_match
+        .0
+        .is_some_and(|tags| tags.weakly_names(found.version))
+    {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .json(ProviderDto::from(&found.value)))
 }
 
 /// Replaces the caller's service provider: name, skills, cost and availability, all at once.
@@ -109,14 +187,19 @@ pub(crate) async fn get_provider(service: Service, id: PathId) -> Result<HttpRes
     put,
     path = "/v1_0/service-provider/{id}",
     tag = "service providers",
-    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The provider's id."),
+        ("If-Match" = Option<String>, Header, description = "Strong entity tags (or `*`): replace only if one names the current version, else 412. Weak tags never match."),
+    ),
     request_body(content = ProviderBody, content_type = "application/json"),
     security(("user_id" = [])),
     responses(
-        (status = 200, description = "Replaced; the provider as now stored.", body = ProviderDto),
+        (status = 200, description = "Replaced; the provider as now stored.", body = ProviderDto,
+            headers(("etag" = String, description = "The new strong entity tag, `\"<version>\"`."))),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
+        (status = 412, description = "`If-Match` names no current version: nothing was changed.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or a field is invalid, unknown, missing or of the wrong type.", body = ErrorBody),
@@ -127,10 +210,15 @@ pub(crate) async fn replace_provider(
     caller: Caller,
     service: Service,
     id: PathId,
+    if_match: IfMatch,
     body: JsonBody<ProviderBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let provider = service.replace(caller.0, id.0, &body.0.into()).await?;
-    Ok(HttpResponse::Ok().json(ProviderDto::from(&provider)))
+    let replaced = service
+        .replace(caller.0, id.0, &body.0.into(), &if_match.0)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(replaced.version)))
+        .json(ProviderDto::from(&replaced.value)))
 }
 
 /// Deletes the caller's service provider, with its skills, availability and reviews.
@@ -138,12 +226,16 @@ pub(crate) async fn replace_provider(
     delete,
     path = "/v1_0/service-provider/{id}",
     tag = "service providers",
-    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The provider's id."),
+        ("If-Match" = Option<String>, Header, description = "Strong entity tags (or `*`): delete only if one names the current version, else 412. Weak tags never match."),
+    ),
     security(("user_id" = [])),
     responses(
         (status = 200, description = "Deleted.", body = Deleted),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
+        (status = 412, description = "`If-Match` names no current version: nothing was deleted.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
     )
@@ -152,8 +244,9 @@ pub(crate) async fn delete_provider(
     caller: Caller,
     service: Service,
     id: PathId,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    service.delete(caller.0, id.0).await?;
+    service.delete(caller.0, id.0, &if_match.0).await?;
     Ok(HttpResponse::Ok().json(Deleted {}))
 }
 
@@ -164,20 +257,26 @@ pub(crate) async fn delete_provider(
     post,
     path = "/v1_0/service-provider/{id}/review",
     tag = "reviews",
-    params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The provider's id."),
+        ("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters: the first 2xx answer is kept 24 hours and replayed to a retry with the same key and body."),
+    ),
     request_body(content = ReviewBody, content_type = "application/json"),
     security(("user_id" = [])),
     responses(
-        (status = 201, description = "Created.", body = ReviewDto,
-            headers(("location" = String, description = "The provider's review list, `/v1_0/service-provider/{id}/reviews`."))),
+        (status = 201, description = "Created (or, with `Idempotency-Replayed: true`, the kept answer of an earlier request with this key).", body = ReviewDto,
+            headers(
+                ("location" = String, description = "The provider's review list, `/v1_0/service-provider/{id}/reviews`."),
+                ("idempotency-replayed" = String, description = "`true` on a replayed answer."),
+            )),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 403, description = "The caller owns this provider.", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
-        (status = 409, description = "The caller has already reviewed this provider.", body = ErrorBody),
+        (status = 409, description = "The caller has already reviewed this provider, or a request with this `Idempotency-Key` is still being processed.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
-        (status = 422, description = "The id is not a UUID, or the rating or comment is invalid.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, the rating or comment is invalid, or the `Idempotency-Key` is malformed or was used for a different request.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
     )
 )]
@@ -185,15 +284,26 @@ pub(crate) async fn add_review(
     caller: Caller,
     service: Service,
     id: PathId,
+    key: IdempotencyKeyHeader,
     body: JsonBody<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let review = service.add_review(caller.0, id.0, &body.0.into()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("{}/reviews", provider_url(review.provider_id)),
-        ))
-        .json(ReviewDto::from(&review)))
+    let route = format!("POST {}/review", provider_url(id.0));
+    let request = key.request(caller.0, &route, &body.1);
+    let input = body.0.into();
+    let answered = service
+        .once(request.as_ref(), || async {
+            let review = service.add_review(caller.0, id.0, &input).await?;
+            json_answer(
+                StatusCode::CREATED,
+                vec![(
+                    "location",
+                    format!("{}/reviews", provider_url(review.provider_id)),
+                )],
+                &ReviewDto::from(&review),
+            )
+        })
+        .await?;
+    respond(answered)
 }
 
 /// One page of a service provider's reviews, newest first.

@@ -6,6 +6,9 @@
 //! test check that). All state sits behind one lock, so every operation is atomic. Searches
 //! are one linear pass plus a partial sort of the page's prefix: no quadratic work, usable at
 //! 100,000 providers. Nothing is persisted.
+//!
+//! Idempotency records sit behind a lock of their own, with an index by expiry: each claim
+//! removes a few expired records from its front, so memory stays bounded without a scan.
 
 use async_trait::async_trait;
 use parking_lot::RwLock;
@@ -13,21 +16,81 @@ use provider_domain::{
     recommendation_order, search_order, JobRequest, Provider, ProviderDraft, ProviderId,
     Recommendation, Review, SearchFilter, UserId,
 };
-use provider_ports::{Page, PageOf, ProviderRepository, RepoError, ReviewRepository};
+use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
+use provider_ports::{
+    Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyRepository, IdempotentRequest, Page,
+    PageOf, ProviderRepository, RepoError, ReviewRepository, StoredAnswer, Version, VersionCheck,
+    Versioned,
+};
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use time::OffsetDateTime;
 
 #[derive(Debug, Default)]
 struct State {
     providers: HashMap<ProviderId, Provider>,
+    /// Each provider's version (see [`Version`]), changed with it under the same lock.
+    versions: HashMap<ProviderId, Version>,
     reviews: HashMap<ProviderId, Vec<Review>>,
     reviewers: HashSet<(ProviderId, UserId)>,
 }
 
-/// Providers and reviews in process memory, safe to share between threads.
+/// Whose key a record is.
+type KeyOf = (UserId, IdempotencyKey);
+
+/// One idempotency record: pending while `answer` is `None`.
+#[derive(Debug)]
+struct Record {
+    fingerprint: Fingerprint,
+    token: ClaimToken,
+    claimed_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    answer: Option<StoredAnswer>,
+}
+
+#[derive(Debug, Default)]
+struct Keys {
+    records: HashMap<KeyOf, Record>,
+    /// `(expires_at, key)` of every record, oldest first.
+    by_expiry: BTreeSet<(OffsetDateTime, KeyOf)>,
+}
+
+/// At most this many expired records are removed per claim: more than one, so that removal
+/// outpaces the one record a claim may add.
+const EXPIRED_PER_CLAIM: usize = 16;
+
+impl Keys {
+    fn remove(&mut self, key: &KeyOf) {
+        if let Some(record) = self.records.remove(key) {
+            self.by_expiry.remove(&(record.expires_at, key.clone()));
+        }
+    }
+
+    fn insert(&mut self, key: KeyOf, record: Record) {
+        self.remove(&key);
+        self.by_expiry.insert((record.expires_at, key.clone()));
+        self.records.insert(key, record);
+    }
+
+    fn remove_expired(&mut self, now: OffsetDateTime) {
+        for _ in 0..EXPIRED_PER_CLAIM {
+            match self.by_expiry.first() {
+                Some((expires_at, key)) if *expires_at <= now => {
+                    let key = key.clone();
+                    self.remove(&key);
+                }
+                _ => break,
+            }
+        }
+    }
+}
+
+/// Providers, reviews and idempotency records in process memory, safe to share between
+/// threads.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    keys: parking_lot::Mutex<Keys>,
 }
 
 impl MemoryStore {
@@ -56,7 +119,7 @@ fn page_of<T>(mut matches: Vec<T>, page: Page, order: impl Fn(&T, &T) -> Orderin
 
 #[async_trait]
 impl ProviderRepository for MemoryStore {
-    async fn create(&self, provider: &Provider) -> Result<(), RepoError> {
+    async fn create(&self, provider: &Provider) -> Result<Version, RepoError> {
         let mut state = self.state.write();
         if state.providers.contains_key(&provider.id) {
             return Err(RepoError::Conflict(format!(
@@ -65,16 +128,21 @@ impl ProviderRepository for MemoryStore {
             )));
         }
         state.providers.insert(provider.id, provider.clone());
-        Ok(())
+        state.versions.insert(provider.id, Version::FIRST);
+        Ok(Version::FIRST)
     }
 
-    async fn get(&self, id: ProviderId) -> Result<Provider, RepoError> {
-        self.state
-            .read()
+    async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
+        let state = self.state.read();
+        let value = state
             .providers
             .get(&id)
             .cloned()
-            .ok_or(RepoError::NotFound)
+            .ok_or(RepoError::NotFound)?;
+        Ok(Versioned {
+            value,
+            version: state.versions.get(&id).copied().unwrap_or(Version::FIRST),
+        })
     }
 
     async fn replace(
@@ -82,22 +150,45 @@ impl ProviderRepository for MemoryStore {
         id: ProviderId,
         owner: UserId,
         draft: &ProviderDraft,
-    ) -> Result<Provider, RepoError> {
+        check: &VersionCheck,
+    ) -> Result<Versioned<Provider>, RepoError> {
         let mut state = self.state.write();
-        let slot = state
-            .providers
+        let State {
+            providers,
+            versions,
+            ..
+        } = &mut *state;
+        let slot = providers
             .get_mut(&id)
             .filter(|p| p.owner == owner)
             .ok_or(RepoError::NotFound)?;
+        let version = versions.entry(id).or_insert(Version::FIRST);
+        if !check.admits(*version) {
+            return Err(RepoError::PreconditionFailed);
+        }
         *slot = slot.clone().replaced(draft.clone());
-        Ok(slot.clone())
+        *version = version.next();
+        Ok(Versioned {
+            value: slot.clone(),
+            version: *version,
+        })
     }
 
-    async fn delete(&self, id: ProviderId, owner: UserId) -> Result<(), RepoError> {
+    async fn delete(
+        &self,
+        id: ProviderId,
+        owner: UserId,
+        check: &VersionCheck,
+    ) -> Result<(), RepoError> {
         let mut state = self.state.write();
         match state.providers.get(&id) {
             Some(p) if p.owner == owner => {
+                let version = state.versions.get(&id).copied().unwrap_or(Version::FIRST);
+                if !check.admits(version) {
+                    return Err(RepoError::PreconditionFailed);
+                }
                 state.providers.remove(&id);
+                state.versions.remove(&id);
                 if let Some(reviews) = state.reviews.remove(&id) {
                     for r in reviews {
                         state.reviewers.remove(&(id, r.user_id));
@@ -152,6 +243,7 @@ impl ReviewRepository for MemoryStore {
         let mut state = self.state.write();
         let State {
             providers,
+            versions,
             reviews,
             reviewers,
         } = &mut *state;
@@ -164,6 +256,8 @@ impl ReviewRepository for MemoryStore {
             ));
         }
         provider.reviews = provider.reviews.with(review.rating);
+        let version = versions.entry(review.provider_id).or_insert(Version::FIRST);
+        *version = version.next();
         reviews
             .entry(review.provider_id)
             .or_default()
@@ -181,6 +275,85 @@ impl ReviewRepository for MemoryStore {
     }
 }
 
+#[async_trait]
+impl IdempotencyRepository for MemoryStore {
+    async fn claim(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+        now: OffsetDateTime,
+    ) -> Result<Claim, RepoError> {
+        let mut keys = self.keys.lock();
+        keys.remove_expired(now);
+        let key = (request.caller, request.key.clone());
+        if let Some(record) = keys.records.get(&key) {
+            let free = record.expires_at <= now
+                || (record.answer.is_none() && record.claimed_at + RECLAIM_PENDING_AFTER <= now);
+            if !free {
+                return Ok(if record.fingerprint != request.fingerprint {
+                    Claim::Mismatch
+                } else {
+                    match &record.answer {
+                        Some(answer) => Claim::Completed(answer.clone()),
+                        None => Claim::InFlight,
+                    }
+                });
+            }
+        }
+        keys.insert(
+            key,
+            Record {
+                fingerprint: request.fingerprint,
+                token,
+                claimed_at: now,
+                expires_at: now + RETENTION,
+                answer: None,
+            },
+        );
+        Ok(Claim::Claimed)
+    }
+
+    async fn complete(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+        answer: &StoredAnswer,
+        now: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        let mut keys = self.keys.lock();
+        let key = (request.caller, request.key.clone());
+        let held = keys
+            .records
+            .get(&key)
+            .is_some_and(|r| r.token == token && r.answer.is_none());
+        if held {
+            let mut record = keys.records.remove(&key).expect("held");
+            keys.by_expiry.remove(&(record.expires_at, key.clone()));
+            record.expires_at = now + RETENTION;
+            record.answer = Some(answer.clone());
+            keys.insert(key, record);
+        }
+        Ok(())
+    }
+
+    async fn release(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+    ) -> Result<(), RepoError> {
+        let mut keys = self.keys.lock();
+        let key = (request.caller, request.key.clone());
+        let held = keys
+            .records
+            .get(&key)
+            .is_some_and(|r| r.token == token && r.answer.is_none());
+        if held {
+            keys.remove(&key);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod contract {
     use super::MemoryStore;
@@ -191,7 +364,8 @@ mod contract {
         let store = Arc::new(MemoryStore::new());
         Subject {
             providers: store.clone(),
-            reviews: store,
+            reviews: store.clone(),
+            keys: store,
             guard: Box::new(()),
         }
     }

@@ -6,7 +6,12 @@
 //! the domain's own filter and orderings over the same data, so a store passes only when it
 //! answers exactly like the reference.
 
-use crate::{Page, ProviderRepository, RepoError, ReviewRepository};
+use crate::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
+use crate::{
+    Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyRepository, IdempotentRequest, Page,
+    ProviderRepository, ProviderService, RepoError, ReviewRepository, ServiceError, StoredAnswer,
+    Version, VersionCheck,
+};
 use provider_domain::{
     recommendation_order, search_order, JobInput, JobRequest, Provider, ProviderDraft, ProviderId,
     ProviderInput, RangeInput, Rating, Review, ReviewId, SearchFilter, SearchInput, UserId,
@@ -18,13 +23,15 @@ use uuid::Uuid;
 
 pub mod strategies;
 
-/// A store under test: both repositories, and whatever must live as long as they do (e.g. a
+/// A store under test: its repositories, and whatever must live as long as they do (e.g. a
 /// per-test database dropped when this is).
 pub struct Subject {
     /// The provider repository.
     pub providers: Arc<dyn ProviderRepository>,
     /// The review repository.
     pub reviews: Arc<dyn ReviewRepository>,
+    /// The idempotency repository.
+    pub keys: Arc<dyn IdempotencyRepository>,
     /// Kept alive until the case ends.
     pub guard: Box<dyn Any + Send + Sync>,
 }
@@ -97,7 +104,7 @@ async fn seed(s: &Subject, providers: &[Provider], ratings: &[(usize, u8)]) -> V
     }
     let mut stored = Vec::new();
     for p in providers {
-        stored.push(s.providers.get(p.id).await.expect("get"));
+        stored.push(s.providers.get(p.id).await.expect("get").value);
     }
     stored
 }
@@ -175,8 +182,10 @@ pub async fn created_provider_reads_back_unchanged(s: &Subject) {
             &[("2028-03-01", "2028-03-01"), ("2028-02-28", "2028-02-29")],
         ),
     );
-    s.providers.create(&p).await.expect("create");
+    let version = s.providers.create(&p).await.expect("create");
     let got = s.providers.get(p.id).await.expect("get");
+    assert_eq!((version, got.version), (Version::FIRST, Version::FIRST));
+    let got = got.value;
     assert_eq!(got, p);
     assert_eq!(
         got.availability.ranges()[0].from().to_string(),
@@ -201,11 +210,12 @@ pub async fn replace_by_owner_changes_fields_and_keeps_reviews(s: &Subject) {
     let new = draft("New", &["c"], 200, &[("2027-02-01", "2027-02-02")]);
     let replaced = s
         .providers
-        .replace(p.id, owner, &new)
+        .replace(p.id, owner, &new, &VersionCheck::Any)
         .await
         .expect("replace");
     let got = s.providers.get(p.id).await.expect("get");
     assert_eq!(replaced, got);
+    let got = got.value;
     assert_eq!(got.name.as_str(), "New");
     assert_eq!(got.skills, new.skills);
     assert_eq!(got.cost, new.cost);
@@ -219,12 +229,19 @@ pub async fn replace_by_stranger_or_of_unknown_id_is_not_found(s: &Subject) {
     let p = provider(user(), draft("Mine", &["a"], 100, &[]));
     s.providers.create(&p).await.expect("create");
     let new = draft("Stolen", &[], 1, &[]);
-    let got = s.providers.replace(p.id, user(), &new).await;
+    let got = s
+        .providers
+        .replace(p.id, user(), &new, &VersionCheck::Any)
+        .await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
     let unknown = ProviderId::from_uuid(Uuid::new_v4());
-    let got = s.providers.replace(unknown, p.owner, &new).await;
+    let got = s
+        .providers
+        .replace(unknown, p.owner, &new, &VersionCheck::Any)
+        .await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
-    assert_eq!(s.providers.get(p.id).await.expect("get"), p);
+    let stored = s.providers.get(p.id).await.expect("get");
+    assert_eq!((stored.value, stored.version), (p, Version::FIRST));
 }
 
 /// Delete by the owner removes the provider and its reviews; the reviewer may review again
@@ -236,11 +253,14 @@ pub async fn delete_by_owner_removes_provider_and_reviews(s: &Subject) {
         draft("Gone", &["a"], 100, &[("2027-01-01", "2027-01-02")]),
     );
     seed(s, std::slice::from_ref(&p), &[(0, 30)]).await;
-    let got = s.providers.delete(p.id, user()).await;
+    let got = s.providers.delete(p.id, user(), &VersionCheck::Any).await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
     assert!(s.providers.get(p.id).await.is_ok());
 
-    s.providers.delete(p.id, owner).await.expect("delete");
+    s.providers
+        .delete(p.id, owner, &VersionCheck::Any)
+        .await
+        .expect("delete");
     assert!(matches!(
         s.providers.get(p.id).await,
         Err(RepoError::NotFound)
@@ -250,7 +270,7 @@ pub async fn delete_by_owner_removes_provider_and_reviews(s: &Subject) {
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
-        s.providers.delete(p.id, owner).await,
+        s.providers.delete(p.id, owner, &VersionCheck::Any).await,
         Err(RepoError::NotFound)
     ));
     let everything = s
@@ -283,6 +303,12 @@ pub async fn second_review_by_same_user_is_conflict(s: &Subject) {
     let got = s.reviews.add(&review(p.id, reviewer, 10, at(1))).await;
     assert!(matches!(got, Err(RepoError::Conflict(_))), "{got:?}");
     let stored = s.providers.get(p.id).await.expect("get");
+    assert_eq!(
+        stored.version,
+        Version::new(2),
+        "the refused review bumps nothing"
+    );
+    let stored = stored.value;
     assert_eq!((stored.reviews.count, stored.reviews.sum_tenths), (1, 40));
     let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
     assert_eq!(listed.items.len(), 1);
@@ -572,6 +598,382 @@ pub async fn recommend_matches_reference_rules_and_ranking(s: &Subject) {
     }
 }
 
+/// The version is 1 at creation and goes up by one with every replace and every review, and
+/// with nothing else (reads, refused writes).
+pub async fn version_rises_with_every_replace_and_review_only(s: &Subject) {
+    let owner = user();
+    let p = provider(owner, draft("Versioned", &["a"], 100, &[]));
+    assert_eq!(
+        s.providers.create(&p).await.expect("create"),
+        Version::FIRST
+    );
+    let version = async || s.providers.get(p.id).await.expect("get").version;
+
+    let replaced = s
+        .providers
+        .replace(
+            p.id,
+            owner,
+            &draft("Again", &[], 5, &[]),
+            &VersionCheck::Any,
+        )
+        .await
+        .expect("replace");
+    assert_eq!(replaced.version, Version::new(2));
+    assert_eq!(version().await, Version::new(2));
+
+    s.reviews
+        .add(&review(p.id, user(), 30, at(0)))
+        .await
+        .expect("review");
+    assert_eq!(version().await, Version::new(3));
+
+    let stranger = s
+        .providers
+        .replace(
+            p.id,
+            user(),
+            &draft("Nope", &[], 5, &[]),
+            &VersionCheck::Any,
+        )
+        .await;
+    assert!(matches!(stranger, Err(RepoError::NotFound)), "{stranger:?}");
+    s.providers
+        .search(&SearchFilter::default(), Page::default())
+        .await
+        .expect("search");
+    assert_eq!(version().await, Version::new(3));
+}
+
+/// A replace with a version check passes only on a current version (any of a list); a stale
+/// one is `PreconditionFailed` and changes nothing; a missing or not-yours provider is
+/// `NotFound` whatever the check.
+pub async fn conditional_replace_passes_only_on_the_current_version(s: &Subject) {
+    let owner = user();
+    let p = provider(owner, draft("Before", &["a"], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let one_of = |v: &[u64]| VersionCheck::OneOf(v.iter().copied().map(Version::new).collect());
+
+    let first = s
+        .providers
+        .replace(p.id, owner, &draft("First", &[], 1, &[]), &one_of(&[1]))
+        .await
+        .expect("current version passes");
+    assert_eq!(first.version, Version::new(2));
+
+    for stale in [one_of(&[1]), one_of(&[]), one_of(&[3, 7])] {
+        let got = s
+            .providers
+            .replace(p.id, owner, &draft("Lost", &[], 2, &[]), &stale)
+            .await;
+        assert!(matches!(got, Err(RepoError::PreconditionFailed)), "{got:?}");
+    }
+    assert_eq!(s.providers.get(p.id).await.expect("get"), first);
+
+    let stranger = s
+        .providers
+        .replace(p.id, user(), &draft("Lost", &[], 2, &[]), &one_of(&[1]))
+        .await;
+    assert!(matches!(stranger, Err(RepoError::NotFound)), "{stranger:?}");
+    let unknown = s
+        .providers
+        .replace(
+            ProviderId::from_uuid(Uuid::new_v4()),
+            owner,
+            &draft("Lost", &[], 2, &[]),
+            &one_of(&[]),
+        )
+        .await;
+    assert!(matches!(unknown, Err(RepoError::NotFound)), "{unknown:?}");
+
+    let second = s
+        .providers
+        .replace(p.id, owner, &draft("Second", &[], 3, &[]), &one_of(&[9, 2]))
+        .await
+        .expect("a list holding the current version passes");
+    assert_eq!(second.version, Version::new(3));
+    assert_eq!(second.value.name.as_str(), "Second");
+}
+
+/// A delete with a version check deletes only on a current version; a review makes the
+/// version read before it stale.
+pub async fn conditional_delete_passes_only_on_the_current_version(s: &Subject) {
+    let owner = user();
+    let p = provider(owner, draft("Doomed", &[], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    s.reviews
+        .add(&review(p.id, user(), 40, at(0)))
+        .await
+        .expect("review");
+
+    let stale = VersionCheck::OneOf(vec![Version::FIRST]);
+    let got = s.providers.delete(p.id, owner, &stale).await;
+    assert!(matches!(got, Err(RepoError::PreconditionFailed)), "{got:?}");
+    let kept = s.providers.get(p.id).await.expect("still there");
+    assert_eq!(kept.version, Version::new(2));
+
+    let current = VersionCheck::OneOf(vec![kept.version]);
+    let got = s.providers.delete(p.id, user(), &current).await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+    s.providers
+        .delete(p.id, owner, &current)
+        .await
+        .expect("delete");
+    let got = s.providers.delete(p.id, owner, &current).await;
+    assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
+}
+
+/// Writers replacing one provider at once, all requiring the same version: exactly one
+/// passes, the others are `PreconditionFailed`, and the stored provider is the winner's.
+pub async fn concurrent_replaces_with_one_version_check_let_exactly_one_pass(s: &Subject) {
+    const WRITERS: usize = 12;
+    let owner = user();
+    let p = provider(owner, draft("Raced", &["a"], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let check = VersionCheck::OneOf(vec![Version::FIRST]);
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let (providers, check) = (s.providers.clone(), check.clone());
+            let name = format!("Writer {i}");
+            tokio::spawn(async move {
+                let mine = draft(&name, &[name.as_str()], 100 + i as i64, &[]);
+                let got = providers.replace(p.id, owner, &mine, &check).await;
+                (mine, got)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.expect("writer") {
+            (mine, Ok(replaced)) => winners.push((mine, replaced)),
+            (_, Err(RepoError::PreconditionFailed)) => {}
+            (_, Err(e)) => panic!("a writer failed otherwise: {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one writer passes");
+    let (mine, replaced) = winners.pop().expect("one");
+    let stored = s.providers.get(p.id).await.expect("get");
+    assert_eq!(stored, replaced);
+    assert_eq!(stored.version, Version::new(2));
+    assert_eq!(stored.value, p.clone().replaced(mine));
+}
+
+fn key(text: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(text.as_bytes()).expect("valid key")
+}
+
+fn keyed(caller: UserId, text: &str, body: &str) -> IdempotentRequest {
+    IdempotentRequest {
+        caller,
+        key: key(text),
+        fingerprint: Fingerprint::of(&[b"POST /test", body.as_bytes()]),
+    }
+}
+
+fn answer(body: &str) -> StoredAnswer {
+    StoredAnswer {
+        status: 201,
+        headers: vec![
+            ("location".into(), "/v1_0/service-provider/x".into()),
+            ("etag".into(), "\"1\"".into()),
+        ],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn token() -> ClaimToken {
+    ClaimToken(Uuid::new_v4())
+}
+
+/// A fresh key is claimed; while pending the same request is `InFlight` and another one
+/// `Mismatch`; once completed the same request gets the answer back; keys are per caller.
+pub async fn idempotency_claim_then_in_flight_then_replay(s: &Subject) {
+    let caller = user();
+    let first = keyed(caller, "key-1", "{\"a\":1}");
+    let other = keyed(caller, "key-1", "{\"a\":2}");
+    let holder = token();
+    assert_eq!(
+        s.keys.claim(&first, holder, at(0)).await.expect("claim"),
+        Claim::Claimed
+    );
+    assert_eq!(
+        s.keys.claim(&first, token(), at(1)).await.expect("claim"),
+        Claim::InFlight
+    );
+    assert_eq!(
+        s.keys.claim(&other, token(), at(1)).await.expect("claim"),
+        Claim::Mismatch
+    );
+
+    s.keys
+        .complete(&first, holder, &answer("kept ✓"), at(2))
+        .await
+        .expect("complete");
+    assert_eq!(
+        s.keys.claim(&first, token(), at(3)).await.expect("claim"),
+        Claim::Completed(answer("kept ✓"))
+    );
+    assert_eq!(
+        s.keys.claim(&other, token(), at(3)).await.expect("claim"),
+        Claim::Mismatch
+    );
+    let someone_else = keyed(user(), "key-1", "{\"a\":1}");
+    assert_eq!(
+        s.keys
+            .claim(&someone_else, token(), at(3))
+            .await
+            .expect("claim"),
+        Claim::Claimed,
+        "keys are per caller"
+    );
+}
+
+/// A released claim leaves the key free: the next request (any body) claims it.
+pub async fn idempotency_released_key_is_free_again(s: &Subject) {
+    let request = keyed(user(), "retry-me", "{}");
+    let holder = token();
+    assert_eq!(
+        s.keys.claim(&request, holder, at(0)).await.expect("claim"),
+        Claim::Claimed
+    );
+    s.keys.release(&request, holder).await.expect("release");
+    let changed = IdempotentRequest {
+        fingerprint: Fingerprint::of(&[b"another body"]),
+        ..request.clone()
+    };
+    assert_eq!(
+        s.keys.claim(&changed, token(), at(1)).await.expect("claim"),
+        Claim::Claimed
+    );
+}
+
+/// A completed answer is kept for the retention period from its completion, then the key is
+/// free again.
+pub async fn idempotency_answer_expires_after_retention(s: &Subject) {
+    let request = keyed(user(), "short-lived", "{}");
+    let holder = token();
+    s.keys.claim(&request, holder, at(0)).await.expect("claim");
+    s.keys
+        .complete(&request, holder, &answer("{}"), at(10))
+        .await
+        .expect("complete");
+    let just_before = at(10) + RETENTION - Duration::seconds(1);
+    assert_eq!(
+        s.keys
+            .claim(&request, token(), just_before)
+            .await
+            .expect("claim"),
+        Claim::Completed(answer("{}"))
+    );
+    let expired = at(10) + RETENTION;
+    assert_eq!(
+        s.keys
+            .claim(&request, token(), expired)
+            .await
+            .expect("claim"),
+        Claim::Claimed
+    );
+}
+
+/// A pending claim older than the reclaim bound is taken over (whatever the body); the old
+/// holder can then neither complete nor release it.
+pub async fn idempotency_stale_pending_claim_is_taken_over(s: &Subject) {
+    let caller = user();
+    let crashed = keyed(caller, "orphan", "{\"v\":1}");
+    let retry = keyed(caller, "orphan", "{\"v\":2}");
+    let (old, new) = (token(), token());
+    s.keys.claim(&crashed, old, at(0)).await.expect("claim");
+    let almost = at(0) + RECLAIM_PENDING_AFTER - Duration::seconds(1);
+    assert_eq!(
+        s.keys
+            .claim(&crashed, token(), almost)
+            .await
+            .expect("claim"),
+        Claim::InFlight
+    );
+    let stale = at(0) + RECLAIM_PENDING_AFTER;
+    assert_eq!(
+        s.keys.claim(&retry, new, stale).await.expect("claim"),
+        Claim::Claimed
+    );
+
+    s.keys
+        .complete(&crashed, old, &answer("old"), stale)
+        .await
+        .expect("complete");
+    s.keys.release(&crashed, old).await.expect("release");
+    assert_eq!(
+        s.keys.claim(&retry, token(), stale).await.expect("claim"),
+        Claim::InFlight,
+        "the old holder changed nothing"
+    );
+    s.keys
+        .complete(&retry, new, &answer("new"), stale)
+        .await
+        .expect("complete");
+    assert_eq!(
+        s.keys.claim(&retry, token(), stale).await.expect("claim"),
+        Claim::Completed(answer("new"))
+    );
+}
+
+/// The same create sent many times at once with one key, through the use case: one provider
+/// is created, and every answer is either that 201 (replayed but for one) or a 409.
+pub async fn concurrent_creates_with_one_key_create_one_provider(s: &Subject) {
+    const SENDERS: usize = 20;
+    let service = ProviderService::new(s.providers.clone(), s.reviews.clone(), s.keys.clone());
+    let caller = user();
+    let request = keyed(caller, "create-once", "{\"name\":\"Once\"}");
+    let tasks: Vec<_> = (0..SENDERS)
+        .map(|_| {
+            let (service, request) = (service.clone(), request.clone());
+            tokio::spawn(async move {
+                service
+                    .once(Some(&request), || async {
+                        let input = ProviderInput {
+                            name: "Once".into(),
+                            cost_in_pence: 100,
+                            ..ProviderInput::default()
+                        };
+                        let created = service.create(caller, &input).await?;
+                        Ok(StoredAnswer {
+                            status: 201,
+                            headers: vec![("etag".into(), format!("\"{}\"", created.version))],
+                            body: created.value.id.to_string().into_bytes(),
+                        })
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let (mut answers, mut replays, mut in_flight) = (Vec::new(), 0, 0);
+    for task in tasks {
+        match task.await.expect("sender") {
+            Ok(answered) => {
+                replays += usize::from(answered.replayed);
+                answers.push(answered.answer);
+            }
+            Err(ServiceError::Conflict(_)) => in_flight += 1,
+            Err(e) => panic!("a sender failed otherwise: {e:?}"),
+        }
+    }
+    let everything = s
+        .providers
+        .search(&SearchFilter::default(), Page::default())
+        .await
+        .expect("search");
+    assert_eq!(everything.items.len(), 1, "one provider created");
+    assert_eq!(answers.len() + in_flight, SENDERS);
+    assert_eq!(
+        replays,
+        answers.len() - 1,
+        "all answers but the first are replays"
+    );
+    let created = everything.items[0].id.to_string().into_bytes();
+    assert!(answers.iter().all(|a| a.body == created && a.status == 201));
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+}
+
 /// A store that answers says so.
 pub async fn ping_succeeds_when_store_answers(s: &Subject) {
     s.providers.ping().await.expect("ping");
@@ -595,6 +997,15 @@ macro_rules! contract_tests {
             search_matches_reference_filter_and_order,
             recommend_matches_reference_rules_and_ranking,
             ping_succeeds_when_store_answers,
+            version_rises_with_every_replace_and_review_only,
+            conditional_replace_passes_only_on_the_current_version,
+            conditional_delete_passes_only_on_the_current_version,
+            concurrent_replaces_with_one_version_check_let_exactly_one_pass,
+            idempotency_claim_then_in_flight_then_replay,
+            idempotency_released_key_is_free_again,
+            idempotency_answer_expires_after_retention,
+            idempotency_stale_pending_claim_is_taken_over,
+            concurrent_creates_with_one_key_create_one_provider,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -14,6 +14,9 @@ pub enum RepoError {
     /// The write conflicts with what is stored (e.g. this user already reviewed this provider).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A conditional write found another version than it required; nothing was changed.
+    #[error("the stored version does not match")]
+    PreconditionFailed,
     /// The store refused the data as invalid (e.g. overlapping availability it caught itself).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
@@ -40,6 +43,14 @@ pub enum ServiceError {
     /// The request conflicts with stored data (409).
     #[error("{0}")]
     Conflict(String),
+    /// A conditional write (`If-Match`) found the provider changed; nothing was changed (412).
+    #[error(
+        "the service provider has changed: If-Match does not name its current ETag (read it again)"
+    )]
+    PreconditionFailed,
+    /// An idempotency key reused for a different request (422 on `Idempotency-Key`).
+    #[error("this Idempotency-Key was used for a different request")]
+    KeyReused,
     /// The store is unavailable (503).
     #[error("the data store is unavailable")]
     Unavailable(#[source] Source),
@@ -53,6 +64,7 @@ impl From<RepoError> for ServiceError {
         match e {
             RepoError::NotFound => Self::NotFound,
             RepoError::Conflict(what) => Self::Conflict(what),
+            RepoError::PreconditionFailed => Self::PreconditionFailed,
             RepoError::Invalid(v) => Self::Invalid(v),
             RepoError::Unavailable(s) => Self::Unavailable(s),
             RepoError::Unexpected(s) => Self::Internal(s),

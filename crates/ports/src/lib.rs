@@ -3,16 +3,23 @@
 //! (the use-case service, [`ProviderService`], the only thing the HTTP layer calls).
 
 mod error;
+pub mod idempotency;
 mod page;
 mod repository;
 mod service;
+mod version;
 
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
 pub use error::{RepoError, ServiceError};
+pub use idempotency::{
+    Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError,
+    StoredAnswer,
+};
 pub use page::{Page, PageOf};
+pub use repository::{IdempotencyRepository, ProviderRepository, ReviewRepository};
 #[cfg(any(test, feature = "mock"))]
-pub use repository::{MockProviderRepository, MockReviewRepository};
-pub use repository::{ProviderRepository, ReviewRepository};
+pub use repository::{MockIdempotencyRepository, MockProviderRepository, MockReviewRepository};
 pub use service::{Clock, NewReview, ProviderService, SystemClock};
+pub use version::{Version, VersionCheck, Versioned};

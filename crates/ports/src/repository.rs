@@ -1,48 +1,65 @@
 //! Driven ports: what the core needs from a store. Every adapter makes the same promises; the
 //! contract suite (feature `contract-tests`) checks them.
 
-use crate::{Page, PageOf, RepoError};
+use crate::{
+    Claim, ClaimToken, IdempotentRequest, Page, PageOf, RepoError, StoredAnswer, Version,
+    VersionCheck, Versioned,
+};
 use async_trait::async_trait;
 use provider_domain::{
     JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, SearchFilter, UserId,
 };
+use time::OffsetDateTime;
 
 /// Stores service providers and answers searches and recommendations over them.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ProviderRepository: Send + Sync {
-    /// Stores a new provider (its review stats are zero).
+    /// Stores a new provider (its review stats are zero) at [`Version::FIRST`], which it
+    /// returns.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] if a provider with this id exists; [`RepoError::Invalid`] if the
     /// store itself refuses the data; [`RepoError::Unavailable`] if the store cannot be reached.
-    async fn create(&self, provider: &Provider) -> Result<(), RepoError>;
+    async fn create(&self, provider: &Provider) -> Result<Version, RepoError>;
 
-    /// The provider with this id.
+    /// The provider with this id, and its current version (read together, in one step).
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if there is none; [`RepoError::Unavailable`].
-    async fn get(&self, id: ProviderId) -> Result<Provider, RepoError>;
+    async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError>;
 
     /// Replaces name, skills, day rate and availability of the provider `id` owned by `owner`,
-    /// all at once (a reader sees the old provider or the new one, never a mix). Reviews stay.
+    /// all at once (a reader sees the old provider or the new one, never a mix), when its
+    /// version passes `check`; the version goes up by one in the same step. Reviews stay.
+    /// Concurrent replaces with the same `check` of one version: exactly one passes.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if there is no such provider or `owner` does not own it (the
-    /// two are indistinguishable); [`RepoError::Invalid`]; [`RepoError::Unavailable`].
+    /// two are indistinguishable; checked before the version); [`RepoError::PreconditionFailed`]
+    /// if its version does not pass `check` (nothing is changed); [`RepoError::Invalid`];
+    /// [`RepoError::Unavailable`].
     async fn replace(
         &self,
         id: ProviderId,
         owner: UserId,
         draft: &ProviderDraft,
-    ) -> Result<Provider, RepoError>;
+        check: &VersionCheck,
+    ) -> Result<Versioned<Provider>, RepoError>;
 
-    /// Deletes the provider `id` owned by `owner`, with its skills, availability and reviews.
+    /// Deletes the provider `id` owned by `owner`, with its skills, availability and reviews,
+    /// when its version passes `check`.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`] if there is no such provider or `owner` does not own it;
-    /// [`RepoError::Unavailable`].
-    async fn delete(&self, id: ProviderId, owner: UserId) -> Result<(), RepoError>;
+    /// [`RepoError::NotFound`] if there is no such provider or `owner` does not own it (checked
+    /// before the version); [`RepoError::PreconditionFailed`] if its version does not pass
+    /// `check` (nothing is deleted); [`RepoError::Unavailable`].
+    async fn delete(
+        &self,
+        id: ProviderId,
+        owner: UserId,
+        check: &VersionCheck,
+    ) -> Result<(), RepoError>;
 
     /// One page of the providers `filter` matches, in [`provider_domain::search_order`].
     ///
@@ -76,7 +93,8 @@ pub trait ProviderRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReviewRepository: Send + Sync {
-    /// Stores a review and adds its rating to the provider's stats, atomically.
+    /// Stores a review and adds its rating to the provider's stats, atomically; the provider's
+    /// version goes up by one in the same step (its representation changed).
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Conflict`] if this
@@ -88,4 +106,54 @@ pub trait ReviewRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Unavailable`].
     async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError>;
+}
+
+/// Keeps idempotency records: per caller and key, the request's fingerprint and, once it
+/// succeeded, its answer (see [`crate::idempotency`] for the rules and time bounds). Every
+/// operation is atomic: of concurrent claims of one free key exactly one is
+/// [`Claim::Claimed`].
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyRepository: Send + Sync {
+    /// Claims `request`'s key at `now` for the holder `token`. The key is free when it has no
+    /// record, when its record expired (`expires_at <= now`), or when its record is a pending
+    /// claim made more than [`crate::idempotency::RECLAIM_PENDING_AFTER`] before `now`; a free
+    /// key is claimed (a pending record, expiring [`crate::idempotency::RETENTION`] after
+    /// `now`). Otherwise the record answers: another fingerprint is [`Claim::Mismatch`], a
+    /// pending one [`Claim::InFlight`], a completed one [`Claim::Completed`] with its answer.
+    /// May remove a few expired records of any caller on the way (never a full scan).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn claim(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+        now: OffsetDateTime,
+    ) -> Result<Claim, RepoError>;
+
+    /// Keeps `answer` as the answer of the claim `token` holds on `request`'s key, until
+    /// [`crate::idempotency::RETENTION`] after `now`. Does nothing when `token` no longer
+    /// holds the claim (it was taken over).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn complete(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+        answer: &StoredAnswer,
+        now: OffsetDateTime,
+    ) -> Result<(), RepoError>;
+
+    /// Gives up the pending claim `token` holds on `request`'s key (the request failed; a retry
+    /// runs again). Does nothing when `token` no longer holds it.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn release(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+    ) -> Result<(), RepoError>;
 }

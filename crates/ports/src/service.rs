@@ -1,10 +1,15 @@
 //! The use cases: the driving port the HTTP layer calls.
 
-use crate::{Page, PageOf, ProviderRepository, RepoError, ReviewRepository, ServiceError};
+use crate::{
+    Answered, Claim, ClaimToken, IdempotencyRepository, IdempotentRequest, Page, PageOf,
+    ProviderRepository, RepoError, ReviewRepository, ServiceError, StoredAnswer, VersionCheck,
+    Versioned,
+};
 use provider_domain::{
     Comment, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput, Rating,
     Recommendation, Review, ReviewId, SearchFilter, SearchInput, UserId, ValidationError,
 };
+use std::future::Future;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -35,11 +40,12 @@ pub struct NewReview {
     pub comment: Option<String>,
 }
 
-/// The use cases of the API over a provider store and a review store.
+/// The use cases of the API over a provider store, a review store and an idempotency store.
 #[derive(Clone)]
 pub struct ProviderService {
     providers: Arc<dyn ProviderRepository>,
     reviews: Arc<dyn ReviewRepository>,
+    keys: Arc<dyn IdempotencyRepository>,
     clock: Arc<dyn Clock>,
 }
 
@@ -51,21 +57,96 @@ impl std::fmt::Debug for ProviderService {
 
 impl ProviderService {
     /// A service over these stores, reading the system clock.
-    pub fn new(providers: Arc<dyn ProviderRepository>, reviews: Arc<dyn ReviewRepository>) -> Self {
-        Self::with_clock(providers, reviews, Arc::new(SystemClock))
+    pub fn new(
+        providers: Arc<dyn ProviderRepository>,
+        reviews: Arc<dyn ReviewRepository>,
+        keys: Arc<dyn IdempotencyRepository>,
+    ) -> Self {
+        Self::with_clock(providers, reviews, keys, Arc::new(SystemClock))
     }
 
     /// A service over these stores and this clock.
     pub fn with_clock(
         providers: Arc<dyn ProviderRepository>,
         reviews: Arc<dyn ReviewRepository>,
+        keys: Arc<dyn IdempotencyRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             providers,
             reviews,
+            keys,
             clock,
         }
+    }
+
+    /// Runs `run` at most once per idempotent request (`request`: the caller's key and what
+    /// the request asks; `None` runs it unconditionally).
+    ///
+    /// The key is claimed first. A kept answer of the same request is returned as a replay
+    /// without running anything. Otherwise `run` runs; a 2xx answer is kept for
+    /// [`crate::idempotency::RETENTION`] (if keeping it fails, the answer is still returned
+    /// and the claim lapses after [`crate::idempotency::RECLAIM_PENDING_AFTER`]); any other
+    /// outcome gives the key up, so that a retry runs again.
+    ///
+    /// # Errors
+    /// [`ServiceError::Conflict`] while the same request is still being processed;
+    /// [`ServiceError::KeyReused`] when the key was used for another request;
+    /// [`ServiceError::Unavailable`]; and whatever `run` fails with.
+    #[tracing::instrument(skip_all)]
+    pub async fn once<F, Fut>(
+        &self,
+        request: Option<&IdempotentRequest>,
+        run: F,
+    ) -> Result<Answered, ServiceError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<StoredAnswer, ServiceError>>,
+    {
+        let Some(request) = request else {
+            return run().await.map(|answer| Answered {
+                answer,
+                replayed: false,
+            });
+        };
+        let token = ClaimToken(Uuid::new_v4());
+        match self.keys.claim(request, token, self.clock.now()).await? {
+            Claim::Claimed => {}
+            Claim::Completed(answer) => {
+                return Ok(Answered {
+                    answer,
+                    replayed: true,
+                })
+            }
+            Claim::InFlight => {
+                return Err(ServiceError::Conflict(
+                    "a request with this Idempotency-Key is still being processed; retry later"
+                        .into(),
+                ))
+            }
+            Claim::Mismatch => return Err(ServiceError::KeyReused),
+        }
+        let outcome = run().await;
+        match &outcome {
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                let kept = self
+                    .keys
+                    .complete(request, token, answer, self.clock.now())
+                    .await;
+                if let Err(e) = kept {
+                    tracing::warn!(error = %e, "the answer could not be kept for replays");
+                }
+            }
+            _ => {
+                if let Err(e) = self.keys.release(request, token).await {
+                    tracing::warn!(error = %e, "the idempotency claim could not be given up");
+                }
+            }
+        }
+        outcome.map(|answer| Answered {
+            answer,
+            replayed: false,
+        })
     }
 
     /// Creates a provider owned by `owner`.
@@ -77,45 +158,57 @@ impl ProviderService {
         &self,
         owner: UserId,
         input: &ProviderInput,
-    ) -> Result<Provider, ServiceError> {
+    ) -> Result<Versioned<Provider>, ServiceError> {
         let draft = ProviderDraft::parse(input)?;
         let provider = Provider::new(ProviderId::from_uuid(Uuid::new_v4()), owner, draft);
-        self.providers.create(&provider).await?;
-        Ok(provider)
+        let version = self.providers.create(&provider).await?;
+        Ok(Versioned {
+            value: provider,
+            version,
+        })
     }
 
-    /// The provider with this id.
+    /// The provider with this id, and its version.
     ///
     /// # Errors
     /// [`ServiceError::NotFound`]; [`ServiceError::Unavailable`].
     #[tracing::instrument(skip_all, fields(provider = %id))]
-    pub async fn get(&self, id: ProviderId) -> Result<Provider, ServiceError> {
+    pub async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, ServiceError> {
         Ok(self.providers.get(id).await?)
     }
 
-    /// Replaces the caller's provider.
+    /// Replaces the caller's provider when its version passes `check`.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`]; [`ServiceError::NotFound`] when missing or not the caller's;
-    /// [`ServiceError::Unavailable`].
+    /// [`ServiceError::Invalid`]; [`ServiceError::NotFound`] when missing or not the caller's
+    /// (whatever `check` says); [`ServiceError::PreconditionFailed`] when its version does not
+    /// pass `check`; [`ServiceError::Unavailable`].
     #[tracing::instrument(skip_all, fields(provider = %id, owner = %owner))]
     pub async fn replace(
         &self,
         owner: UserId,
         id: ProviderId,
         input: &ProviderInput,
-    ) -> Result<Provider, ServiceError> {
+        check: &VersionCheck,
+    ) -> Result<Versioned<Provider>, ServiceError> {
         let draft = ProviderDraft::parse(input)?;
-        Ok(self.providers.replace(id, owner, &draft).await?)
+        Ok(self.providers.replace(id, owner, &draft, check).await?)
     }
 
-    /// Deletes the caller's provider with its reviews.
+    /// Deletes the caller's provider with its reviews when its version passes `check`.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`] when missing or not the caller's; [`ServiceError::Unavailable`].
+    /// [`ServiceError::NotFound`] when missing or not the caller's (whatever `check` says);
+    /// [`ServiceError::PreconditionFailed`] when its version does not pass `check`;
+    /// [`ServiceError::Unavailable`].
     #[tracing::instrument(skip_all, fields(provider = %id, owner = %owner))]
-    pub async fn delete(&self, owner: UserId, id: ProviderId) -> Result<(), ServiceError> {
-        Ok(self.providers.delete(id, owner).await?)
+    pub async fn delete(
+        &self,
+        owner: UserId,
+        id: ProviderId,
+        check: &VersionCheck,
+    ) -> Result<(), ServiceError> {
+        Ok(self.providers.delete(id, owner, check).await?)
     }
 
     /// Adds `user`'s review of a provider.
@@ -147,7 +240,7 @@ impl ProviderService {
                 return Err(ValidationError(errors).into());
             }
         };
-        let provider = self.providers.get(provider_id).await?;
+        let provider = self.providers.get(provider_id).await?.value;
         if provider.owner == user {
             return Err(ServiceError::Forbidden(
                 "owners cannot review their own service provider",

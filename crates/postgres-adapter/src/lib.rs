@@ -3,6 +3,7 @@
 pub mod bulk;
 mod error;
 mod explain;
+mod idempotency;
 mod migrate;
 mod pool;
 mod queries;

@@ -85,12 +85,14 @@ fn limit(s: &mut Statement, page: Page) {
         .bind::<BigInt, _>(page.offset() as i64);
 }
 
-/// One provider with its children: one index lookup and three correlated subqueries, a
-/// plan simple enough to be planned once per connection and reused (a generic plan).
+/// One provider with its children and its version (a `rows::VersionedProviderRow`): one index
+/// lookup and three correlated subqueries, a plan simple enough to be planned once per
+/// connection and reused (a generic plan).
 pub(crate) fn get(id: ProviderId) -> Statement {
     let mut s = Statement::new("SELECT ");
     s.sql(PROVIDER_COLUMNS).sql(
-        ", ARRAY(SELECT s.skill FROM provider_skills s WHERE s.provider_id = p.id \
+        ", p.version, \
+         ARRAY(SELECT s.skill FROM provider_skills s WHERE s.provider_id = p.id \
            ORDER BY s.position) AS skills, \
          ARRAY(SELECT lower(a.period) FROM availability a WHERE a.provider_id = p.id \
            ORDER BY a.period) AS from_dates, \

@@ -9,7 +9,7 @@ use provider_domain::{
     Availability, Comment, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review,
     ReviewId, ReviewStats, Skill, Skills, UserId,
 };
-use provider_ports::RepoError;
+use provider_ports::{RepoError, Version, Versioned};
 use std::ops::Bound;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -92,6 +92,35 @@ impl TryFrom<WholeProviderRow> for Provider {
             reviews,
         })
     }
+}
+
+/// A provider with its children (as [`WholeProviderRow`]) and its version: what `get` reads.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct VersionedProviderRow {
+    #[diesel(embed)]
+    pub(crate) provider: WholeProviderRow,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) version: i64,
+}
+
+impl TryFrom<VersionedProviderRow> for Versioned<Provider> {
+    type Error = RepoError;
+
+    fn try_from(row: VersionedProviderRow) -> Result<Self, RepoError> {
+        Ok(Versioned {
+            value: Provider::try_from(row.provider)?,
+            version: version_of(row.version)?,
+        })
+    }
+}
+
+/// A version read back (always at least 1, by `providers_version_positive`).
+pub(crate) fn version_of(number: i64) -> Result<Version, RepoError> {
+    u64::try_from(number)
+        .ok()
+        .filter(|n| *n >= 1)
+        .map(Version::new)
+        .ok_or_else(|| corrupt("version", number))
 }
 
 /// A provider as rows of the store's tables: the one definition of what each table holds for

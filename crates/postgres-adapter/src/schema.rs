@@ -13,6 +13,7 @@ diesel::table! {
         rating_sum -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int8,
     }
 }
 
@@ -57,6 +58,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Idempotency records: per caller and key, the request's fingerprint and, once it
+    /// succeeded, its answer (pending while `status` is NULL).
+    idempotency_keys (caller_id, key) {
+        caller_id -> Uuid,
+        key -> Text,
+        fingerprint -> Bytea,
+        token -> Uuid,
+        claimed_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        status -> Nullable<Int2>,
+        header_names -> Nullable<Array<Text>>,
+        header_values -> Nullable<Array<Text>>,
+        body -> Nullable<Bytea>,
+    }
+}
+
 diesel::joinable!(provider_skills -> providers (provider_id));
 diesel::joinable!(availability -> providers (provider_id));
 diesel::joinable!(availability_runs -> providers (provider_id));
@@ -68,4 +86,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     availability,
     availability_runs,
     reviews,
+    idempotency_keys,
 );

@@ -2,7 +2,7 @@
 //! of [`crate::pool`]: each operation's statements and transaction, and its time bound.
 
 use crate::error::{pool_error, repo_error, TimedOut};
-use crate::rows::{ProviderRows, ReviewRow, WholeProviderRow};
+use crate::rows::{version_of, ProviderRows, ReviewRow, VersionedProviderRow, WholeProviderRow};
 use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
 use crate::{pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
@@ -15,7 +15,9 @@ use provider_domain::{
     JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewStats,
     SearchFilter, UserId,
 };
-use provider_ports::{Page, PageOf, ProviderRepository, RepoError, ReviewRepository};
+use provider_ports::{
+    Page, PageOf, ProviderRepository, RepoError, ReviewRepository, Version, VersionCheck, Versioned,
+};
 use std::future::Future;
 use std::time::Duration;
 
@@ -73,27 +75,18 @@ impl PgStore {
         self
     }
 
-    async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
+    pub(crate) async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
         self.pool.get().await.map_err(pool_error)
     }
 
     /// Runs `work` within the operation timeout.
-    async fn bounded<T>(
+    pub(crate) async fn bounded<T>(
         &self,
         work: impl Future<Output = Result<T, RepoError>>,
     ) -> Result<T, RepoError> {
         tokio::time::timeout(self.op_timeout, work)
             .await
             .unwrap_or_else(|_| Err(RepoError::Unavailable(Box::new(TimedOut(self.op_timeout)))))
-    }
-
-    async fn load_providers(
-        &self,
-        statement: crate::sql::Statement,
-    ) -> Result<Vec<Provider>, RepoError> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<WholeProviderRow> = statement.load(&mut *conn).await.map_err(repo_error)?;
-        providers_of(rows)
     }
 }
 
@@ -108,6 +101,57 @@ fn page_of<T>(mut items: Vec<T>, page: Page) -> PageOf<T> {
     let has_more = items.len() > size;
     items.truncate(size);
     PageOf { items, has_more }
+}
+
+/// Applies a conditional write's `check` to the provider `id` owned by `owner`, inside the
+/// write's transaction: its row is locked (`FOR UPDATE`) and its version read, so that the
+/// write that follows sees no other change in between; concurrent writers queue on the lock
+/// and each reads the version the previous one left. Nothing to do for [`VersionCheck::Any`].
+/// No row: [`DieselError::NotFound`] (missing or not `owner`'s, before any version check).
+async fn check_version(
+    conn: &mut AsyncPgConnection,
+    id: ProviderId,
+    owner: UserId,
+    check: &VersionCheck,
+) -> Result<(), Refused> {
+    if matches!(check, VersionCheck::Any) {
+        return Ok(());
+    }
+    let version: i64 = providers::table
+        .filter(providers::id.eq(id.as_uuid()))
+        .filter(providers::owner_id.eq(owner.as_uuid()))
+        .select(providers::version)
+        .for_update()
+        .get_result(conn)
+        .await?;
+    let current = version_of(version).map_err(Refused::Repo)?;
+    if check.admits(current) {
+        Ok(())
+    } else {
+        Err(Refused::Repo(RepoError::PreconditionFailed))
+    }
+}
+
+/// Why a transaction rolled back: a statement failed, or the store refused (a version check).
+#[derive(Debug)]
+enum Refused {
+    Db(DieselError),
+    Repo(RepoError),
+}
+
+impl From<DieselError> for Refused {
+    fn from(e: DieselError) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<Refused> for RepoError {
+    fn from(e: Refused) -> Self {
+        match e {
+            Refused::Db(e) => repo_error(e),
+            Refused::Repo(e) => e,
+        }
+    }
 }
 
 /// Inserts a provider's skill, availability and run rows (its provider row exists).
@@ -135,31 +179,40 @@ async fn insert_children(conn: &mut AsyncPgConnection, rows: &ProviderRows<'_>) 
 
 #[async_trait]
 impl ProviderRepository for PgStore {
-    async fn create(&self, provider: &Provider) -> Result<(), RepoError> {
+    async fn create(&self, provider: &Provider) -> Result<Version, RepoError> {
         let rows = ProviderRows::of(provider)?;
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let conn: &mut AsyncPgConnection = &mut conn;
-            conn.transaction::<_, DieselError, _>(async |conn| {
-                diesel::insert_into(providers::table)
-                    .values(&rows.provider)
-                    .execute(conn)
-                    .await?;
-                insert_children(conn, &rows).await
+        let version = self
+            .bounded(async {
+                let mut conn = self.conn().await?;
+                let conn: &mut AsyncPgConnection = &mut conn;
+                conn.transaction::<_, DieselError, _>(async |conn| {
+                    // The column's default: the first version.
+                    let version: i64 = diesel::insert_into(providers::table)
+                        .values(&rows.provider)
+                        .returning(providers::version)
+                        .get_result(conn)
+                        .await?;
+                    insert_children(conn, &rows).await?;
+                    Ok(version)
+                })
+                .await
+                .map_err(repo_error)
             })
-            .await
-            .map_err(repo_error)
-        })
-        .await
+            .await?;
+        version_of(version)
     }
 
-    async fn get(&self, id: ProviderId) -> Result<Provider, RepoError> {
+    async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
         self.bounded(async {
-            self.load_providers(queries::get(id))
-                .await?
-                .into_iter()
+            let mut conn = self.conn().await?;
+            let rows: Vec<VersionedProviderRow> = queries::get(id)
+                .load(&mut *conn)
+                .await
+                .map_err(repo_error)?;
+            rows.into_iter()
                 .next()
                 .ok_or(RepoError::NotFound)
+                .and_then(Versioned::try_from)
         })
         .await
     }
@@ -169,7 +222,8 @@ impl ProviderRepository for PgStore {
         id: ProviderId,
         owner: UserId,
         draft: &ProviderDraft,
-    ) -> Result<Provider, RepoError> {
+        check: &VersionCheck,
+    ) -> Result<Versioned<Provider>, RepoError> {
         let mut replaced = Provider {
             id,
             owner,
@@ -182,14 +236,15 @@ impl ProviderRepository for PgStore {
         };
         let mut rows = ProviderRows::of(&replaced)?;
         let uuid = id.as_uuid();
-        let (count, sum) = self
+        let (count, sum, version) = self
             .bounded(async {
                 let mut conn = self.conn().await?;
                 let conn: &mut AsyncPgConnection = &mut conn;
                 // One transaction: readers (single statements) see the old provider or the new
                 // one. The UPDATE's row lock also orders it with concurrent reviews.
-                conn.transaction::<_, DieselError, _>(async |conn| {
-                    let stats: (i64, i64) = diesel::update(
+                conn.transaction::<_, Refused, _>(async |conn| {
+                    check_version(conn, id, owner, check).await?;
+                    let stats: (i64, i64, i64) = diesel::update(
                         providers::table
                             .filter(providers::id.eq(uuid))
                             .filter(providers::owner_id.eq(owner.as_uuid())),
@@ -199,8 +254,13 @@ impl ProviderRepository for PgStore {
                         providers::name_key.eq(&rows.provider.name_key),
                         providers::cost_in_pence.eq(rows.provider.cost_in_pence),
                         providers::updated_at.eq(diesel::dsl::now),
+                        providers::version.eq(providers::version + 1),
                     ))
-                    .returning((providers::review_count, providers::rating_sum))
+                    .returning((
+                        providers::review_count,
+                        providers::rating_sum,
+                        providers::version,
+                    ))
                     // No row: no such provider, or not this owner's (NotFound either way).
                     .get_result(conn)
                     .await?;
@@ -223,7 +283,7 @@ impl ProviderRepository for PgStore {
                     Ok(stats)
                 })
                 .await
-                .map_err(repo_error)
+                .map_err(RepoError::from)
             })
             .await?;
         let stat = |v: i64| u64::try_from(v).map_err(|e| RepoError::Unexpected(e.into()));
@@ -231,21 +291,35 @@ impl ProviderRepository for PgStore {
             count: stat(count)?,
             sum_tenths: stat(sum)?,
         };
-        Ok(replaced)
+        Ok(Versioned {
+            value: replaced,
+            version: version_of(version)?,
+        })
     }
 
-    async fn delete(&self, id: ProviderId, owner: UserId) -> Result<(), RepoError> {
+    async fn delete(
+        &self,
+        id: ProviderId,
+        owner: UserId,
+        check: &VersionCheck,
+    ) -> Result<(), RepoError> {
         self.bounded(async {
             let mut conn = self.conn().await?;
-            // Skills, availability, runs and reviews go with it (ON DELETE CASCADE).
-            let deleted = diesel::delete(
-                providers::table
-                    .filter(providers::id.eq(id.as_uuid()))
-                    .filter(providers::owner_id.eq(owner.as_uuid())),
-            )
-            .execute(&mut *conn)
-            .await
-            .map_err(repo_error)?;
+            let conn: &mut AsyncPgConnection = &mut conn;
+            // Skills, availability, runs and reviews go with it (ON DELETE CASCADE). Without a
+            // version check the transaction holds the one DELETE.
+            let deleted = conn
+                .transaction::<_, Refused, _>(async |conn| {
+                    check_version(conn, id, owner, check).await?;
+                    Ok(diesel::delete(
+                        providers::table
+                            .filter(providers::id.eq(id.as_uuid()))
+                            .filter(providers::owner_id.eq(owner.as_uuid())),
+                    )
+                    .execute(conn)
+                    .await?)
+                })
+                .await?;
             if deleted == 0 {
                 Err(RepoError::NotFound)
             } else {
@@ -335,11 +409,13 @@ impl ReviewRepository for PgStore {
                 // The provider's row first: its review stats are keys of the postings' foreign
                 // key, so the update locks the row exclusively. Taken before the review's own
                 // foreign-key check (a shared lock), concurrent reviews of one provider queue
-                // here instead of deadlocking. Relative update: exact however many arrive.
+                // here instead of deadlocking. Relative update: exact however many arrive. The
+                // provider's representation changes (its review figures): a new version.
                 let updated = diesel::update(providers::table.find(row.provider_id))
                     .set((
                         providers::review_count.eq(providers::review_count + 1),
                         providers::rating_sum.eq(providers::rating_sum + i64::from(row.rating)),
+                        providers::version.eq(providers::version + 1),
                     ))
                     .execute(conn)
                     .await?;

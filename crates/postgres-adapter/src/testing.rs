@@ -21,7 +21,9 @@ use std::sync::OnceLock;
 /// The tables as `schema.rs` declares them (Diesel's `table!`s), for tests that compare them
 /// with the migrated database.
 pub mod schema {
-    pub use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
+    pub use crate::schema::{
+        availability, availability_runs, idempotency_keys, provider_skills, providers, reviews,
+    };
 }
 
 /// The admin URL used when `DATABASE_URL` is not set.
@@ -283,7 +285,8 @@ impl TestDb {
     pub async fn truncate(&self) {
         let mut conn = admin_connection(&self.url).await;
         conn.batch_execute(
-            "TRUNCATE reviews, availability_runs, availability, provider_skills, providers",
+            "TRUNCATE reviews, availability_runs, availability, provider_skills, providers, \
+             idempotency_keys",
         )
         .await
         .expect("truncate the test database");

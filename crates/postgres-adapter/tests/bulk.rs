@@ -59,7 +59,10 @@ async fn bulk_loaded_providers_and_reviews_read_back_exactly_through_the_store()
 
     let store = db.store();
     for item in &batch {
-        assert_eq!(store.get(item.provider.id).await.unwrap(), item.provider);
+        assert_eq!(
+            store.get(item.provider.id).await.unwrap().value,
+            item.provider
+        );
         let mut expected = item.reviews.clone();
         expected.sort_by(Review::newest_first);
         let listed = ReviewRepository::list(&store, item.provider.id, Page::default())
@@ -136,7 +139,10 @@ async fn a_deferred_load_reads_back_exactly_and_rebuilds_the_migrated_schema() {
     assert_eq!(schema(db.url()).await, before);
     let store = db.store();
     for item in first.iter().chain(&second) {
-        assert_eq!(store.get(item.provider.id).await.unwrap(), item.provider);
+        assert_eq!(
+            store.get(item.provider.id).await.unwrap().value,
+            item.provider
+        );
     }
     assert_eq!(loader.provider_count().await.unwrap(), 2);
 }

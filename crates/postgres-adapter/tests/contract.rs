@@ -10,7 +10,8 @@ async fn fresh_pg_subject() -> Subject {
     let store = Arc::new(db.store());
     Subject {
         providers: store.clone(),
-        reviews: store,
+        reviews: store.clone(),
+        keys: store,
         guard: Box::new(db),
     }
 }

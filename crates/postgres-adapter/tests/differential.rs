@@ -10,7 +10,7 @@ use provider_domain::{
 };
 use provider_memory_adapter::MemoryStore;
 use provider_ports::contract::strategies;
-use provider_ports::{Page, ProviderRepository, ReviewRepository};
+use provider_ports::{Page, ProviderRepository, ReviewRepository, VersionCheck};
 use provider_postgres_adapter::testing::TestDb;
 use provider_postgres_adapter::PgStore;
 use time::{Duration, OffsetDateTime};
@@ -110,7 +110,12 @@ async fn run_case(
             let p = &providers[index % providers.len()];
             let mut answers = Vec::new();
             for store in stores {
-                answers.push(store.replace(p.id, p.owner, draft).await.expect("replace"));
+                answers.push(
+                    store
+                        .replace(p.id, p.owner, draft, &VersionCheck::Any)
+                        .await
+                        .expect("replace"),
+                );
             }
             prop_assert_eq!(&answers[0], &answers[1], "replace");
         }

@@ -95,7 +95,10 @@ async fn store_is_unavailable_while_the_database_is_cut_off_and_recovers_when_it
 
     proxy.set(Mode::Open);
     store.ping().await.expect("ping after the outage");
-    assert_eq!(store.get(p.id).await.expect("get after the outage"), p);
+    assert_eq!(
+        store.get(p.id).await.expect("get after the outage").value,
+        p
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

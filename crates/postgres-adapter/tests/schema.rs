@@ -129,7 +129,8 @@ async fn schema_rs_declares_exactly_the_tables_and_columns_the_migrations_make()
         provider_skills,
         availability,
         availability_runs,
-        reviews
+        reviews,
+        idempotency_keys
     ) {
         for c in columns {
             expected.push(ColumnOf {

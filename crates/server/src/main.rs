@@ -132,7 +132,7 @@ async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderServ
              and all data is lost when the process stops"
         );
         let store = Arc::new(MemoryStore::new());
-        return Ok(ProviderService::new(store.clone(), store));
+        return Ok(ProviderService::new(store.clone(), store.clone(), store));
     };
     if args.migrate_on_start {
         // Fail fast: serving on an unknown schema would only answer errors.
@@ -142,7 +142,7 @@ async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderServ
     }
     let store = Arc::new(PgStore::connect(&config).map_err(ServerError::Store)?);
     tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
-    Ok(ProviderService::new(store.clone(), store))
+    Ok(ProviderService::new(store.clone(), store.clone(), store))
 }
 
 async fn run_http(

@@ -308,7 +308,7 @@ async fn a_known_route_asked_with_the_wrong_method_returns_405_json_with_allow()
 #[actix_web::test]
 async fn a_panicking_handler_returns_500_json_and_the_app_keeps_serving() {
     let store = std::sync::Arc::new(provider_memory_adapter::MemoryStore::new());
-    let service = provider_ports::ProviderService::new(store.clone(), store);
+    let service = provider_ports::ProviderService::new(store.clone(), store.clone(), store);
     let app = TestApp::serve(provider_http::app(service).route(
         "/test/panic",
         web::get().to(|| async {

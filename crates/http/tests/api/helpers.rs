@@ -107,16 +107,24 @@ impl TestApp {
     /// The app over a fresh memory store, with a clock that ticks one second per review.
     pub async fn new() -> Self {
         let store = Arc::new(MemoryStore::new());
-        let service =
-            ProviderService::with_clock(store.clone(), store, Arc::new(TickingClock::default()));
+        let service = ProviderService::with_clock(
+            store.clone(),
+            store.clone(),
+            store,
+            Arc::new(TickingClock::default()),
+        );
         Self::serve(provider_http::app(service)).await
     }
 
     /// The app over a fresh memory store, with identity and limits as `gate` says.
     pub async fn with_gate(gate: provider_http::Gate) -> Self {
         let store = Arc::new(MemoryStore::new());
-        let service =
-            ProviderService::with_clock(store.clone(), store, Arc::new(TickingClock::default()));
+        let service = ProviderService::with_clock(
+            store.clone(),
+            store.clone(),
+            store,
+            Arc::new(TickingClock::default()),
+        );
         Self::serve(provider_http::app_with(service, gate)).await
     }
 

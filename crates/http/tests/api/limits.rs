@@ -217,8 +217,12 @@ async fn app_with_a_held_route(
     release: Arc<Semaphore>,
 ) -> TestApp {
     let store = Arc::new(MemoryStore::new());
-    let service =
-        ProviderService::with_clock(store.clone(), store, Arc::new(TickingClock::default()));
+    let service = ProviderService::with_clock(
+        store.clone(),
+        store.clone(),
+        store,
+        Arc::new(TickingClock::default()),
+    );
     let gate = Gate::new(HttpSettings {
         max_in_flight,
         ..HttpSettings::default()

@@ -14,6 +14,7 @@ mod providers;
 mod recommend;
 mod request_id;
 mod reviews;
+mod safe_writes;
 mod search;
 mod text;
 mod validation;

@@ -4,7 +4,8 @@
 use crate::helpers::{provider, TestApp};
 use provider_domain::{Provider, ProviderDraft, ProviderId, ProviderInput, UserId};
 use provider_ports::{
-    MockProviderRepository, MockReviewRepository, PageOf, ProviderService, RepoError,
+    MockIdempotencyRepository, MockProviderRepository, MockReviewRepository, PageOf,
+    ProviderService, RepoError, Version, Versioned,
 };
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,14 +13,19 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 async fn app_over(providers: MockProviderRepository, reviews: MockReviewRepository) -> TestApp {
-    TestApp::with_service(ProviderService::new(Arc::new(providers), Arc::new(reviews))).await
+    TestApp::with_service(ProviderService::new(
+        Arc::new(providers),
+        Arc::new(reviews),
+        Arc::new(MockIdempotencyRepository::new()),
+    ))
+    .await
 }
 
 fn outage() -> RepoError {
     RepoError::Unavailable("connection refused (pool timed out)".into())
 }
 
-fn stored(id: Uuid, owner: Uuid) -> Provider {
+fn stored(id: Uuid, owner: Uuid) -> Versioned<Provider> {
     let draft = ProviderDraft::parse(&ProviderInput {
         name: "Acme".into(),
         skills: vec!["SEO".into()],
@@ -27,7 +33,10 @@ fn stored(id: Uuid, owner: Uuid) -> Provider {
         availability: vec![],
     })
     .unwrap();
-    Provider::new(ProviderId::from_uuid(id), UserId::from_uuid(owner), draft)
+    Versioned {
+        value: Provider::new(ProviderId::from_uuid(id), UserId::from_uuid(owner), draft),
+        version: Version::FIRST,
+    }
 }
 
 #[actix_web::test]
