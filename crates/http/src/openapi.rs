@@ -6,7 +6,9 @@ use crate::dto::{
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::routes;
+use provider_domain::{Comment, JobRequest, ProviderName, SearchFilter, Skill, Skills};
 use std::sync::LazyLock;
+use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -95,6 +97,125 @@ impl Modify for UserIdHeader {
             ))),
         );
     }
+}
+
+// Text fields. The server trims surrounding white space and then counts characters (Unicode
+// scalar values), while JSON Schema's `minLength`/`maxLength` count the raw string: a name of
+// 201 characters ending in a space is accepted, and `"  "` is refused. So text fields carry no
+// length keywords but a `pattern` that says exactly what the server accepts: optional white
+// space, then 1..=max characters that start and end with a character that is not white space,
+// then optional white space. "White space" is what `str::trim` removes (Unicode `White_Space`),
+// spelled out because `\s` differs between regex engines (ECMA-262 counts U+FEFF and not U+0085).
+
+/// The characters `str::trim` removes, as the inside of a regex character class.
+const SPACE: &str = r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+/// A regex matching text whose trimmed length is `min..=max` characters (`min` is 0 or 1).
+pub(crate) fn trimmed_pattern(min: usize, max: usize) -> String {
+    debug_assert!(min <= 1 && max >= 2);
+    let edge = format!("[^{SPACE}]");
+    let core = format!("{edge}(?:[\\s\\S]{{0,{}}}{edge})?", max - 2);
+    let core = if min == 0 { format!("(?:{core})?") } else { core };
+    format!("^[{SPACE}]*{core}[{SPACE}]*$")
+}
+
+/// A string whose trimmed length is `min..=max`; `nullable` when JSON `null` means "absent".
+fn text(min: usize, max: usize, nullable: bool, description: &str) -> Object {
+    let kind = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(kind)
+        .pattern(Some(trimmed_pattern(min, max)))
+        .description(Some(description))
+        .build()
+}
+
+/// A list of skills: `min_items..=max_items` entries, each a trimmed 1..=100 characters.
+fn skills(min_items: usize, max_items: usize, nullable: bool, description: &str) -> Array {
+    let item = text(
+        1,
+        Skill::MAX_CHARS,
+        false,
+        "A skill: 1..=100 characters after trimming.",
+    );
+    let builder = if nullable {
+        ArrayBuilder::new().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+    } else {
+        ArrayBuilder::new()
+    };
+    builder
+        .items(item)
+        .min_items((min_items > 0).then_some(min_items))
+        .max_items(Some(max_items))
+        .description(Some(description))
+        .build()
+}
+
+/// `ServiceProviderInput.name`.
+pub(crate) fn provider_name() -> Object {
+    text(
+        1,
+        ProviderName::MAX_CHARS,
+        false,
+        "1..=200 characters after trimming surrounding white space.",
+    )
+}
+
+/// `ServiceProviderInput.skills`.
+pub(crate) fn provider_skills() -> Array {
+    skills(
+        0,
+        Skills::MAX_ENTRIES,
+        false,
+        "0..=50 entries, each 1..=100 characters after trimming; later case-insensitive \
+         duplicates are dropped (first spelling and order kept). Absent means none.",
+    )
+}
+
+/// `SearchRequest.name`.
+pub(crate) fn search_name() -> Object {
+    text(
+        0,
+        ProviderName::MAX_CHARS,
+        true,
+        "Case-insensitive substring of the name: at most 200 characters after trimming; empty \
+         (or `null`) filters nothing.",
+    )
+}
+
+/// `SearchRequest.skills`.
+pub(crate) fn search_skills() -> Array {
+    skills(
+        0,
+        SearchFilter::MAX_SKILLS,
+        true,
+        "Has at least one of these skills (case-insensitive, exact skill): 0..=50 entries, each \
+         1..=100 characters after trimming; absent, `null` or `[]`: no skill filter.",
+    )
+}
+
+/// `RecommendRequest.skills`.
+pub(crate) fn recommend_skills() -> Array {
+    skills(
+        1,
+        JobRequest::MAX_SKILLS,
+        false,
+        "Wanted skills, 1..=50 entries, each 1..=100 characters after trimming (a provider needs \
+         at least one, case-insensitive).",
+    )
+}
+
+/// `ReviewInput.comment`.
+pub(crate) fn comment() -> Object {
+    text(
+        0,
+        Comment::MAX_CHARS,
+        true,
+        "At most 2000 characters after trimming; `null` or absent means none.",
+    )
 }
 
 /// The document as JSON text, built once.

@@ -22,9 +22,11 @@ fn provider_url(id: impl std::fmt::Display) -> String {
 #[utoipa::path(
     get,
     path = "/v1_0/health",
+    operation_id = "health",
     tag = "health",
     responses(
         (status = 200, description = "The process is running.", body = Status),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn health() -> HttpResponse {
@@ -35,10 +37,12 @@ pub(crate) async fn health() -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/v1_0/health/ready",
+    operation_id = "ready",
     tag = "health",
     responses(
         (status = 200, description = "The data store answers.", body = Status),
         (status = 503, description = "The data store does not answer.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
@@ -57,18 +61,32 @@ pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     post,
     path = "/v1_0/service-provider",
+    operation_id = "createProvider",
     tag = "service providers",
     request_body(content = ProviderBody, content_type = "application/json"),
     security(("user_id" = [])),
     responses(
         (status = 201, description = "Created.", body = ProviderDto,
-            headers(("location" = String, description = "The new provider's URL, `/v1_0/service-provider/{id}`."))),
+            headers(("location" = String, description = "The new provider's URL, `/v1_0/service-provider/{id}`.")),
+            links(
+                ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/id")),
+                    description = "Read the new provider.")),
+                ("replaceProvider" = (operation_id = "replaceProvider", parameters(("id" = "$response.body#/id")),
+                    description = "Replace the new provider (its owner, the creator, only).")),
+                ("deleteProvider" = (operation_id = "deleteProvider", parameters(("id" = "$response.body#/id")),
+                    description = "Delete the new provider (its owner, the creator, only).")),
+                ("addReview" = (operation_id = "addReview", parameters(("id" = "$response.body#/id")),
+                    description = "Review the new provider (anyone but its owner).")),
+                ("listReviews" = (operation_id = "listReviews", parameters(("id" = "$response.body#/id")),
+                    description = "The new provider's reviews.")),
+            )),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn create_provider(
@@ -86,6 +104,7 @@ pub(crate) async fn create_provider(
 #[utoipa::path(
     get,
     path = "/v1_0/service-provider/{id}",
+    operation_id = "getProvider",
     tag = "service providers",
     params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
     responses(
@@ -93,6 +112,7 @@ pub(crate) async fn create_provider(
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_provider(service: Service, id: PathId) -> Result<HttpResponse, ApiError> {
@@ -108,6 +128,7 @@ pub(crate) async fn get_provider(service: Service, id: PathId) -> Result<HttpRes
 #[utoipa::path(
     put,
     path = "/v1_0/service-provider/{id}",
+    operation_id = "replaceProvider",
     tag = "service providers",
     params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
     request_body(content = ProviderBody, content_type = "application/json"),
@@ -121,6 +142,7 @@ pub(crate) async fn get_provider(service: Service, id: PathId) -> Result<HttpRes
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or a field is invalid, unknown, missing or of the wrong type.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn replace_provider(
@@ -137,6 +159,7 @@ pub(crate) async fn replace_provider(
 #[utoipa::path(
     delete,
     path = "/v1_0/service-provider/{id}",
+    operation_id = "deleteProvider",
     tag = "service providers",
     params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
     security(("user_id" = [])),
@@ -146,6 +169,7 @@ pub(crate) async fn replace_provider(
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn delete_provider(
@@ -163,13 +187,20 @@ pub(crate) async fn delete_provider(
 #[utoipa::path(
     post,
     path = "/v1_0/service-provider/{id}/review",
+    operation_id = "addReview",
     tag = "reviews",
     params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
     request_body(content = ReviewBody, content_type = "application/json"),
     security(("user_id" = [])),
     responses(
         (status = 201, description = "Created.", body = ReviewDto,
-            headers(("location" = String, description = "The provider's review list, `/v1_0/service-provider/{id}/reviews`."))),
+            headers(("location" = String, description = "The provider's review list, `/v1_0/service-provider/{id}/reviews`.")),
+            links(
+                ("listReviews" = (operation_id = "listReviews", parameters(("id" = "$response.body#/service_provider_id")),
+                    description = "The reviewed provider's reviews, this one first.")),
+                ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/service_provider_id")),
+                    description = "The reviewed provider, its rating updated.")),
+            )),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 403, description = "The caller owns this provider.", body = ErrorBody),
@@ -179,6 +210,7 @@ pub(crate) async fn delete_provider(
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or the rating or comment is invalid.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn add_review(
@@ -200,6 +232,7 @@ pub(crate) async fn add_review(
 #[utoipa::path(
     get,
     path = "/v1_0/service-provider/{id}/reviews",
+    operation_id = "listReviews",
     tag = "reviews",
     params(("id" = uuid::Uuid, Path, description = "The provider's id."), PageParams),
     responses(
@@ -207,6 +240,7 @@ pub(crate) async fn add_review(
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or paging is out of range or unknown.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn list_reviews(
@@ -225,6 +259,7 @@ pub(crate) async fn list_reviews(
 #[utoipa::path(
     post,
     path = "/v1_0/service-providers",
+    operation_id = "searchProviders",
     tag = "service providers",
     params(PageParams),
     request_body(content = SearchBody, content_type = "application/json"),
@@ -235,6 +270,7 @@ pub(crate) async fn list_reviews(
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A filter or paging value is invalid, unknown or of the wrong type.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn search(
@@ -257,6 +293,7 @@ pub(crate) async fn search(
 #[utoipa::path(
     post,
     path = "/v1_0/service-providers/recommend",
+    operation_id = "recommendProviders",
     tag = "service providers",
     params(PageParams),
     request_body(content = RecommendBody, content_type = "application/json"),
@@ -267,6 +304,7 @@ pub(crate) async fn search(
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field or paging value is invalid, missing, unknown or of the wrong type.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn recommend(
@@ -282,9 +320,11 @@ pub(crate) async fn recommend(
 #[utoipa::path(
     get,
     path = "/v1_0/openapi.json",
+    operation_id = "openapiDocument",
     tag = "documentation",
     responses(
         (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn openapi_json() -> HttpResponse {
