@@ -85,8 +85,9 @@ fn format_date(day: Date) -> String {
     )
 }
 
-/// A service provider as a client writes it (create, and full replace). Names and skills are
-/// trimmed; skills that repeat one another case-insensitively are dropped (the first spelling
+/// A service provider as a client writes it (create, and full replace). Names and skills hold
+/// no control characters (U+0000..=U+001F, U+007F, checked before trimming) and are trimmed;
+/// skills that repeat one another case-insensitively are dropped (the first spelling
 /// and the order are kept); availability is returned sorted by `from_date`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -97,9 +98,10 @@ fn format_date(day: Date) -> String {
     "availability": [{"from_date": "2027-11-12", "to_date": "2027-12-28"}]
 }))]
 pub(crate) struct ProviderBody {
-    /// 1..=200 characters after trimming.
+    /// 1..=200 characters after trimming; no control characters.
     pub name: String,
-    /// 0..=50 entries, each 1..=100 characters after trimming. Absent means none.
+    /// 0..=50 entries, each 1..=100 characters after trimming, with no control characters.
+    /// Absent means none.
     #[serde(default)]
     pub skills: Vec<String>,
     /// The day rate in pence, `0..=100000000000`.
@@ -212,10 +214,10 @@ impl From<&Recommendation> for RecommendedDto {
 }))]
 pub(crate) struct SearchBody {
     /// Case-insensitive substring of the name (trimmed; empty filters nothing; at most 200
-    /// characters).
+    /// characters; no control characters).
     pub name: Option<String>,
     /// Has at least one of these skills (case-insensitive, exact skill); absent or `[]`: no skill
-    /// filter. At most 50.
+    /// filter. At most 50, each with no control characters.
     pub skills: Option<Vec<String>>,
     /// `cost_in_pence` strictly above this.
     pub cost_gt: Option<i64>,
@@ -262,7 +264,8 @@ pub(crate) struct RecommendBody {
     /// Days the job takes; at least 1 (default 1).
     #[schema(minimum = 1)]
     pub expected_job_duration_in_days: Option<i64>,
-    /// Wanted skills, 1..=50 (a provider needs at least one, case-insensitive).
+    /// Wanted skills, 1..=50 (a provider needs at least one, case-insensitive); no control
+    /// characters.
     #[schema(required = true)]
     pub skills: Option<Vec<String>>,
     /// Windows the job may be done in, 1..=20; each at least as long as the job.
@@ -293,7 +296,8 @@ pub(crate) struct ReviewBody {
     /// 0..=5 in steps of 0.1 (`4.5` is accepted, `4.55` is refused).
     #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]
     pub rating: f64,
-    /// At most 2000 characters after trimming.
+    /// At most 2000 characters after trimming; no control characters but tab, line feed and
+    /// carriage return.
     pub comment: Option<String>,
 }
 

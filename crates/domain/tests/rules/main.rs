@@ -11,4 +11,5 @@ mod ranking;
 mod recommend;
 mod reviews;
 mod search;
+mod text;
 mod values;

@@ -15,12 +15,20 @@ fn name_is_trimmed_and_holds_1_to_200_characters() {
     // Arrange
     let cases: Vec<(String, Result<String, ValueError>)> = vec![
         (
-            "  SEO Incorporated \n".into(),
+            "  SEO Incorporated \u{3000}".into(),
             Ok("SEO Incorporated".into()),
         ),
         ("a".into(), Ok("a".into())),
         ("é".repeat(200), Ok("é".repeat(200))),
-        (format!("  {}\t", "x".repeat(200)), Ok("x".repeat(200))),
+        (format!("  {}\u{a0}", "x".repeat(200)), Ok("x".repeat(200))),
+        // Tab and line feed are white space but control characters too: refused, not trimmed.
+        (
+            "  SEO Incorporated \n".into(),
+            Err(ValueError::ControlCharacter {
+                character: '\n',
+                position: 20,
+            }),
+        ),
         (
             "é".repeat(201),
             Err(ValueError::TooLong {
@@ -29,7 +37,7 @@ fn name_is_trimmed_and_holds_1_to_200_characters() {
             }),
         ),
         ("".into(), Err(ValueError::Empty)),
-        (" \t\n\u{3000} ".into(), Err(ValueError::Empty)),
+        (" \u{a0}\u{3000} ".into(), Err(ValueError::Empty)),
     ];
 
     for (raw, expected) in cases {
