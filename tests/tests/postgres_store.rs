@@ -173,3 +173,112 @@ async fn server_answers_503_while_the_database_is_cut_off_and_recovers_without_a
         "the same server answers again once the database is back"
     );
 }
+
+#[tokio::test]
+async fn a_nul_in_any_text_answers_422_naming_the_field_not_500_and_stores_nothing() {
+    // Before the Text rule a NUL reached PostgreSQL, which refuses it in text: a 500.
+    let db = TestDb::new().await;
+    let server = Server::start(&[("DATABASE_URL", db.url())]);
+    let http = reqwest::Client::new();
+    let owner = uuid::Uuid::new_v4().to_string();
+    let created: Value = http
+        .post(server.url("/v1_0/service-provider"))
+        .header("user-id", &owner)
+        .json(&json!({"name": "Clean Ltd", "skills": ["SEO"], "cost_in_pence": 100}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let location = format!("/v1_0/service-provider/{}", created["id"].as_str().unwrap());
+    let window = json!([{"from_date": "2027-11-12", "to_date": "2027-12-28"}]);
+    let cases = [
+        (
+            "POST",
+            "/v1_0/service-provider".to_owned(),
+            json!({"name": "Nul\u{0}Ltd", "cost_in_pence": 1}),
+            "name",
+        ),
+        (
+            "POST",
+            "/v1_0/service-provider".to_owned(),
+            json!({"name": "Ltd", "skills": ["SEO", "S\u{0}"], "cost_in_pence": 1}),
+            "skills[1]",
+        ),
+        (
+            "PUT",
+            location.clone(),
+            json!({"name": "Clean\u{0}", "skills": ["SEO"], "cost_in_pence": 100}),
+            "name",
+        ),
+        (
+            "POST",
+            format!("{location}/review"),
+            json!({"rating": 4.0, "comment": "Goo\u{0}d"}),
+            "comment",
+        ),
+        (
+            "POST",
+            "/v1_0/service-providers".to_owned(),
+            json!({"name": "Clean\u{0}"}),
+            "name",
+        ),
+        (
+            "POST",
+            "/v1_0/service-providers".to_owned(),
+            json!({"skills": ["\u{0}"]}),
+            "skills[0]",
+        ),
+        (
+            "POST",
+            "/v1_0/service-providers/recommend".to_owned(),
+            json!({"job_budget_in_pence": 1000, "skills": ["SEO\u{0}"], "availability": window}),
+            "skills[0]",
+        ),
+    ];
+
+    for (method, path, body, field) in cases {
+        // The review is by someone else; the rest may as well be by the owner.
+        let user = if field == "comment" {
+            uuid::Uuid::new_v4().to_string()
+        } else {
+            owner.clone()
+        };
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let reply = http
+            .request(method, server.url(&path))
+            .header("user-id", user)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(reply.status(), 422, "{path} {body}");
+        let error: Value = reply.json().await.unwrap();
+        assert_eq!(
+            error["details"][0]["field"], field,
+            "{path} {body}: {error}"
+        );
+        assert_eq!(error["details"].as_array().unwrap().len(), 1, "{error}");
+    }
+    let stored: Value = get_json(&http, &server.url(&location)).await;
+    assert_eq!(
+        stored, created,
+        "the PUT changed nothing, no review was added"
+    );
+    let all: Value = http
+        .post(server.url("/v1_0/service-providers"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["service_providers"].as_array().unwrap().len(),
+        1,
+        "{all}"
+    );
+}

@@ -10,6 +10,19 @@ pub enum ValueError {
     /// A required field was not given.
     #[error("is required")]
     Required,
+    /// Text holding a control character the Text rule refuses (U+0000..=U+001F or U+007F; a
+    /// review comment may hold tab, line feed and carriage return). Checked on the text as sent,
+    /// before trimming.
+    #[error(
+        "must not contain control characters (found U+{:04X} at character {position})",
+        u32::from(*character)
+    )]
+    ControlCharacter {
+        /// The first refused character found.
+        character: char,
+        /// Where it sits in the text as sent, counted in characters from 1.
+        position: usize,
+    },
     /// Empty after trimming surrounding white space.
     #[error("must not be empty")]
     Empty,

@@ -98,7 +98,9 @@ pub struct ProviderDraft {
 }
 
 impl ProviderDraft {
-    /// Checks every field of `input` against API.md's provider rules, reporting all at fault.
+    /// Checks every field of `input` against docs/API.md's provider rules, reporting all at
+    /// fault. `name` and each skill follow the Text rule (no control characters, checked on the
+    /// text as sent; see [`ProviderName::new`]).
     ///
     /// # Errors
     /// A [`ValidationError`] with one entry per field at fault (`name`, `skills[2]`,

@@ -46,7 +46,8 @@ impl JobRequest {
     /// Most windows a job may give.
     pub const MAX_WINDOWS: usize = 20;
 
-    /// Checks a job against API.md's recommend rules.
+    /// Checks a job against docs/API.md's recommend rules. Each skill follows [`Skill::new`]
+    /// (so the Text rule: no control characters, reported at `skills[i]`).
     ///
     /// # Errors
     /// A [`ValidationError`] naming every field at fault, including each window shorter than

@@ -3,7 +3,7 @@
 use crate::dates::DateRange;
 use crate::error::{Collector, ValidationError, ValueError};
 use crate::provider::{parse_ranges, parse_skills, Provider, RangeInput};
-use crate::values::{fold_case, ProviderName, RatingBound, Skills};
+use crate::values::{fold_case, refuse_control_characters, ProviderName, RatingBound, Skills};
 use std::cmp::Ordering;
 
 /// A search as a client wrote it, before checking. Every field is optional.
@@ -57,8 +57,9 @@ impl SearchFilter {
     /// Most availability windows a search may list.
     pub const MAX_WINDOWS: usize = 20;
 
-    /// Checks a search. The name is trimmed (an empty one filters nothing) and may be at most
-    /// as long as a name; skills follow the provider rules (at most 50); windows are valid
+    /// Checks a search. The name holds no control character (checked as sent, before
+    /// trimming, as [`ProviderName::new`] does), is trimmed (an empty one filters nothing) and
+    /// may be at most as long as a name; skills follow the provider rules (at most 50); windows are valid
     /// ranges (at most 20); `cost_gt < cost_lt`; ratings bounds in 0..=5 with
     /// `reviews_gt <= reviews_lt`.
     ///
@@ -66,7 +67,12 @@ impl SearchFilter {
     /// A [`ValidationError`] naming every field at fault.
     pub fn parse(input: &SearchInput) -> Result<Self, ValidationError> {
         let mut errors = Collector::default();
-        let name_key = input.name.as_deref().map(str::trim).and_then(|needle| {
+        let name_key = input.name.as_deref().and_then(|raw| {
+            if let Err(e) = refuse_control_characters(raw, &[]) {
+                errors.push("name", e);
+                return None;
+            }
+            let needle = raw.trim();
             let len = needle.chars().count();
             if len > ProviderName::MAX_CHARS {
                 errors.push(

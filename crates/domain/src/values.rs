@@ -1,10 +1,36 @@
-//! Validated values: each constructor refuses what API.md refuses, so an instance is always valid.
+//! Validated values: each constructor refuses what docs/API.md refuses, so an instance is always
+//! valid.
 
 use crate::error::ValueError;
 use std::fmt;
 
-/// Trims `raw` and checks its length (in Unicode scalar values) is `1..=max`.
+/// The Text rule of docs/API.md: text a client sends holds no C0 control character
+/// (U+0000..=U+001F) and no U+007F, except the ones in `allowed` (a comment allows tab, line
+/// feed and carriage return).
+///
+/// It reads `raw` as sent, before any trimming. Tab, line feed and carriage return are both
+/// white space and control characters, so checking after trimming would accept `"\tBob"` as
+/// `"Bob"` but refuse `"Bo\tb"`: whether a control character is refused would depend on where
+/// it sits. Checking the raw text refuses both, says exactly what the client sent wrong, and
+/// lets nothing a store could choke on (PostgreSQL refuses U+0000 in text) past the domain.
+pub(crate) fn refuse_control_characters(raw: &str, allowed: &[char]) -> Result<(), ValueError> {
+    match raw
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_ascii_control() && !allowed.contains(c))
+    {
+        Some((index, character)) => Err(ValueError::ControlCharacter {
+            character,
+            position: index + 1,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks `raw` holds no control character, trims it and checks its length (in Unicode scalar
+/// values) is `1..=max`.
 fn trimmed(raw: &str, max: usize) -> Result<String, ValueError> {
+    refuse_control_characters(raw, &[])?;
     let text = raw.trim();
     let len = text.chars().count();
     if len == 0 {
@@ -16,7 +42,7 @@ fn trimmed(raw: &str, max: usize) -> Result<String, ValueError> {
     }
 }
 
-/// A provider's display name: trimmed, 1..=200 characters.
+/// A provider's display name: no control characters, trimmed, 1..=200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProviderName(String);
 
@@ -24,10 +50,11 @@ impl ProviderName {
     /// Longest name allowed, in characters.
     pub const MAX_CHARS: usize = 200;
 
-    /// Trims `raw` and checks its length.
+    /// Checks `raw` as sent holds no control character (U+0000..=U+001F, U+007F; white space
+    /// such as a leading tab included), then trims it and checks its length.
     ///
     /// # Errors
-    /// [`ValueError::Empty`] or [`ValueError::TooLong`].
+    /// [`ValueError::ControlCharacter`], [`ValueError::Empty`] or [`ValueError::TooLong`].
     pub fn new(raw: &str) -> Result<Self, ValueError> {
         trimmed(raw, Self::MAX_CHARS).map(Self)
     }
@@ -55,7 +82,7 @@ pub fn fold_case(text: &str) -> String {
     text.to_lowercase()
 }
 
-/// One skill as its provider spelled it: trimmed, 1..=100 characters.
+/// One skill as its provider spelled it: no control characters, trimmed, 1..=100 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Skill {
     spelling: String,
@@ -66,10 +93,11 @@ impl Skill {
     /// Longest skill allowed, in characters.
     pub const MAX_CHARS: usize = 100;
 
-    /// Trims `raw` and checks its length.
+    /// Checks `raw` as sent holds no control character (U+0000..=U+001F, U+007F; white space
+    /// such as a leading tab included), then trims it and checks its length.
     ///
     /// # Errors
-    /// [`ValueError::Empty`] or [`ValueError::TooLong`].
+    /// [`ValueError::ControlCharacter`], [`ValueError::Empty`] or [`ValueError::TooLong`].
     pub fn new(raw: &str) -> Result<Self, ValueError> {
         let spelling = trimmed(raw, Self::MAX_CHARS)?;
         let key = fold_case(&spelling);
@@ -264,7 +292,8 @@ impl RatingBound {
     }
 }
 
-/// A review's comment: trimmed, at most 2000 characters (may be empty).
+/// A review's comment: no control characters but tab, line feed and carriage return; trimmed,
+/// at most 2000 characters (may be empty).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Comment(String);
 
@@ -272,11 +301,16 @@ impl Comment {
     /// Longest comment allowed, in characters.
     pub const MAX_CHARS: usize = 2000;
 
-    /// Trims `raw` and checks its length.
+    /// Control characters a comment may hold: tab, line feed and carriage return.
+    pub const ALLOWED_CONTROLS: [char; 3] = ['\t', '\n', '\r'];
+
+    /// Checks `raw` as sent holds no control character (U+0000..=U+001F, U+007F) other than
+    /// [`Self::ALLOWED_CONTROLS`], then trims it and checks its length.
     ///
     /// # Errors
-    /// [`ValueError::TooLong`].
+    /// [`ValueError::ControlCharacter`] or [`ValueError::TooLong`].
     pub fn new(raw: &str) -> Result<Self, ValueError> {
+        refuse_control_characters(raw, &Self::ALLOWED_CONTROLS)?;
         let text = raw.trim();
         let len = text.chars().count();
         if len > Self::MAX_CHARS {

@@ -1,16 +1,16 @@
 //! Property tests: the orders are total and deterministic, results never depend on the order
-//! inputs were given in, availability runs agree with a day-by-day count, and parsing a
-//! provider is idempotent.
+//! inputs were given in, availability runs agree with a day-by-day count, parsing a provider is
+//! idempotent, and a control character in any text is refused where it sits.
 
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use provider_domain::{
-    parse_date, recommendation_order, search_order, Availability, Date, DateRange, DayRate,
-    JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput, ProviderName,
-    RangeInput, Recommendation, ReviewStats, SearchFilter, SearchInput, Skill, Skills, UserId,
-    ValueError, MAX_DATE, MIN_DATE,
+    parse_date, recommendation_order, search_order, Availability, Comment, Date, DateRange,
+    DayRate, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput,
+    ProviderName, RangeInput, Recommendation, ReviewStats, SearchFilter, SearchInput, Skill,
+    Skills, UserId, ValueError, MAX_DATE, MIN_DATE,
 };
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -688,6 +688,38 @@ proptest! {
                     "unexpected field {}", fault.field
                 );
             }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_control_character_anywhere_in_a_text_is_refused_at_its_position(
+        before in "\\PC{0,12}",
+        control in prop_oneof![0x00u32..=0x1f, Just(0x7f)].prop_map(|c| char::from_u32(c).unwrap()),
+        after in "[\\PC\\t\\n\\r]{0,12}",
+    ) {
+        // Arrange: `before` holds no control character, so `control` is the first one.
+        let raw = format!("{before}{control}{after}");
+        let expected = ValueError::ControlCharacter {
+            character: control,
+            position: before.chars().count() + 1,
+        };
+
+        // Act
+        let name = ProviderName::new(&raw);
+        let skill = Skill::new(&raw);
+        let comment = Comment::new(&raw);
+
+        // Assert
+        prop_assert_eq!(name, Err(expected.clone()));
+        prop_assert_eq!(skill, Err(expected.clone()));
+        if ['\t', '\n', '\r'].contains(&control) {
+            // A comment may hold tab, line feed and carriage return (and `after` holds no other
+            // control character).
+            prop_assert!(comment.is_ok(), "{:?}", comment);
+        } else {
+            prop_assert_eq!(comment, Err(expected));
         }
     }
 }

@@ -162,8 +162,9 @@ mod whole {
     }
 }
 
-/// A service provider as a client writes it (create, and full replace). Names and skills are
-/// trimmed; skills that repeat one another case-insensitively are dropped (the first spelling
+/// A service provider as a client writes it (create, and full replace). Names and skills hold
+/// no control characters (U+0000..=U+001F, U+007F, checked before trimming) and are trimmed;
+/// skills that repeat one another case-insensitively are dropped (the first spelling
 /// and the order are kept); availability is returned sorted by `from_date`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -174,10 +175,11 @@ mod whole {
     "availability": [{"from_date": "2027-11-12", "to_date": "2027-12-28"}]
 }))]
 pub(crate) struct ProviderBody {
-    /// 1..=200 characters after trimming.
+    /// 1..=200 characters after trimming; no control characters.
     #[schema(schema_with = crate::openapi::provider_name)]
     pub name: String,
-    /// 0..=50 entries, each 1..=100 characters after trimming. Absent means none.
+    /// 0..=50 entries, each 1..=100 characters after trimming, with no control characters.
+    /// Absent means none.
     #[serde(default)]
     #[schema(schema_with = crate::openapi::provider_skills)]
     pub skills: Vec<String>,
@@ -294,11 +296,11 @@ impl From<&Recommendation> for RecommendedDto {
 }))]
 pub(crate) struct SearchBody {
     /// Case-insensitive substring of the name (trimmed; empty filters nothing; at most 200
-    /// characters).
+    /// characters; no control characters).
     #[schema(schema_with = crate::openapi::search_name)]
     pub name: Option<String>,
     /// Has at least one of these skills (case-insensitive, exact skill); absent or `[]`: no skill
-    /// filter. At most 50.
+    /// filter. At most 50, each with no control characters.
     #[schema(schema_with = crate::openapi::search_skills)]
     pub skills: Option<Vec<String>>,
     /// `cost_in_pence` strictly above this.
@@ -354,7 +356,8 @@ pub(crate) struct RecommendBody {
     #[serde(default, deserialize_with = "whole::optional")]
     #[schema(minimum = 1, maximum = 2_958_464)]
     pub expected_job_duration_in_days: Option<i64>,
-    /// Wanted skills, 1..=50 (a provider needs at least one, case-insensitive).
+    /// Wanted skills, 1..=50 (a provider needs at least one, case-insensitive); no control
+    /// characters.
     #[schema(required = true, schema_with = crate::openapi::recommend_skills)]
     pub skills: Option<Vec<String>>,
     /// Windows the job may be done in, 1..=20; each at least as long as the job.
@@ -385,7 +388,8 @@ pub(crate) struct ReviewBody {
     /// 0..=5 in steps of 0.1 (`4.5` is accepted, `4.55` is refused).
     #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]
     pub rating: f64,
-    /// At most 2000 characters after trimming; `null` or absent means none.
+    /// At most 2000 characters after trimming; no control characters but tab, line feed and
+    /// carriage return. `null` or absent means none.
     #[schema(schema_with = crate::openapi::comment)]
     pub comment: Option<String>,
 }

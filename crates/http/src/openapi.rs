@@ -99,28 +99,68 @@ impl Modify for UserIdHeader {
     }
 }
 
-// Text fields. The server trims surrounding white space and then counts characters (Unicode
-// scalar values), while JSON Schema's `minLength`/`maxLength` count the raw string: a name of
-// 201 characters ending in a space is accepted, and `"  "` is refused. So text fields carry no
-// length keywords but a `pattern` that says exactly what the server accepts: optional white
-// space, then 1..=max characters that start and end with a character that is not white space,
-// then optional white space. "White space" is what `str::trim` removes (Unicode `White_Space`),
-// spelled out because `\s` differs between regex engines (ECMA-262 counts U+FEFF and not U+0085).
+// Text fields. The server refuses C0 control characters and U+007F anywhere in the text as
+// sent (a comment may hold tab, line feed and carriage return), then trims surrounding white
+// space and counts characters (Unicode scalar values). JSON Schema's `minLength`/`maxLength`
+// count the raw string (a name of 201 characters ending in a space is accepted, `"  "` is
+// refused), so text fields carry no length keywords but a `pattern` that says exactly what the
+// server accepts: optional white space, then 1..=max characters that start and end with a
+// character that is not white space, then optional white space; no refused control character
+// anywhere. "White space" is what `str::trim` removes (Unicode `White_Space`), spelled out
+// because `\s` differs between regex engines (ECMA-262 counts U+FEFF and not U+0085).
 
-/// The characters `str::trim` removes, as the inside of a regex character class.
-const SPACE: &str = r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// What `str::trim` removes, less the control characters (tab, line feed, vertical tab, form
+/// feed, carriage return), as the inside of a regex character class.
+const SPACE: &str = r" \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 
-/// A regex matching text whose trimmed length is `min..=max` characters (`min` is 0 or 1).
-pub(crate) fn trimmed_pattern(min: usize, max: usize) -> String {
-    debug_assert!(min <= 1 && max >= 2);
-    let edge = format!("[^{SPACE}]");
-    let core = format!("{edge}(?:[\\s\\S]{{0,{}}}{edge})?", max - 2);
-    let core = if min == 0 { format!("(?:{core})?") } else { core };
-    format!("^[{SPACE}]*{core}[{SPACE}]*$")
+/// The control characters of the Text rule (U+0000..=U+001F, U+007F) but `allowed`, as the
+/// inside of a regex character class.
+fn refused_controls(allowed: &[char]) -> String {
+    let refused: Vec<u32> = (0..=0x1F_u32)
+        .chain([0x7F])
+        .filter(|c| !allowed.iter().any(|a| u32::from(*a) == *c))
+        .collect();
+    let mut class = String::new();
+    let mut i = 0;
+    while i < refused.len() {
+        let mut j = i;
+        while j + 1 < refused.len() && refused[j + 1] == refused[j] + 1 {
+            j += 1;
+        }
+        class.push_str(&format!("\\u{:04X}", refused[i]));
+        if j > i {
+            class.push_str(&format!("-\\u{:04X}", refused[j]));
+        }
+        i = j + 1;
+    }
+    class
 }
 
-/// A string whose trimmed length is `min..=max`; `nullable` when JSON `null` means "absent".
-fn text(min: usize, max: usize, nullable: bool, description: &str) -> Object {
+/// A regex matching text the server accepts: no control character but `allowed` (which are
+/// white space: tab, line feed, carriage return), and a trimmed length of `min..=max`
+/// characters (`min` is 0 or 1).
+fn text_pattern(min: usize, max: usize, allowed: &[char]) -> String {
+    debug_assert!(min <= 1 && max >= 2);
+    let refused = refused_controls(allowed);
+    let space: String = allowed
+        .iter()
+        .map(|c| format!("\\u{:04X}", u32::from(*c)))
+        .chain([SPACE.to_owned()])
+        .collect();
+    let edge = format!("[^{space}{refused}]");
+    let any = format!("[^{refused}]");
+    let core = format!("{edge}(?:{any}{{0,{}}}{edge})?", max - 2);
+    let core = if min == 0 {
+        format!("(?:{core})?")
+    } else {
+        core
+    };
+    format!("^[{space}]*{core}[{space}]*$")
+}
+
+/// A string the server accepts (see [`text_pattern`]); `nullable` when JSON `null` means
+/// "absent".
+fn text(min: usize, max: usize, allowed: &[char], nullable: bool, description: &str) -> Object {
     let kind = if nullable {
         SchemaType::from_iter([Type::String, Type::Null])
     } else {
@@ -128,7 +168,7 @@ fn text(min: usize, max: usize, nullable: bool, description: &str) -> Object {
     };
     ObjectBuilder::new()
         .schema_type(kind)
-        .pattern(Some(trimmed_pattern(min, max)))
+        .pattern(Some(text_pattern(min, max, allowed)))
         .description(Some(description))
         .build()
 }
@@ -138,8 +178,10 @@ fn skills(min_items: usize, max_items: usize, nullable: bool, description: &str)
     let item = text(
         1,
         Skill::MAX_CHARS,
+        &[],
         false,
-        "A skill: 1..=100 characters after trimming.",
+        "A skill: 1..=100 characters after trimming; no control characters (U+0000..=U+001F, \
+         U+007F).",
     );
     let builder = if nullable {
         ArrayBuilder::new().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
@@ -159,8 +201,10 @@ pub(crate) fn provider_name() -> Object {
     text(
         1,
         ProviderName::MAX_CHARS,
+        &[],
         false,
-        "1..=200 characters after trimming surrounding white space.",
+        "1..=200 characters after trimming surrounding white space; no control characters \
+         (U+0000..=U+001F, U+007F) anywhere, leading or trailing ones included.",
     )
 }
 
@@ -180,9 +224,10 @@ pub(crate) fn search_name() -> Object {
     text(
         0,
         ProviderName::MAX_CHARS,
+        &[],
         true,
-        "Case-insensitive substring of the name: at most 200 characters after trimming; empty \
-         (or `null`) filters nothing.",
+        "Case-insensitive substring of the name: at most 200 characters after trimming, no \
+         control characters (U+0000..=U+001F, U+007F); empty (or `null`) filters nothing.",
     )
 }
 
@@ -213,8 +258,10 @@ pub(crate) fn comment() -> Object {
     text(
         0,
         Comment::MAX_CHARS,
+        &Comment::ALLOWED_CONTROLS,
         true,
-        "At most 2000 characters after trimming; `null` or absent means none.",
+        "At most 2000 characters after trimming; no control characters (U+0000..=U+001F, \
+         U+007F) but tab, line feed and carriage return. `null` or absent means none.",
     )
 }
 

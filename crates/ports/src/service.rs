@@ -30,7 +30,8 @@ impl Clock for SystemClock {
 pub struct NewReview {
     /// 0..=5 in steps of 0.1.
     pub rating: f64,
-    /// Optional comment, at most 2000 characters.
+    /// Optional comment, at most 2000 characters; see [`Comment::new`] (no control characters
+    /// but tab, line feed and carriage return).
     pub comment: Option<String>,
 }
 

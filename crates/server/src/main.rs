@@ -2,10 +2,12 @@
 //! and serves the HTTP API.
 
 mod config;
+mod error;
 mod seed;
 
 use clap::Parser;
 use config::{Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ServeArgs};
+use error::ServerError;
 use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
 use provider_postgres_adapter::PgStore;
@@ -28,7 +30,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(error) => {
+            let message = error::report(&error);
             tracing::error!("{message}");
             eprintln!("provider-api: {message}");
             ExitCode::FAILURE
@@ -47,69 +50,72 @@ fn init_tracing(format: LogFormat) {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime, ServerError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(ServerError::Runtime)
 }
 
-fn serve(common: &Common, args: &ServeArgs) -> Result<(), String> {
+/// `DATABASE_URL`, which `command` cannot do without.
+fn database_url<'a>(common: &'a Common, command: &'static str) -> Result<&'a str, ServerError> {
+    common
+        .database_url
+        .as_deref()
+        .ok_or(ServerError::NoDatabaseUrl { command })
+}
+
+fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     runtime()?.block_on(async {
         let service = build_service(common, args).await?;
         run_http(service, args).await
     })
 }
 
-fn migrate(common: &Common) -> Result<(), String> {
-    let url = common
-        .database_url
-        .as_deref()
-        .ok_or("migrate needs DATABASE_URL (a postgres:// URL)")?;
+fn migrate(common: &Common) -> Result<(), ServerError> {
+    let url = database_url(common, "migrate")?;
     runtime()?.block_on(async {
         provider_postgres_adapter::run_migrations(url)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(ServerError::Migrate)
     })
 }
 
-fn seed(common: &Common, args: &seed::SeedArgs) -> Result<(), String> {
-    let url = common
-        .database_url
-        .as_deref()
-        .ok_or("seed needs DATABASE_URL (a postgres:// URL)")?;
+fn seed(common: &Common, args: &seed::SeedArgs) -> Result<(), ServerError> {
+    let url = database_url(common, "seed")?;
     runtime()?.block_on(async {
         provider_postgres_adapter::run_migrations(url)
             .await
-            .map_err(|e| e.to_string())?;
-        seed::run(url, args).await
+            .map_err(ServerError::Migrate)?;
+        Ok(seed::run(url, args).await?)
     })
 }
 
-fn explain(common: &Common, args: &ExplainArgs) -> Result<(), String> {
+fn explain(common: &Common, args: &ExplainArgs) -> Result<(), ServerError> {
     use provider_domain::{JobRequest, SearchFilter};
-    let url = common
-        .database_url
-        .as_deref()
-        .ok_or("explain needs DATABASE_URL (a postgres:// URL)")?;
+    let url = database_url(common, "explain")?;
     let page = provider_ports::Page::new(Some(args.page), Some(args.page_size))
-        .map_err(|e| e.to_string())?;
+        .map_err(ServerError::ExplainPage)?;
+    let route = match args.kind {
+        ExplainKind::Search => "search",
+        ExplainKind::Recommend => "recommend",
+    };
+    let body = |source| ServerError::ExplainBody { route, source };
+    let invalid = |source| ServerError::ExplainInvalid { route, source };
     let plan = runtime()?.block_on(async {
         match args.kind {
             ExplainKind::Search => {
-                let input =
-                    provider_http::search_input_from_json(&args.body).map_err(|e| e.to_string())?;
-                let filter = SearchFilter::parse(&input).map_err(|e| e.to_string())?;
+                let input = provider_http::search_input_from_json(&args.body).map_err(body)?;
+                let filter = SearchFilter::parse(&input).map_err(invalid)?;
                 provider_postgres_adapter::explain_search(url, &filter, page).await
             }
             ExplainKind::Recommend => {
-                let input =
-                    provider_http::job_input_from_json(&args.body).map_err(|e| e.to_string())?;
-                let job = JobRequest::parse(&input).map_err(|e| e.to_string())?;
+                let input = provider_http::job_input_from_json(&args.body).map_err(body)?;
+                let job = JobRequest::parse(&input).map_err(invalid)?;
                 provider_postgres_adapter::explain_recommend(url, &job, page).await
             }
         }
-        .map_err(|e| e.to_string())
+        .map_err(|source| ServerError::Explain { route, source })
     })?;
     println!("{plan}");
     Ok(())
@@ -117,7 +123,7 @@ fn explain(common: &Common, args: &ExplainArgs) -> Result<(), String> {
 
 /// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`); unset: the
 /// in-memory store, with a warning.
-async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderService, String> {
+async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderService, ServerError> {
     let Some(config) = common.pg_config() else {
         tracing::warn!(
             "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
@@ -130,17 +136,17 @@ async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderServ
         // Fail fast: serving on an unknown schema would only answer errors.
         provider_postgres_adapter::run_migrations(&config.url)
             .await
-            .map_err(|e| format!("{e} (set MIGRATE_ON_START=false to start without migrating)"))?;
+            .map_err(ServerError::MigrateOnStart)?;
     }
-    let store = Arc::new(PgStore::connect(&config).map_err(|e| e.to_string())?);
+    let store = Arc::new(PgStore::connect(&config).map_err(ServerError::Store)?);
     tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
     Ok(ProviderService::new(store.clone(), store))
 }
 
-async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), String> {
+async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), ServerError> {
     // Our own signal handlers, installed before we say we listen: actix's own are installed
     // later, inside the server task, so a signal sent right after start would kill the process.
-    let shutdown = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let shutdown = shutdown_signal().map_err(ServerError::Signals)?;
     let mut server = actix_web::HttpServer::new(move || provider_http::app(service.clone()))
         .disable_signals()
         .shutdown_timeout(args.shutdown_timeout_secs);
@@ -149,7 +155,11 @@ async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), Stri
     }
     let server = server
         .bind((args.host.as_str(), args.port))
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+        .map_err(|source| ServerError::Bind {
+            host: args.host.clone(),
+            port: args.port,
+            source,
+        })?;
     let addrs = server.addrs();
     let running = server.run();
     let handle = running.handle();
@@ -165,7 +175,7 @@ async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), Stri
         // Graceful: stop accepting, wait for in-flight requests (up to the shutdown timeout).
         handle.stop(true).await;
     });
-    running.await.map_err(|e| format!("server failed: {e}"))?;
+    running.await.map_err(ServerError::Http)?;
     tracing::info!("stopped");
     Ok(())
 }

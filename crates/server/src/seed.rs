@@ -7,6 +7,7 @@
 //! same rows. `seed` numbers providers on from those already stored, so seeding a database that
 //! has data adds to it without colliding with what is there.
 
+use crate::error::SeedError;
 use provider_domain::{
     Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review, ReviewId,
     ReviewStats, Skill, Skills, UserId,
@@ -177,7 +178,7 @@ pub struct SeedArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// First day availability may start on (it spans about two years from there).
-    #[arg(long, default_value = "2027-01-01", value_parser = parse_start)]
+    #[arg(long, default_value = "2027-01-01", value_parser = provider_domain::parse_date)]
     pub start_date: Date,
     /// Providers written per transaction.
     #[arg(long, default_value_t = 10_000)]
@@ -188,16 +189,12 @@ pub struct SeedArgs {
     pub connections: usize,
 }
 
-fn parse_start(text: &str) -> Result<Date, String> {
-    provider_domain::parse_date(text).map_err(|e| e.to_string())
-}
-
 /// Providers number `from..to`, generated on a blocking thread (CPU work, kept off the async
 /// workers).
-async fn generate(generator: Generator, from: u64, to: u64) -> Result<Vec<Seeded>, String> {
+async fn generate(generator: Generator, from: u64, to: u64) -> Result<Vec<Seeded>, SeedError> {
     tokio::task::spawn_blocking(move || (from..to).map(|i| generator.provider(i)).collect())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|source| SeedError::Generate { from, to, source })
 }
 
 /// Loads into an empty database in one transaction (see `BulkLoader::begin_deferred`), the
@@ -207,10 +204,10 @@ async fn load_deferred(
     generator: Generator,
     batches: Vec<(u64, u64)>,
     bar: &indicatif::ProgressBar,
-) -> Result<(), String> {
+) -> Result<(), SeedError> {
     use provider_postgres_adapter::bulk::BulkLoader;
-    let mut loader = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
-    let mut load = loader.begin_deferred().await.map_err(|e| e.to_string())?;
+    let mut loader = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
+    let mut load = loader.begin_deferred().await.map_err(SeedError::Begin)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Seeded>>(2);
     let producer = tokio::spawn(async move {
         for (from, to) in batches {
@@ -219,15 +216,15 @@ async fn load_deferred(
                 break; // The loader failed; its error is reported.
             }
         }
-        Ok::<(), String>(())
+        Ok::<(), SeedError>(())
     });
     while let Some(batch) = rx.recv().await {
-        load.load(&batch).await.map_err(|e| e.to_string())?;
+        load.load(&batch).await.map_err(SeedError::Load)?;
         bar.inc(batch.len() as u64);
     }
-    producer.await.map_err(|e| e.to_string())??;
+    producer.await.map_err(SeedError::Task)??;
     bar.set_message("building indexes and checking constraints");
-    load.finish().await.map_err(|e| e.to_string())
+    load.finish().await.map_err(SeedError::Finish)
 }
 
 /// Adds batches through `connections` connections at once, one transaction per batch, into a
@@ -238,44 +235,47 @@ async fn load_batches(
     generator: Generator,
     batches: Vec<(u64, u64)>,
     bar: &indicatif::ProgressBar,
-) -> Result<(), String> {
+) -> Result<(), SeedError> {
     use provider_postgres_adapter::bulk::BulkLoader;
     let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
     let mut workers = Vec::new();
     for _ in 0..connections.max(1) {
         let queue = queue.clone();
         let bar = bar.clone();
-        let mut loader = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
+        let mut loader = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
         workers.push(tokio::spawn(async move {
             loop {
                 let next = queue.lock().expect("queue lock").next();
                 let Some((from, to)) = next else { break };
                 let batch = generate(generator, from, to).await?;
-                loader.load(&batch).await.map_err(|e| e.to_string())?;
+                loader.load(&batch).await.map_err(SeedError::Load)?;
                 bar.inc(to - from);
             }
-            Ok::<(), String>(())
+            Ok::<(), SeedError>(())
         }));
     }
     for worker in workers {
-        worker.await.map_err(|e| e.to_string())??;
+        worker.await.map_err(SeedError::Task)??;
     }
     Ok(())
 }
 
 /// Adds `args.providers` providers to the database at `url` (numbered on from those already
 /// there), printing progress and a summary on stderr.
-pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
+///
+/// # Errors
+/// A [`SeedError`] saying which step failed.
+pub async fn run(url: &str, args: &SeedArgs) -> Result<(), SeedError> {
     use provider_postgres_adapter::bulk::BulkLoader;
     let started = std::time::Instant::now();
-    let probe = BulkLoader::connect(url).await.map_err(|e| e.to_string())?;
-    let first = probe.provider_count().await.map_err(|e| e.to_string())?;
+    let probe = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
+    let first = probe.provider_count().await.map_err(SeedError::Count)?;
     let generator = Generator::new(args.seed, args.start_date);
     let bar = indicatif::ProgressBar::new(args.providers).with_style(
         indicatif::ProgressStyle::with_template(
             "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} providers ({per_sec}, eta {eta}) {msg}",
         )
-        .map_err(|e| e.to_string())?
+        .map_err(SeedError::Progress)?
         .progress_chars("=> "),
     );
     let batch_size = args.batch_size.max(1);
@@ -295,7 +295,7 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
         load_batches(url, args.connections, generator, batches, &bar).await?;
     }
     bar.finish();
-    probe.vacuum_analyze().await.map_err(|e| e.to_string())?;
+    probe.vacuum_analyze().await.map_err(SeedError::Vacuum)?;
     let elapsed = started.elapsed();
     eprintln!(
         "seeded {} providers (numbers {first}..{}) with seed {} in {:.1} s ({:.0} providers/s)",
@@ -305,7 +305,7 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), String> {
         elapsed.as_secs_f64(),
         args.providers as f64 / elapsed.as_secs_f64().max(1e-9)
     );
-    for (table, rows) in probe.table_counts().await.map_err(|e| e.to_string())? {
+    for (table, rows) in probe.table_counts().await.map_err(SeedError::Summary)? {
         eprintln!("  {table:<18} {rows:>12} rows");
     }
     Ok(())

@@ -13,4 +13,5 @@ mod recommend;
 mod request_id;
 mod reviews;
 mod search;
+mod text;
 mod validation;

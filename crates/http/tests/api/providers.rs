@@ -40,7 +40,7 @@ async fn create_returns_201_with_the_provider_and_its_location() {
 async fn create_trims_the_name_drops_duplicate_skills_and_sorts_availability() {
     let app = TestApp::new().await;
     let body = json!({
-        "name": "  SEO Incorporated \n",
+        "name": "  SEO Incorporated \u{a0}",
         "skills": [" SEO ", "seo", "Cold Calling", "COLD CALLING"],
         "cost_in_pence": 0,
         "availability": [

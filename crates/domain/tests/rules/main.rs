@@ -1,0 +1,15 @@
+//! The rules of docs/API.md, one at a time: field validation, review statistics, the search
+//! filter and its order, the recommendation rules and their ranking, one module each.
+//!
+//! Each test reads as a sentence and is laid out Arrange / Act / Assert; where a rule has many
+//! edges the cases sit in a table next to the expected outcome.
+
+mod dates;
+mod helpers;
+mod provider;
+mod ranking;
+mod recommend;
+mod reviews;
+mod search;
+mod text;
+mod values;
