@@ -273,3 +273,33 @@ pub(crate) fn document() -> &'static str {
     });
     &DOCUMENT
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_skills_refuse_every_control_character() {
+        assert_eq!(refused_controls(&[]), r"\u0000-\u001F\u007F");
+        let pattern = text_pattern(1, 200, &[]);
+        assert!(pattern.starts_with(r"^[ \u0085\u00A0"), "{pattern}");
+        assert!(
+            pattern.contains(r"(?:[^\u0000-\u001F\u007F]{0,198}["),
+            "{pattern}"
+        );
+    }
+
+    #[test]
+    fn a_comment_may_hold_tab_line_feed_and_carriage_return_as_white_space() {
+        assert_eq!(
+            refused_controls(&Comment::ALLOWED_CONTROLS),
+            r"\u0000-\u0008\u000B-\u000C\u000E-\u001F\u007F"
+        );
+        let pattern = text_pattern(0, 2000, &Comment::ALLOWED_CONTROLS);
+        assert!(
+            pattern.starts_with(r"^[\u0009\u000A\u000D \u0085"),
+            "{pattern}"
+        );
+        assert!(pattern.contains("{0,1998}"), "{pattern}");
+    }
+}
