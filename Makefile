@@ -24,10 +24,13 @@ test: ## Run every test (unit, property, HTTP, contract on both stores, end-to-e
 	$(CARGO) build -p provider-server --bin provider-api
 	scripts/test-postgres.sh $(CARGO) test --workspace --all-features
 
-lint: ## rustfmt, clippy (warnings are errors), rustdoc, and the compose file
+lint: ## rustfmt, clippy (warnings are errors), rustdoc, links outside the repository, the compose file
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p provider-domain -p provider-ports
+	@# A clone must explain itself: nothing may point at a sibling folder of the repository.
+	@if git grep -n -I -e '\.\./shared' -- . ':!Makefile'; then \
+		echo "lint: the files above point outside the repository (../shared)"; exit 1; fi
 	$(COMPOSE) config --quiet && echo "compose file OK"
 
 fmt: ## Format the code

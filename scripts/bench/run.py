@@ -11,6 +11,14 @@ Settings (environment):
   BENCH_SCENARIOS     only these scenarios, space separated (default: all)
   BENCH_REPORT        report file (default docs/benchmarks.md); an existing report keeps the
                       sections of other scales and gets this scale's section replaced
+  BENCH_VARIANTS      extra comparisons after the scenarios, space separated (default
+                      "security overload"; "" for none):
+                        security  GET and search at 32 connections, header mode with limits off
+                                  against jwt mode with a rate limit on, runs interleaved
+                        overload  search at 4x the saturating load (4 x 32 connections):
+                                  without shedding, and with MAX_IN_FLIGHT=32 for clients that
+                                  wait the Retry-After they are given and for clients that retry
+                                  at once; a probe client times answered requests meanwhile
 
 The database provider_bench_<N> is seeded once (seed 1) and reused while it holds exactly N
 providers with the current schema; writes made by a run (create, review) are deleted after it.
@@ -97,8 +105,14 @@ def build():
 
 def prepare_database():
     exists = psql(ADMIN_URL, f"SELECT 1 FROM pg_database WHERE datname = '{DB}'") == "1"
-    if exists:
-        run([str(BIN), "migrate"], env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"})
+    migrated = exists and subprocess.run(
+        [str(BIN), "migrate"], env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"}).returncode == 0
+    if exists and not migrated:
+        # Made by migrations this build does not continue (e.g. before the schema was folded
+        # into one baseline): such a database is recreated, not repaired.
+        log(f"{DB} cannot be migrated by this build: seeding it anew")
+        psql(ADMIN_URL, f'DROP DATABASE "{DB}" WITH (FORCE)')
+    elif exists:
         count = int(psql(DB_URL, "SELECT count(*) FROM providers"))
         if count == PROVIDERS:
             log(f"reusing {DB} ({count} providers); VACUUM (ANALYZE) first")
@@ -128,10 +142,11 @@ def free_port():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, extra_env=None):
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": DB_URL, "PORT": str(self.port), "HOST": "127.0.0.1",
-               "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false"}
+               "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false",
+               **(extra_env or {})}
         self.proc = subprocess.Popen([str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -207,9 +222,13 @@ def parse_latency(text):
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def wrk(server, scenario, connections, seconds, ids_file):
+def wrk(server, scenario, connections, seconds, ids_file, authorization=None, honour_retry_after=False):
     name, method, path, body, user = scenario
     env = {**os.environ, "BENCH_METHOD": method, "BENCH_PATH": path, "BENCH_IDS": str(ids_file)}
+    if honour_retry_after:
+        env["BENCH_HONOUR_RETRY_AFTER"] = "1"
+    if authorization:
+        env["BENCH_AUTHORIZATION"] = authorization
     if body is not None:
         env["BENCH_BODY"] = json.dumps(body)
     if user:
@@ -222,8 +241,116 @@ def wrk(server, scenario, connections, seconds, ids_file):
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0)
-    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "requests": total}
+    non2xx = int(non2xx.group(1)) if non2xx else 0
+    socket = sum(int(g) for g in socket_errors.groups()) if socket_errors else 0
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": non2xx + socket, "requests": total,
+            "non2xx": non2xx, "socket": socket}
+
+
+# jwt mode for the security variant: an HS256 token signed here with the server's secret.
+JWT_SECRET = "bench-secret-bench-secret-bench-secret"
+
+
+def hs256_token(sub):
+    import base64
+    import hashlib
+    import hmac
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = b64(json.dumps({"sub": sub, "exp": int(time.time()) + 24 * 3600}).encode())
+    signature = hmac.new(JWT_SECRET.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{b64(signature)}"
+
+
+def security_variant(ids_file):
+    """GET and search with identity checks and limits off, then on (jwt + a rate limit that is
+    charged on every request but never refuses), runs interleaved so drift hits both alike."""
+    import uuid as uuidlib
+    variants = [
+        ("header mode, limits off", {}, None),
+        ("jwt mode, rate limit on", {"AUTH_MODE": "jwt", "JWT_HS256_SECRET": JWT_SECRET,
+                                     "RATE_LIMIT_PER_MINUTE": "1000000000"},
+         f"Bearer {hs256_token(str(uuidlib.uuid4()))}"),
+    ]
+    rows = []
+    for scenario in [SCENARIOS[0], SCENARIOS[1]]:
+        runs = {name: [] for name, _, _ in variants}
+        for _ in range(REPEATS):
+            for name, env, authorization in variants:
+                server = Server(env)
+                try:
+                    wrk(server, scenario, 32, 3, ids_file, authorization)  # warm-up
+                    runs[name].append(wrk(server, scenario, 32, DURATION, ids_file, authorization))
+                finally:
+                    server.stop()
+        for name, _, _ in variants:
+            r = runs[name]
+            row = {"scenario": scenario[0], "variant": name,
+                   **{k: statistics.median(x[k] for x in r) for k in ("rps", "p50", "p99")},
+                   "errors": sum(x["errors"] for x in r)}
+            rows.append(row)
+            log(f"security {row['scenario']:<22} {name:<26} {row['rps']:>9.0f} req/s  "
+                f"p99 {row['p99']:.2f} ms  errors {row['errors']}")
+    return rows
+
+
+def probe(base, body, stop, latencies, statuses):
+    """One request at a time while the load runs: how long an answered request takes."""
+    import http.client
+    conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
+    data = json.dumps(body)
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            conn.request("POST", "/v1_0/service-providers", data, {"content-type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+        except OSError:
+            statuses.append("error")
+            conn.close()
+            conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
+            continue
+        statuses.append(response.status)
+        if response.status == 200:
+            latencies.append((time.monotonic() - started) * 1000)
+        time.sleep(0.01)
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def overload_variant(ids_file):
+    """Search at 4x the saturating load (32 connections saturate two cores), with and without
+    shedding: what a client sees of throughput, shed answers, errors and answered latency."""
+    import threading
+    scenario = SCENARIOS[1]
+    rows = []
+    for name, limit, honour in [
+            ("no shedding (MAX_IN_FLIGHT=100000)", "100000", False),
+            ("shedding at 32, clients wait Retry-After", "32", True),
+            ("shedding at 32, clients retry at once", "32", False)]:
+        server = Server({"MAX_IN_FLIGHT": limit})
+        try:
+            wrk(server, scenario, 128, 3, ids_file, honour_retry_after=honour)  # warm-up
+            stop, latencies, statuses = threading.Event(), [], []
+            prober = threading.Thread(target=probe, args=(server.base, scenario[3], stop, latencies, statuses))
+            prober.start()
+            r = wrk(server, scenario, 128, DURATION * REPEATS, ids_file, honour_retry_after=honour)
+            stop.set()
+            prober.join()
+        finally:
+            server.stop()
+        answered = r["requests"] - r["non2xx"]
+        row = {"variant": name, "rps": r["rps"], "ok_rps": answered / (DURATION * REPEATS),
+               "shed": r["non2xx"] / max(r["requests"], 1), "socket": r["socket"], "p99_all": r["p99"],
+               "probe_p50": percentile(latencies, 0.5), "probe_p99": percentile(latencies, 0.99),
+               "probe_n": len(latencies), "probe_shed": sum(1 for s in statuses if s == 503)}
+        rows.append(row)
+        log(f"overload {name:<36} {row['ok_rps']:>7.0f} answered/s  shed {row['shed']:.0%}  "
+            f"socket errors {row['socket']}  probe p99 {row['probe_p99']:.1f} ms")
+    return rows
 
 
 def explain(kind, body):
@@ -253,6 +380,7 @@ def main():
     server = Server()
     checks = check_answers(server, ids)
     rows = []
+    variants = os.environ.get("BENCH_VARIANTS", "security overload").split()
     try:
         for scenario in scenarios:
             for c in CONNECTIONS:
@@ -268,6 +396,11 @@ def main():
         rss = server.peak_rss_mb()
     finally:
         server.stop()
+    extra = {}
+    if "security" in variants:
+        extra["security"] = security_variant(ids_file)
+    if "overload" in variants:
+        extra["overload"] = overload_variant(ids_file)
     # Leave the data set as seeded, so the next run measures the same thing.
     psql(DB_URL, f"DELETE FROM providers WHERE owner_id = '{OWNER}'")
     psql(DB_URL, "DELETE FROM reviews WHERE comment = 'benchmark review'")
@@ -279,10 +412,10 @@ def main():
         "search skill + cost": explain("search", SCENARIOS[1][3]),
         "recommend": explain("recommend", SCENARIOS[5][3]),
     }
-    write_report(rows, rss, seeded, checks, plans)
+    write_report(rows, rss, seeded, checks, plans, extra)
 
 
-def write_report(rows, rss, seeded, checks, plans):
+def write_report(rows, rss, seeded, checks, plans, extra):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip() or "unknown"
     today = datetime.date.today().isoformat()
@@ -303,6 +436,28 @@ def write_report(rows, rss, seeded, checks, plans):
         else:
             timing = f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']}"
         lines.append(f"| {r['scenario']} | {r['connections']} | {r['rps']:,.0f} | {timing} |")
+    if "security" in extra:
+        lines += ["", "Identity and limits on and off (32 connections; each row the median of "
+                  f"{REPEATS} runs of {DURATION} s, the two variants' runs interleaved, a fresh server each):", "",
+                  "| scenario | variant | requests/s | p50 (ms) | p99 (ms) | errors | vs off |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        base = {}
+        for r in extra["security"]:
+            base.setdefault(r["scenario"], r["rps"])
+            ratio = r["rps"] / base[r["scenario"]]
+            lines.append(f"| {r['scenario']} | {r['variant']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
+                         f"{r['p99']:.2f} | {r['errors']} | {ratio:.1%} |")
+    if "overload" in extra:
+        lines += ["", f"Overload: search skill + cost at 128 connections (4 x the 32 that saturate the "
+                  f"machine) for {DURATION * REPEATS} s. *answered/s* counts 200s; *shed* is the share of "
+                  "503 answers; *p99 all* is wrk's over every answer; the probe sends one search at a "
+                  "time meanwhile and times those answered 200:", "",
+                  "| variant | answered/s | shed | socket errors | p99 all (ms) | probe p50 (ms) | probe p99 (ms) | probe answered / shed |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for r in extra["overload"]:
+            lines.append(f"| {r['variant']} | {r['ok_rps']:,.0f} | {r['shed']:.0%} | {r['socket']} | "
+                         f"{r['p99_all']:.1f} | {r['probe_p50']:.1f} | {r['probe_p99']:.1f} | "
+                         f"{r['probe_n']} / {r['probe_shed']} |")
     lines += ["", f"Peak resident memory of the server over the whole run: **{rss:.0f} MB**.", "",
               "Answers checked before measuring (one request each):", ""]
     lines += [f"- {k}: {v}" for k, v in checks.items()]
@@ -311,9 +466,9 @@ def write_report(rows, rss, seeded, checks, plans):
     section = "\n".join(lines) + "\n"
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    header = ("# Benchmarks\n\nWritten by `make bench` (`scripts/bench/run.py`); targets and method in "
-              "`../shared/BENCH.md`. Rerun one scale with `BENCH_PROVIDERS=N make bench`; each run "
-              "replaces its own scale's section.\n\n")
+    header = ("# Benchmarks\n\nWritten by `make bench` (`scripts/bench/run.py`). Rerun one scale with "
+              "`BENCH_PROVIDERS=N make bench`; each run replaces its own scale's section, and keeps "
+              "the text above the first section and the notes after the last.\n\n")
     old = REPORT.read_text() if REPORT.exists() else header
     # Hand-written analysis after a `<!-- notes -->` line stays at the end, untouched.
     old, marker, notes = old.partition("<!-- notes -->")

@@ -1,11 +1,13 @@
 -- wrk script for `make bench`: one scenario per run, chosen by the environment.
 --   BENCH_METHOD, BENCH_PATH (may contain {id}), BENCH_BODY (may contain {id}),
 --   BENCH_IDS (file of provider ids, one per line), BENCH_USER ("random": a new user-id each
---   request; else a fixed one or none).
+--   request; else a fixed one or none), BENCH_AUTHORIZATION (an Authorization header value).
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/v1_0/health"
 local body = os.getenv("BENCH_BODY")
 local user = os.getenv("BENCH_USER")
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+local honour_retry_after = os.getenv("BENCH_HONOUR_RETRY_AFTER")
 local ids = {}
 
 local ids_file = os.getenv("BENCH_IDS")
@@ -52,6 +54,24 @@ request = function()
   elseif user and #user > 0 then
     headers["user-id"] = user
   end
+  if authorization then headers["authorization"] = authorization end
   local b = body and body:gsub("{id}", id) or nil
   return wrk.format(method, p, headers, b)
+end
+
+-- BENCH_HONOUR_RETRY_AFTER: a connection answered 503 waits the `Retry-After` it was given
+-- (1 s) before its next request, as a well-behaved client does. wrk calls `response` and then
+-- `delay` for the same connection, one connection at a time per thread.
+if honour_retry_after then
+  local wait = 0
+  response = function(status, headers, body)
+    if status == 503 then
+      wait = 1000 * (tonumber(headers["retry-after"] or headers["Retry-After"] or "1") or 1)
+    end
+  end
+  delay = function()
+    local ms = wait
+    wait = 0
+    return ms
+  end
 end

@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: start the real `provider-api` binary on a free port and
 //! stop it. The tests themselves are in `tests/`.
 
+pub mod examples;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

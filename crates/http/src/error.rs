@@ -53,6 +53,21 @@ pub enum ApiError {
     /// The `user-id` header is missing or is not a UUID (401).
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// JWT mode: the route needs an identity and the request has no bearer token (401).
+    #[error("this route needs a caller: send Authorization: Bearer <JWT>")]
+    MissingBearer,
+    /// JWT mode: the bearer token does not prove an identity; says why (401).
+    #[error("the bearer token is refused: {0}")]
+    InvalidToken(String),
+    /// The caller's rate limit is spent; it may retry after this many seconds (429).
+    #[error("too many requests: the limit is spent; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Whole seconds until one more request is allowed, at least 1.
+        retry_after_secs: u64,
+    },
+    /// More requests are in flight than the server takes at once (503, retry in 1 s).
+    #[error("the server is busy; try again shortly")]
+    Overloaded,
     /// The body is not syntactically valid JSON (400).
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
@@ -182,7 +197,11 @@ impl ResponseError for ApiError {
                 ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(_) | Self::MissingBearer | Self::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -200,6 +219,19 @@ impl ResponseError for ApiError {
         match self {
             Self::Unauthenticated(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"UserId header="user-id""#));
+            }
+            Self::MissingBearer => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::InvalidToken(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, *retry_after_secs));
+            }
+            Self::Overloaded => {
+                response.insert_header((header::RETRY_AFTER, 1));
             }
             Self::MethodNotAllowed { allowed, .. } => {
                 response.insert_header((header::ALLOW, allowed.join(", ")));

@@ -5,7 +5,9 @@
 //! handlers list [`Caller`] first and [`JsonBody`] last: identity is checked before anything
 //! else, and the body is only read once everything else about the request is fine.
 
+use crate::auth::Authentication;
 use crate::error::{ApiError, FieldDetail};
+use crate::gate::{Gate, Identified};
 use crate::MAX_BODY_BYTES;
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
@@ -26,8 +28,9 @@ use uuid::Uuid;
 /// Header names that carry the caller's identity (`user_id` is accepted as an alias).
 const IDENTITY_HEADERS: [&str; 2] = ["user-id", "user_id"];
 
-/// The caller, from the `user-id` (or `user_id`) header. Missing, malformed, or given twice
-/// with different values: 401.
+/// The caller of a route that needs one. Header mode: the `user-id` (or `user_id`) header;
+/// missing, malformed, or given twice with different values: 401. JWT mode: the `sub` of the
+/// bearer token the [`Gate`] verified; no token: 401 with `WWW-Authenticate: Bearer`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Caller(pub UserId);
 
@@ -36,11 +39,20 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller(req))
+        let jwt = req
+            .app_data::<web::Data<Gate>>()
+            .is_some_and(|gate| matches!(gate.authentication(), Authentication::Jwt(_)));
+        if !jwt {
+            return ready(header_caller(req).map(Caller));
+        }
+        // The gate has verified the token already (a bad one never reaches a handler).
+        let identified = req.extensions().get::<Identified>().and_then(|i| i.0);
+        ready(identified.map(Caller).ok_or(ApiError::MissingBearer))
     }
 }
 
-fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+/// The caller named by the `user-id` (or `user_id`) header: header mode's identity.
+pub(crate) fn header_caller(req: &HttpRequest) -> Result<UserId, ApiError> {
     let mut found: Option<&HeaderValue> = None;
     for value in IDENTITY_HEADERS
         .iter()
@@ -62,7 +74,7 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         .to_str()
         .ok()
         .and_then(|text| Uuid::parse_str(text.trim()).ok())
-        .map(|id| Caller(UserId::from_uuid(id)))
+        .map(UserId::from_uuid)
         .ok_or(ApiError::Unauthenticated(
             "the user-id header must be a UUID",
         ))

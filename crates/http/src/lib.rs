@@ -1,13 +1,20 @@
 #![doc = include_str!("../README.md")]
 
+mod auth;
 mod dto;
 mod error;
 mod extract;
+mod gate;
 mod middleware;
 mod openapi;
 mod routes;
 
+pub use auth::{
+    Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
+    MIN_HS256_SECRET_BYTES,
+};
 pub use error::{ApiError, ErrorBody, FieldDetail};
+pub use gate::{Gate, HttpSettings};
 pub use openapi::ApiDoc;
 
 use actix_web::body::MessageBody;
@@ -45,11 +52,41 @@ pub fn app(
         InitError = (),
     >,
 > {
+    app_with(service, Gate::default())
+}
+
+/// [`app`] with identity, rate limits and load shedding as `gate` says. Build the gate once and
+/// give each worker a clone, so that the limits hold for the whole process:
+///
+/// ```no_run
+/// # async fn run(service: provider_ports::ProviderService) -> std::io::Result<()> {
+/// use provider_http::{Gate, HttpSettings};
+/// let gate = Gate::new(HttpSettings { rate_limit_per_minute: 600, ..HttpSettings::default() });
+/// actix_web::HttpServer::new(move || provider_http::app_with(service.clone(), gate.clone()))
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await
+/// # }
+/// ```
+pub fn app_with(
+    service: ProviderService,
+    gate: Gate,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     App::new()
         .app_data(web::Data::new(service))
+        .app_data(web::Data::new(gate))
         .configure(configure)
         .default_service(web::to(routes::no_route))
         .wrap(from_fn(middleware::json_errors))
+        .wrap(from_fn(gate::gate))
         .wrap(from_fn(middleware::request_id))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
 }

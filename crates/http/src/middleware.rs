@@ -104,32 +104,43 @@ pub(crate) async fn request_id(
             }
             Ok(response)
         }
-        Err(error) => Err(WithRequestId { error, id }.into()),
+        Err(error) => Err(match HeaderValue::from_str(&id) {
+            Ok(value) => with_headers(error, vec![(X_REQUEST_ID, value)]),
+            Err(_) => error,
+        }),
     }
 }
 
-/// An error whose response carries `x-request-id`.
-#[derive(Debug)]
-struct WithRequestId {
-    error: Error,
-    id: String,
+/// `error`, answered with `headers` added to its response (whatever made it).
+pub(crate) fn with_headers(error: Error, headers: Vec<(HeaderName, HeaderValue)>) -> Error {
+    if headers.is_empty() {
+        return error;
+    }
+    WithHeaders { error, headers }.into()
 }
 
-impl std::fmt::Display for WithRequestId {
+/// An error whose response carries extra headers.
+#[derive(Debug)]
+struct WithHeaders {
+    error: Error,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::fmt::Display for WithHeaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.error.fmt(f)
     }
 }
 
-impl ResponseError for WithRequestId {
+impl ResponseError for WithHeaders {
     fn status_code(&self) -> StatusCode {
         self.error.as_response_error().status_code()
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = self.error.error_response();
-        if let Ok(value) = HeaderValue::from_str(&self.id) {
-            response.headers_mut().insert(X_REQUEST_ID, value);
+        for (name, value) in &self.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
         }
         response
     }

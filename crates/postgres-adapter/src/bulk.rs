@@ -2,15 +2,19 @@
 //! availability, runs and reviews, written with `COPY ... FROM STDIN` (text format) in one
 //! transaction per batch.
 //!
-//! This bypasses the per-row statements of [`crate::PgStore`] for speed but not the database's
-//! guards: every check, unique and exclusion constraint and foreign key still applies, so a
-//! batch that would break one is refused whole.
+//! This bypasses the per-row statements of [`crate::PgStore`] for speed but neither its rows
+//! (the same `ProviderRows` and `ReviewRow` it inserts, written as COPY text) nor the database's
+//! guards: every check, unique constraint, foreign key and the availability overlap trigger
+//! still applies, so a batch that would break one is refused whole.
 
+use crate::rows::{ProviderRows, ReviewRow};
 use crate::PgError;
 use bytes::Bytes;
 use futures_util::SinkExt;
-use provider_domain::{DateRange, Provider, Review};
+use provider_domain::{Provider, Review};
 use std::fmt::Write as _;
+use std::ops::Bound;
+use time::Date;
 use tokio_postgres::{Client, NoTls};
 
 /// One connection for bulk loading.
@@ -24,7 +28,7 @@ pub struct BulkLoader {
 pub struct BulkProvider {
     /// The provider.
     pub provider: Provider,
-    /// Its reviews.
+    /// Its reviews (each of this provider).
     pub reviews: Vec<Review>,
 }
 
@@ -137,7 +141,7 @@ impl BulkLoader {
                 &[],
             )
             .await?;
-        // The overlap rule of availability is a constraint trigger (see the migrations): off
+        // The overlap rule of availability is a constraint trigger (see `migrations/`): off
         // while copying, checked once over all rows in `finish`.
         let overlap_trigger = !tx
             .query(
@@ -266,21 +270,21 @@ async fn copy_batch(
     tx: &tokio_postgres::Transaction<'_>,
     batch: &[BulkProvider],
 ) -> Result<(), PgError> {
-    let tables = Tables::of(batch);
+    let text = CopyText::of(batch)?;
     for (statement, data) in [
         (
             "COPY providers (id, owner_id, name, name_key, cost_in_pence, review_count, rating_sum) FROM STDIN",
-            tables.providers,
+            text.providers,
         ),
         (
             "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence, review_count, rating_sum) FROM STDIN",
-            tables.skills,
+            text.skills,
         ),
-        ("COPY availability (provider_id, period) FROM STDIN", tables.availability),
-        ("COPY availability_runs (provider_id, run) FROM STDIN", tables.runs),
+        ("COPY availability (provider_id, period) FROM STDIN", text.availability),
+        ("COPY availability_runs (provider_id, run) FROM STDIN", text.runs),
         (
             "COPY reviews (id, provider_id, user_id, rating, comment, created_at) FROM STDIN",
-            tables.reviews,
+            text.reviews,
         ),
     ] {
         if data.is_empty() {
@@ -296,9 +300,11 @@ async fn copy_batch(
     Ok(())
 }
 
-/// The COPY text of each table for one batch.
+/// The COPY text (text format: tab-separated, one row a line) of each table for one batch:
+/// the rows the store would insert ([`ProviderRows`], [`ReviewRow`]), in the columns of the
+/// COPY statements above.
 #[derive(Default)]
-struct Tables {
+struct CopyText {
     providers: String,
     skills: String,
     availability: String,
@@ -306,67 +312,78 @@ struct Tables {
     reviews: String,
 }
 
-impl Tables {
-    fn of(batch: &[BulkProvider]) -> Self {
+impl CopyText {
+    fn of(batch: &[BulkProvider]) -> Result<Self, PgError> {
         let mut t = Self::default();
-        for BulkProvider {
-            provider: p,
-            reviews,
-        } in batch
-        {
-            let id = p.id.as_uuid();
+        for BulkProvider { provider, reviews } in batch {
+            let rows = ProviderRows::of(provider).map_err(|e| PgError::Refused(e.to_string()))?;
+            let p = &rows.provider;
             let _ = writeln!(
                 t.providers,
-                "{id}\t{}\t{}\t{}\t{}\t{}\t{}",
-                p.owner,
-                escape(p.name.as_str()),
-                escape(&p.name.search_key()),
-                p.cost.pence(),
-                p.reviews.count,
-                p.reviews.sum_tenths
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                p.id,
+                p.owner_id,
+                escape(p.name),
+                escape(&p.name_key),
+                p.cost_in_pence,
+                p.review_count,
+                p.rating_sum
             );
-            for (position, skill) in p.skills.iter().enumerate() {
+            for s in &rows.skills {
                 let _ = writeln!(
                     t.skills,
-                    "{id}\t{position}\t{}\t{}\t{}\t{}\t{}",
-                    escape(skill.as_str()),
-                    escape(skill.key()),
-                    p.cost.pence(),
-                    p.reviews.count,
-                    p.reviews.sum_tenths
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    s.provider_id,
+                    s.position,
+                    escape(s.skill),
+                    escape(s.skill_key),
+                    s.cost_in_pence,
+                    s.review_count,
+                    s.rating_sum
                 );
             }
-            for range in p.availability.ranges() {
-                let _ = writeln!(t.availability, "{id}\t{}", daterange(range));
+            for a in &rows.availability {
+                let _ = writeln!(t.availability, "{}\t{}", a.provider_id, range(&a.period));
             }
-            for run in p.availability.runs() {
-                let _ = writeln!(t.runs, "{id}\t{}", daterange(&run));
+            for r in &rows.runs {
+                let _ = writeln!(t.runs, "{}\t{}", r.provider_id, range(&r.run));
             }
-            for r in reviews {
+            for r in reviews.iter().map(ReviewRow::from) {
                 let comment = r
                     .comment
-                    .as_ref()
-                    .map_or_else(|| "\\N".to_owned(), |c| escape(c.as_str()));
+                    .as_deref()
+                    .map_or_else(|| "\\N".to_owned(), escape);
                 let created = r
                     .created_at
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default();
                 let _ = writeln!(
                     t.reviews,
-                    "{}\t{id}\t{}\t{}\t{comment}\t{created}",
-                    r.id,
-                    r.user_id,
-                    r.rating.tenths()
+                    "{}\t{}\t{}\t{}\t{comment}\t{created}",
+                    r.id, r.provider_id, r.user_id, r.rating
                 );
             }
         }
-        t
+        Ok(t)
     }
 }
 
-/// An inclusive range as PostgreSQL reads a `daterange` literal.
-fn daterange(range: &DateRange) -> String {
-    format!("[{},{}]", range.from(), range.to())
+/// A range as PostgreSQL reads a `daterange` literal (`[from,to]` for the inclusive ranges
+/// the rows hold).
+fn range((from, to): &(Bound<Date>, Bound<Date>)) -> String {
+    let mut out = String::new();
+    match from {
+        Bound::Included(d) => write!(out, "[{d}"),
+        Bound::Excluded(d) => write!(out, "({d}"),
+        Bound::Unbounded => write!(out, "("),
+    }
+    .and_then(|()| match to {
+        Bound::Included(d) => write!(out, ",{d}]"),
+        Bound::Excluded(d) => write!(out, ",{d})"),
+        Bound::Unbounded => write!(out, ",)"),
+    })
+    .unwrap_or_default();
+    out
 }
 
 /// Escapes text for COPY's text format (backslash, tab, newline, carriage return).
@@ -386,10 +403,26 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{escape, range};
+    use std::ops::Bound;
+    use time::macros::date;
 
     #[test]
     fn copy_text_escapes_its_delimiters() {
         assert_eq!(escape("a\tb\\c\nd\re"), "a\\tb\\\\c\\nd\\re");
+    }
+
+    #[test]
+    fn ranges_are_written_as_daterange_literals() {
+        let inclusive = (
+            Bound::Included(date!(2028 - 02 - 28)),
+            Bound::Included(date!(9999 - 12 - 31)),
+        );
+        assert_eq!(range(&inclusive), "[2028-02-28,9999-12-31]");
+        let half_open = (
+            Bound::Included(date!(2028 - 03 - 01)),
+            Bound::Excluded(date!(2028 - 03 - 04)),
+        );
+        assert_eq!(range(&half_open), "[2028-03-01,2028-03-04)");
     }
 }

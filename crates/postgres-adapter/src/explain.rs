@@ -2,15 +2,13 @@
 //! benchmark report and for anyone tuning the schema (`provider-api explain`).
 
 use crate::error::repo_error;
-use crate::queries;
 use crate::sql::Statement;
-use crate::store::{page_ids, recommended_ids};
-use crate::PgError;
+use crate::{pool, queries, recommend, PgError, PgStore};
 use diesel::pg::Pg;
 use diesel::row::NamedRow;
 use diesel::sql_types::Text;
 use diesel::{deserialize, QueryableByName};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::RunQueryDsl;
 use provider_domain::{JobRequest, SearchFilter};
 use provider_ports::Page;
 
@@ -23,20 +21,8 @@ impl QueryableByName<Pg> for PlanLine {
     }
 }
 
-/// A connection with the settings search and recommend run with (see `PgStore::connect`).
-async fn connect(url: &str) -> Result<AsyncPgConnection, PgError> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!(
-        "{}; SET {}",
-        crate::store::SESSION_SETTINGS,
-        crate::store::CUSTOM_PLANS
-    ))
-    .await?;
-    Ok(conn)
-}
-
 async fn explain(url: &str, statements: Vec<Statement>) -> Result<String, PgError> {
-    let mut conn = connect(url).await?;
+    let mut conn = pool::planning_like_the_store(url).await?;
     let mut plans = Vec::new();
     for statement in statements {
         let mut query = Statement::new("EXPLAIN (ANALYZE, BUFFERS) ");
@@ -76,13 +62,12 @@ pub async fn explain_search(
 /// # Errors
 /// [`PgError`] when the database cannot be reached or a statement fails.
 pub async fn explain_recommend(url: &str, job: &JobRequest, page: Page) -> Result<String, PgError> {
-    let mut conn = connect(url).await?;
-    let prefix = i64::from(crate::PgStore::DEFAULT_RECOMMEND_PREFIX);
-    let (ids, steps) = recommended_ids(&mut conn, job, page, prefix)
+    let mut conn = pool::planning_like_the_store(url).await?;
+    let prefix = i64::from(PgStore::DEFAULT_RECOMMEND_PREFIX);
+    let ranking = recommend::rank(&mut conn, job, page, prefix)
         .await
         .map_err(failed)?;
-    let n = page.offset() as i64 + i64::from(page.size()) + 1;
-    let mut statements: Vec<Statement> = steps.iter().map(|s| s.statement(job, n)).collect();
-    statements.push(queries::providers_in_order(page_ids(ids, page)));
+    let mut statements = ranking.statements(job);
+    statements.push(ranking.load_page());
     explain(url, statements).await
 }

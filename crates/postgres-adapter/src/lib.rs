@@ -4,14 +4,15 @@ pub mod bulk;
 mod error;
 mod explain;
 mod migrate;
+mod pool;
 mod queries;
+mod recommend;
 mod rows;
 mod schema;
 mod sql;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
-mod walk;
 
 pub use error::PgError;
 pub use explain::{explain_recommend, explain_search};

@@ -1,8 +1,13 @@
-//! The read statements: get, search and recommend. Each is ONE statement, so it reads one
-//! snapshot (a provider being replaced is seen wholly old or wholly new), and one round trip:
+//! The SQL of the reads: get, search, and the statements recommend runs (see `crate::recommend`
+//! for how it combines them). Values are always bound, never written into the text.
 //!
-//! 1. a `page` CTE filters, orders and pages providers inside PostgreSQL
-//!    (`LIMIT page_size + 1 OFFSET ...`, the extra row telling whether more follow);
+//! Get and search are one statement each, so each reads one snapshot (a provider being
+//! replaced is seen wholly old or wholly new) in one round trip. Recommend runs a few, in one
+//! repeatable-read transaction, so they too read one snapshot. Search and recommend end the
+//! same way ([`with_children`]):
+//!
+//! 1. a `page` CTE holds the page's providers, in order (`LIMIT page_size + 1 OFFSET ...` for
+//!    search, the extra row telling whether more follow; the ranked ids for recommend);
 //! 2. `skills` and `periods` load the children of just that page in batch
 //!    (`provider_id = ANY (ARRAY(SELECT id FROM page))`);
 //! 3. the outer query joins them and restores the page's order.
@@ -34,7 +39,7 @@ const MEAN: &str = "(CASE WHEN p.review_count = 0 THEN 0::float8 \
 /// keys (review count, id) decide, as in the domain.
 const CONFIDENCE: &str = "((p.rating_sum + 125)::float8 / ((p.review_count + 5) * 10)::float8)";
 
-/// The columns of a provider row (see `rows::ProviderRow`) the `page` CTE must select.
+/// The provider columns of a `rows::WholeProviderRow`, which the `page` CTE must select.
 const PROVIDER_COLUMNS: &str =
     "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum";
 
@@ -156,7 +161,7 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
             .bind::<Double, _>(filter.reviews_lt().value());
     }
     // Every window holds an available day: for each, a run overlapping it. One `EXISTS` per
-    // window, its dates bound as values: with custom plans (see `store::establish`) the
+    // window, its dates bound as values: with custom plans (see `pool::CUSTOM_PLANS`) the
     // planner sees each window, estimates from the statistics of the runs how many providers
     // it admits, and either probes the runs of each provider as it walks the search order
     // (a common window) or starts from the window's runs (`availability_runs_run_idx`, a rare
@@ -219,22 +224,22 @@ fn budget_and_rating(s: &mut Statement, job: &JobRequest) {
     }
 }
 
-/// The ranked candidates' columns: `kind` 1, the provider's id, its matched skills (`a`) and
-/// day rate (`b`) (see `rows::WalkRow`), best first, at most `n`. `candidates` is a relation
-/// `c` with a `provider_id`; `matched` writes the matched count of `p` (over `c` and `p`). It
-/// sits in the select list, so it is computed only for the candidates passing the other rules.
+/// The ranked candidates (see `recommend::Candidate`: `provider_id`, `matched`,
+/// `cost_in_pence`), best first, at most `n`. `candidates` is a relation `c` with a
+/// `provider_id`; `matched` writes the matched count of `p` (over `c` and `p`). It sits in the
+/// select list, so it is computed only for the candidates passing the other rules.
 fn ranked(s: &mut Statement, job: &JobRequest, n: i64, matched: impl FnOnce(&mut Statement)) {
-    s.sql("SELECT 1::int2 AS kind, p.id, ");
+    s.sql("SELECT p.id AS provider_id, ");
     matched(s);
     s.sql(
-        " AS a, p.cost_in_pence AS b, NULL::int8 AS c \
+        " AS matched, p.cost_in_pence \
          FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE TRUE",
     );
     budget_and_rating(s, job);
     s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ");
     long_enough_run(s, job);
-    // Column 3 is the matched count.
-    s.sql(") ORDER BY 3 DESC, p.cost_in_pence DESC, ")
+    // Column 2 is the matched count.
+    s.sql(") ORDER BY 2 DESC, p.cost_in_pence DESC, ")
         .sql(CONFIDENCE)
         .sql(" DESC, p.review_count DESC, p.id LIMIT ")
         .bind::<BigInt, _>(n);
@@ -252,10 +257,10 @@ fn matched_probe(s: &mut Statement, keys: Vec<String>) {
 }
 
 /// Whether the windows are rare: fewer than [`RARE_WINDOW_RUNS`] runs satisfy rule 3. Answers
-/// one `bigint` column `a` (see `rows::CountRow`).
+/// one `bigint` column `runs` (see `recommend::RunCount`).
 pub(crate) fn recommend_window_runs(job: &JobRequest) -> Statement {
     let mut s =
-        Statement::new("SELECT count(*) AS a FROM (SELECT 1 FROM availability_runs r WHERE ");
+        Statement::new("SELECT count(*) AS runs FROM (SELECT 1 FROM availability_runs r WHERE ");
     long_enough_run(&mut s, job);
     s.sql(" LIMIT ")
         .bind::<BigInt, _>(RARE_WINDOW_RUNS)
@@ -278,18 +283,19 @@ pub(crate) fn recommend_from_windows(job: &JobRequest, n: i64) -> Statement {
     s.sql(") SELECT * FROM (");
     ranked(&mut s, job, n, |s| matched_probe(s, keys));
     // Rule 2: at least one requested skill.
-    s.sql(") x WHERE a > 0");
+    s.sql(") x WHERE matched > 0");
     s
 }
 
-/// One step of recommend's walk (see `crate::walk`): the postings of each requested skill `i`
+/// One walk of recommend (see `crate::recommend`): the postings of each requested skill `i`
 /// within budget and meeting the minimum rating (each posting carries its provider's day rate
 /// and review stats), the first `prefixes[i]` by day rate with ties (all of them when `None`),
 /// then the first `n` candidates available in the windows, ranked. No provider row is read.
 ///
-/// Rows (see `rows::WalkRow`): one per non-empty list, `kind` 0, `a` its position among the
-/// requested skills, `b` its postings read, `c` its lowest day rate; then the ranked
-/// candidates, `kind` 1.
+/// Rows (see `recommend::WalkRow`): one per non-empty list, with what was read of it (`list`
+/// its position among the requested skills, `postings` read, `lowest_cost`); then the ranked
+/// candidates, with a `provider_id` (`matched`, `cost_in_pence`). Each row leaves the other
+/// shape's columns NULL.
 ///
 /// A candidate's matched count is the number of lists it appears in when its day rate is at
 /// least every open list's cut (each of its requested skills is then in the prefix read);
@@ -328,8 +334,9 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
                   count(*) AS in_lists \
            FROM lists GROUP BY provider_id\
          ) \
-         SELECT 0::int2 AS kind, NULL::uuid AS id, i AS a, postings AS b, lowest AS c \
-         FROM stats UNION ALL (SELECT 1::int2 AS kind, p.id, ",
+         SELECT i AS list, postings, lowest AS lowest_cost, \
+                NULL::uuid AS provider_id, NULL::int8 AS matched, NULL::int8 AS cost_in_pence \
+         FROM stats UNION ALL (SELECT NULL::int8, NULL::int8, NULL::int8, p.id, ",
     );
     // The cut: the highest lowest day rate of the open lists; 0 when all are exhausted (day
     // rates are never negative).
@@ -341,12 +348,12 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
     .sql(")[i + 1]), 0) THEN p.in_lists ELSE ");
     matched_probe(&mut s, keys);
     s.sql(
-        " END AS a, p.cost_in_pence AS b, NULL::int8 AS c FROM candidates p \
+        " END, p.cost_in_pence FROM candidates p \
          WHERE EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ",
     );
     long_enough_run(&mut s, job);
-    // Column 3 is the matched count.
-    s.sql(") ORDER BY 3 DESC, p.cost_in_pence DESC, ")
+    // Column 5 is the matched count.
+    s.sql(") ORDER BY 5 DESC, p.cost_in_pence DESC, ")
         .sql(CONFIDENCE)
         .sql(" DESC, p.review_count DESC, p.id LIMIT ")
         .bind::<BigInt, _>(n)

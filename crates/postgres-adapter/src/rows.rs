@@ -1,13 +1,13 @@
-//! Rows as read from and written to the tables, and their conversion to and from the domain.
+//! Rows as read from and written to the tables, and their conversion to and from the domain:
+//! [`ProviderRows`] (a provider as the rows it is stored in), [`WholeProviderRow`] (a provider read
+//! back), [`ReviewRow`] (a review, both ways).
 
 use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
 use diesel::prelude::*;
-use diesel::sql_types::{
-    Array, BigInt, Date as SqlDate, Nullable, SmallInt, Text, Uuid as SqlUuid,
-};
+use diesel::sql_types::{Array, BigInt, Date as SqlDate, Text, Uuid as SqlUuid};
 use provider_domain::{
-    Availability, Comment, DateRange, DayRate, Provider, ProviderDraft, ProviderId, ProviderName,
-    Rating, Review, ReviewId, ReviewStats, Skill, Skills, UserId,
+    Availability, Comment, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review,
+    ReviewId, ReviewStats, Skill, Skills, UserId,
 };
 use provider_ports::RepoError;
 use std::ops::Bound;
@@ -33,7 +33,7 @@ fn corrupt(what: &'static str, detail: impl ToString) -> RepoError {
 /// A provider with its skills and availability, as one row: the children come as arrays
 /// (skills in position order, ranges sorted by start with inclusive `to_dates`).
 #[derive(Debug, QueryableByName)]
-pub(crate) struct ProviderRow {
+pub(crate) struct WholeProviderRow {
     #[diesel(sql_type = SqlUuid)]
     pub(crate) id: Uuid,
     #[diesel(sql_type = SqlUuid)]
@@ -54,10 +54,10 @@ pub(crate) struct ProviderRow {
     pub(crate) to_dates: Vec<Date>,
 }
 
-impl TryFrom<ProviderRow> for Provider {
+impl TryFrom<WholeProviderRow> for Provider {
     type Error = RepoError;
 
-    fn try_from(row: ProviderRow) -> Result<Self, RepoError> {
+    fn try_from(row: WholeProviderRow) -> Result<Self, RepoError> {
         let name = ProviderName::new(&row.name).map_err(|e| corrupt("name", e))?;
         let skills = row
             .skills
@@ -94,28 +94,96 @@ impl TryFrom<ProviderRow> for Provider {
     }
 }
 
-/// A row of recommend's walk (`queries::recommend_walk`): a list's statistics (`kind` 0: `a`
-/// its position among the requested skills, `b` postings read, `c` lowest day rate) or a ranked
-/// candidate (`kind` 1: `id`, `a` matched skills, `b` day rate).
-#[derive(Debug, QueryableByName)]
-pub(crate) struct WalkRow {
-    #[diesel(sql_type = SmallInt)]
-    pub(crate) kind: i16,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub(crate) id: Option<Uuid>,
-    #[diesel(sql_type = BigInt)]
-    pub(crate) a: i64,
-    #[diesel(sql_type = BigInt)]
-    pub(crate) b: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    pub(crate) c: Option<i64>,
+/// A provider as rows of the store's tables: the one definition of what each table holds for
+/// a provider (the keys folded in Rust, its day rate and review figures copied onto its skill
+/// rows, its availability merged into runs). The store inserts these rows; the bulk loader
+/// copies them.
+#[derive(Debug)]
+pub(crate) struct ProviderRows<'a> {
+    pub(crate) provider: NewProviderRow<'a>,
+    /// In the order given.
+    pub(crate) skills: Vec<NewSkillRow<'a>>,
+    pub(crate) availability: Vec<NewAvailabilityRow>,
+    pub(crate) runs: Vec<NewRunRow>,
 }
 
-/// One count, as column `a`.
-#[derive(Debug, QueryableByName)]
-pub(crate) struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    pub(crate) a: i64,
+impl<'a> ProviderRows<'a> {
+    /// The rows of `provider`.
+    ///
+    /// # Errors
+    /// [`RepoError::Unexpected`] when a figure does not fit its column (never, for a provider
+    /// the domain built).
+    pub(crate) fn of(provider: &'a Provider) -> Result<Self, RepoError> {
+        let id = provider.id.as_uuid();
+        let cost_in_pence = provider.cost.pence();
+        let skills = provider
+            .skills
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                Ok(NewSkillRow {
+                    provider_id: id,
+                    position: i16::try_from(i).map_err(|e| RepoError::Unexpected(e.into()))?,
+                    skill: s.as_str(),
+                    skill_key: s.key(),
+                    cost_in_pence,
+                    // Copied by `set_review_stats` below.
+                    review_count: 0,
+                    rating_sum: 0,
+                })
+            })
+            .collect::<Result<Vec<_>, RepoError>>()?;
+        let availability = provider
+            .availability
+            .ranges()
+            .iter()
+            .map(|r| NewAvailabilityRow {
+                provider_id: id,
+                period: inclusive(r),
+            })
+            .collect();
+        let runs = provider
+            .availability
+            .runs()
+            .iter()
+            .map(|r| NewRunRow {
+                provider_id: id,
+                run: inclusive(r),
+            })
+            .collect();
+        let mut rows = Self {
+            provider: NewProviderRow {
+                id,
+                owner_id: provider.owner.as_uuid(),
+                name: provider.name.as_str(),
+                name_key: provider.name.search_key(),
+                cost_in_pence,
+                review_count: 0,
+                rating_sum: 0,
+            },
+            skills,
+            availability,
+            runs,
+        };
+        let stat = |v: u64| i64::try_from(v).map_err(|e| RepoError::Unexpected(e.into()));
+        rows.set_review_stats(
+            stat(provider.reviews.count)?,
+            stat(provider.reviews.sum_tenths)?,
+        );
+        Ok(rows)
+    }
+
+    /// Sets the provider's review count and rating sum: on its row, and copied onto its skill
+    /// rows (the postings recommend's walk checks and ranks by; the foreign key
+    /// `provider_skills_provider_fkey` requires them equal).
+    pub(crate) fn set_review_stats(&mut self, review_count: i64, rating_sum: i64) {
+        self.provider.review_count = review_count;
+        self.provider.rating_sum = rating_sum;
+        for skill in &mut self.skills {
+            skill.review_count = review_count;
+            skill.rating_sum = rating_sum;
+        }
+    }
 }
 
 /// A provider row to insert.
@@ -131,22 +199,7 @@ pub(crate) struct NewProviderRow<'a> {
     pub(crate) rating_sum: i64,
 }
 
-impl<'a> NewProviderRow<'a> {
-    pub(crate) fn new(provider: &'a Provider) -> Result<Self, RepoError> {
-        let stat = |v: u64| i64::try_from(v).map_err(|e| RepoError::Unexpected(e.into()));
-        Ok(Self {
-            id: provider.id.as_uuid(),
-            owner_id: provider.owner.as_uuid(),
-            name: provider.name.as_str(),
-            name_key: provider.name.search_key(),
-            cost_in_pence: provider.cost.pence(),
-            review_count: stat(provider.reviews.count)?,
-            rating_sum: stat(provider.reviews.sum_tenths)?,
-        })
-    }
-}
-
-/// A skill row to insert.
+/// A skill row to insert: one of the provider's skills, and a posting of recommend's walk.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = provider_skills)]
 pub(crate) struct NewSkillRow<'a> {
@@ -154,9 +207,8 @@ pub(crate) struct NewSkillRow<'a> {
     pub(crate) position: i16,
     pub(crate) skill: &'a str,
     pub(crate) skill_key: &'a str,
-    /// The provider's day rate (derived; see the second migration).
+    /// The provider's day rate and review figures, copied (see [`ProviderRows`]).
     pub(crate) cost_in_pence: i64,
-    /// The provider's review count and rating sum (derived; see the sixth migration).
     pub(crate) review_count: i64,
     pub(crate) rating_sum: i64,
 }
@@ -164,7 +216,7 @@ pub(crate) struct NewSkillRow<'a> {
 /// An availability range to insert.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = availability)]
-pub(crate) struct NewPeriodRow {
+pub(crate) struct NewAvailabilityRow {
     pub(crate) provider_id: Uuid,
     pub(crate) period: (Bound<Date>, Bound<Date>),
 }
@@ -178,78 +230,11 @@ pub(crate) struct NewRunRow {
 }
 
 /// An inclusive range as PostgreSQL takes it; it stores `[from, to + 1)`.
-pub(crate) fn inclusive(range: &DateRange) -> (Bound<Date>, Bound<Date>) {
+fn inclusive(range: &DateRange) -> (Bound<Date>, Bound<Date>) {
     (Bound::Included(range.from()), Bound::Included(range.to()))
 }
 
-/// The child rows of a provider: skills (in order), availability and its runs.
-pub(crate) struct Children<'a> {
-    pub(crate) skills: Vec<NewSkillRow<'a>>,
-    pub(crate) periods: Vec<NewPeriodRow>,
-    pub(crate) runs: Vec<NewRunRow>,
-}
-
-impl<'a> Children<'a> {
-    pub(crate) fn new(
-        id: ProviderId,
-        cost: DayRate,
-        skills: &'a Skills,
-        availability: &Availability,
-    ) -> Result<Self, RepoError> {
-        let provider_id = id.as_uuid();
-        let skills = skills
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                Ok(NewSkillRow {
-                    provider_id,
-                    position: i16::try_from(i).map_err(|e| RepoError::Unexpected(e.into()))?,
-                    skill: s.as_str(),
-                    skill_key: s.key(),
-                    cost_in_pence: cost.pence(),
-                    // Set by `with_reviews` when the provider has reviews.
-                    review_count: 0,
-                    rating_sum: 0,
-                })
-            })
-            .collect::<Result<Vec<_>, RepoError>>()?;
-        let periods = availability
-            .ranges()
-            .iter()
-            .map(|r| NewPeriodRow {
-                provider_id,
-                period: inclusive(r),
-            })
-            .collect();
-        let runs = availability
-            .runs()
-            .iter()
-            .map(|r| NewRunRow {
-                provider_id,
-                run: inclusive(r),
-            })
-            .collect();
-        Ok(Self {
-            skills,
-            periods,
-            runs,
-        })
-    }
-
-    pub(crate) fn of_draft(id: ProviderId, draft: &'a ProviderDraft) -> Result<Self, RepoError> {
-        Self::new(id, draft.cost, &draft.skills, &draft.availability)
-    }
-
-    /// Sets the provider's review count and rating sum on its skill rows (postings carry them).
-    pub(crate) fn set_reviews(&mut self, review_count: i64, rating_sum: i64) {
-        for skill in &mut self.skills {
-            skill.review_count = review_count;
-            skill.rating_sum = rating_sum;
-        }
-    }
-}
-
-/// A review as stored.
+/// A review as stored: inserted by the store, copied by the bulk loader, read back.
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reviews)]
 #[diesel(check_for_backend(diesel::pg::Pg))]

@@ -1,4 +1,5 @@
-//! The tables of `migrations/`, as Diesel sees them (what `diesel print-schema` would write).
+//! The tables of `migrations/` as Diesel sees them, written by hand (as `diesel print-schema`
+//! would write them); `tests/schema.rs` checks them against a migrated database.
 
 diesel::table! {
     /// One row per service provider; review count and rating sum kept with it.

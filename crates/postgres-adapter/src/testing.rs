@@ -18,6 +18,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use std::future::Future;
 use std::sync::OnceLock;
 
+/// The tables as `schema.rs` declares them (Diesel's `table!`s), for tests that compare them
+/// with the migrated database.
+pub mod schema {
+    pub use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
+}
+
 /// The admin URL used when `DATABASE_URL` is not set.
 pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 

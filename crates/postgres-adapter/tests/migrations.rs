@@ -1,8 +1,16 @@
 //! The embedded migrations on an empty database: two instances starting at once both succeed,
-//! one of them having migrated and the other having found nothing left to do.
+//! one of them having migrated and the other having found nothing left to do; and reverted,
+//! they leave nothing behind and apply again to the same schema.
 
+use diesel::Connection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::AsyncPgConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use provider_postgres_adapter::run_migrations;
 use provider_postgres_adapter::testing::{admin_url, url_with_database};
+
+/// The same migrations `run_migrations` embeds, to revert them.
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
 /// An empty database of its own, dropped at the end.
 struct EmptyDb {
@@ -40,6 +48,14 @@ impl EmptyDb {
     }
 }
 
+/// How many migrations `migrations/` holds (one folder each).
+fn on_disk() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+        .expect("migrations folder")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_migrating_at_once_both_succeed_and_migrate_once() {
     let (db, url) = EmptyDb::new().await;
@@ -57,11 +73,11 @@ async fn two_instances_migrating_at_once_both_succeed_and_migrate_once() {
         .await
         .expect("migrations table")
         .get(0);
-    let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
-        .expect("migrations folder")
-        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
-        .count() as i64;
-    assert_eq!(applied, on_disk, "each migration applied exactly once");
+    assert_eq!(
+        applied,
+        on_disk() as i64,
+        "each migration applied exactly once"
+    );
     let tables: i64 = client
         .query_one(
             "SELECT count(*) FROM information_schema.tables WHERE table_name IN \
@@ -73,5 +89,85 @@ async fn two_instances_migrating_at_once_both_succeed_and_migrate_once() {
         .get(0);
     assert_eq!(tables, 5);
     drop(client);
+    db.drop().await;
+}
+
+/// Every object the migrations own in the database's schema, described (tables and their
+/// columns, indexes, constraints, functions, triggers), sorted; Diesel's own table and the
+/// extensions' objects left out.
+async fn schema_objects(url: &str) -> Vec<String> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let rows = client
+        .query(
+            "SELECT x FROM ( \
+               SELECT 'relation ' || c.relkind::text || ' ' || c.relname::text FROM pg_class c \
+               WHERE c.relnamespace = current_schema()::regnamespace \
+                 AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+                                 WHERE d.objid = c.oid AND d.deptype = 'e') \
+               UNION ALL SELECT 'column ' || table_name || '.' || column_name || ' ' || udt_name \
+                      || ' ' || is_nullable || ' ' || coalesce(column_default, '') \
+               FROM information_schema.columns WHERE table_schema = current_schema() \
+               UNION ALL SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) \
+               FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+               UNION ALL SELECT 'index ' || indexdef FROM pg_indexes \
+               WHERE schemaname = current_schema() \
+               UNION ALL SELECT 'function ' || p.proname::text FROM pg_proc p \
+               WHERE p.pronamespace = current_schema()::regnamespace \
+                 AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+                                 WHERE d.objid = p.oid AND d.deptype = 'e') \
+               UNION ALL SELECT 'trigger ' || tgname::text FROM pg_trigger WHERE NOT tgisinternal \
+             ) o(x) WHERE x NOT LIKE '%\\_\\_diesel\\_schema\\_migrations%' ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("read the catalog");
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// Reverts every applied migration (down.sql, newest first); how many.
+async fn revert_all(url: &str) -> usize {
+    let url = url.to_owned();
+    // Diesel's harness is synchronous: on a blocking thread, as `run_migrations` does.
+    tokio::task::spawn_blocking(move || {
+        let mut conn =
+            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).expect("connect");
+        conn.revert_all_migrations(MIGRATIONS)
+            .expect("revert every migration")
+            .len()
+    })
+    .await
+    .expect("the revert task")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverted_migrations_leave_nothing_behind_and_apply_again_to_the_same_schema() {
+    let (db, url) = EmptyDb::new().await;
+    run_migrations(&url).await.expect("migrate");
+    let migrated = schema_objects(&url).await;
+    assert!(
+        migrated
+            .iter()
+            .any(|o| o == "trigger availability_no_overlap"),
+        "{migrated:#?}"
+    );
+
+    let reverted = revert_all(&url).await;
+    let after_revert = schema_objects(&url).await;
+    run_migrations(&url).await.expect("migrate again");
+    let migrated_again = schema_objects(&url).await;
+
+    assert_eq!(reverted, on_disk());
+    assert_eq!(
+        after_revert,
+        Vec::<String>::new(),
+        "down.sql leaves nothing behind"
+    );
+    assert_eq!(
+        migrated_again, migrated,
+        "up.sql after down.sql gives the same schema"
+    );
     db.drop().await;
 }

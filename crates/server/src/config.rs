@@ -1,7 +1,9 @@
 //! Configuration: the command line, with every setting also read from the environment.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use provider_http::{Authentication, HttpSettings, JwtKey, JwtSettings, JwtVerifier};
 use provider_postgres_adapter::PgConfig;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The Service Provider API server.
@@ -89,6 +91,126 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+    /// How callers prove who they are.
+    #[arg(long, env = "AUTH_MODE", default_value = "header")]
+    pub auth_mode: AuthMode,
+    /// jwt mode: the HS256 shared secret (at least 32 bytes).
+    #[arg(long, env = "JWT_HS256_SECRET", hide_env_values = true)]
+    pub jwt_hs256_secret: Option<String>,
+    /// jwt mode: a PEM public key file (SPKI; RSA for RS256, EC P-256 for ES256).
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// jwt mode: a JWKS file; each token's `kid` picks its key.
+    #[arg(long, env = "JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// jwt mode: the required `iss` claim (unset: not checked).
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// jwt mode: the required audience in `aud` (unset: not checked).
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Requests per minute per caller (user, else client address); 0 turns limits off.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 0)]
+    pub rate_limit_per_minute: u32,
+    /// Take the client address from the first X-Forwarded-For entry (only behind a proxy that
+    /// sets it).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+    /// Requests served at once; more are answered 503 at once (load shedding).
+    #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = HttpSettings::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+}
+
+/// How callers prove who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// The `user-id` header, as set by a gateway in front of the API.
+    Header,
+    /// A verified JWT in `Authorization: Bearer`.
+    Jwt,
+}
+
+/// Why the identity and limit settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SecurityConfigError {
+    /// jwt mode needs exactly one key setting.
+    #[error("AUTH_MODE=jwt needs exactly one of JWT_HS256_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE ({0} set)")]
+    KeyCount(usize),
+    /// A key setting given outside jwt mode would be silently ignored.
+    #[error("{0} is set but AUTH_MODE is header: set AUTH_MODE=jwt or unset it")]
+    KeyWithoutJwt(&'static str),
+    /// A key file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    KeyFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The key cannot be used.
+    #[error(transparent)]
+    Jwt(#[from] provider_http::JwtConfigError),
+    /// MAX_IN_FLIGHT must let at least one request through.
+    #[error("MAX_IN_FLIGHT must be at least 1")]
+    NoRequestsInFlight,
+}
+
+impl ServeArgs {
+    /// The HTTP layer's identity, rate-limit and load-shedding settings, keys loaded.
+    ///
+    /// # Errors
+    /// A missing, doubled, unreadable or unusable key; a zero `MAX_IN_FLIGHT`.
+    pub fn http_settings(&self) -> Result<HttpSettings, SecurityConfigError> {
+        let keys = [
+            ("JWT_HS256_SECRET", self.jwt_hs256_secret.is_some()),
+            ("JWT_PUBLIC_KEY_FILE", self.jwt_public_key_file.is_some()),
+            ("JWT_JWKS_FILE", self.jwt_jwks_file.is_some()),
+        ];
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|source| SecurityConfigError::KeyFile {
+                path: path.display().to_string(),
+                source,
+            })
+        };
+        let authentication = match self.auth_mode {
+            AuthMode::Header => {
+                if let Some((name, _)) = keys.iter().find(|(_, set)| *set) {
+                    return Err(SecurityConfigError::KeyWithoutJwt(name));
+                }
+                Authentication::Header
+            }
+            AuthMode::Jwt => {
+                let key = match (
+                    &self.jwt_hs256_secret,
+                    &self.jwt_public_key_file,
+                    &self.jwt_jwks_file,
+                ) {
+                    (Some(secret), None, None) => JwtKey::Hs256Secret(secret.as_bytes().to_vec()),
+                    (None, Some(pem), None) => JwtKey::PublicKeyPem(read(pem)?),
+                    (None, None, Some(jwks)) => JwtKey::Jwks(read(jwks)?),
+                    _ => {
+                        let count = keys.iter().filter(|(_, set)| *set).count();
+                        return Err(SecurityConfigError::KeyCount(count));
+                    }
+                };
+                let verifier = JwtVerifier::new(&JwtSettings {
+                    key,
+                    issuer: self.jwt_issuer.clone(),
+                    audience: self.jwt_audience.clone(),
+                })?;
+                Authentication::Jwt(Box::new(verifier))
+            }
+        };
+        if self.max_in_flight == 0 {
+            return Err(SecurityConfigError::NoRequestsInFlight);
+        }
+        Ok(HttpSettings {
+            authentication,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            trust_forwarded_for: self.trust_forwarded_for,
+            max_in_flight: self.max_in_flight,
+        })
+    }
 }
 
 impl Default for ServeArgs {

@@ -1,6 +1,7 @@
 //! What can make a command of the binary fail. Each variant says what failed; why is its
 //! source, and [`report`] writes the whole chain on one line for the log and stderr.
 
+use crate::config::SecurityConfigError;
 use provider_domain::ValidationError;
 use provider_postgres_adapter::PgError;
 use std::error::Error as StdError;
@@ -15,6 +16,10 @@ pub enum ServerError {
         /// The command run.
         command: &'static str,
     },
+    /// The identity, rate-limit or load-shedding settings cannot be used (checked before
+    /// anything else `serve` does).
+    #[error("cannot use the identity and limit settings")]
+    Security(#[source] SecurityConfigError),
     /// The tokio runtime could not be built.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),

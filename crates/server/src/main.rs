@@ -66,9 +66,11 @@ fn database_url<'a>(common: &'a Common, command: &'static str) -> Result<&'a str
 }
 
 fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
+    // Refuse to start on unusable security settings before touching the database.
+    let gate = provider_http::Gate::new(args.http_settings().map_err(ServerError::Security)?);
     runtime()?.block_on(async {
         let service = build_service(common, args).await?;
-        run_http(service, args).await
+        run_http(service, gate, args).await
     })
 }
 
@@ -143,13 +145,18 @@ async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderServ
     Ok(ProviderService::new(store.clone(), store))
 }
 
-async fn run_http(service: ProviderService, args: &ServeArgs) -> Result<(), ServerError> {
+async fn run_http(
+    service: ProviderService,
+    gate: provider_http::Gate,
+    args: &ServeArgs,
+) -> Result<(), ServerError> {
     // Our own signal handlers, installed before we say we listen: actix's own are installed
     // later, inside the server task, so a signal sent right after start would kill the process.
     let shutdown = shutdown_signal().map_err(ServerError::Signals)?;
-    let mut server = actix_web::HttpServer::new(move || provider_http::app(service.clone()))
-        .disable_signals()
-        .shutdown_timeout(args.shutdown_timeout_secs);
+    let mut server =
+        actix_web::HttpServer::new(move || provider_http::app_with(service.clone(), gate.clone()))
+            .disable_signals()
+            .shutdown_timeout(args.shutdown_timeout_secs);
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }

@@ -112,6 +112,14 @@ impl TestApp {
         Self::serve(provider_http::app(service)).await
     }
 
+    /// The app over a fresh memory store, with identity and limits as `gate` says.
+    pub async fn with_gate(gate: provider_http::Gate) -> Self {
+        let store = Arc::new(MemoryStore::new());
+        let service =
+            ProviderService::with_clock(store.clone(), store, Arc::new(TickingClock::default()));
+        Self::serve(provider_http::app_with(service, gate)).await
+    }
+
     /// The app over `service`.
     pub async fn with_service(service: ProviderService) -> Self {
         Self::serve(provider_http::app(service)).await

@@ -6,6 +6,8 @@ mod errors;
 mod health;
 mod helpers;
 mod identity;
+mod jwt;
+mod limits;
 mod mocks;
 mod paging;
 mod providers;

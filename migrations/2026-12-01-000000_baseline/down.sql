@@ -3,5 +3,6 @@
 DROP TABLE IF EXISTS reviews;
 DROP TABLE IF EXISTS availability_runs;
 DROP TABLE IF EXISTS availability;
+DROP FUNCTION IF EXISTS availability_no_overlap();
 DROP TABLE IF EXISTS provider_skills;
 DROP TABLE IF EXISTS providers;

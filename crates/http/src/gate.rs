@@ -1,0 +1,290 @@
+//! What a request passes before it reaches a handler: load shedding (`MAX_IN_FLIGHT`), then
+//! identity (who is calling; a bad credential is 401), then the caller's rate limit. One
+//! [`Gate`] is built per process and shared by every worker, so the limits are per process.
+
+use crate::auth::{bearer_token, Authentication};
+use crate::error::ApiError;
+use crate::middleware::with_headers;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, HttpRequest};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use provider_domain::UserId;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The settings of identity, rate limiting and load shedding.
+#[derive(Debug)]
+pub struct HttpSettings {
+    /// How callers prove who they are.
+    pub authentication: Authentication,
+    /// Requests per minute per caller; 0 turns rate limiting off.
+    pub rate_limit_per_minute: u32,
+    /// Take the client address from the first `X-Forwarded-For` entry (behind a proxy that
+    /// sets it) instead of the socket's peer.
+    pub trust_forwarded_for: bool,
+    /// Requests served at once before more are shed with 503.
+    pub max_in_flight: usize,
+}
+
+impl HttpSettings {
+    /// Default `max_in_flight`.
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            authentication: Authentication::Header,
+            rate_limit_per_minute: 0,
+            trust_forwarded_for: false,
+            max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// Whose bucket a request is charged to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Caller {
+    User(UserId),
+    Address(IpAddr),
+}
+
+type Limiter =
+    RateLimiter<Caller, DefaultKeyedStateStore<Caller>, DefaultClock, StateInformationMiddleware>;
+
+/// Idle buckets are dropped at most this often, or at once past [`MAX_TRACKED_CALLERS`].
+const EVICTION_INTERVAL: Duration = Duration::from_secs(10);
+/// Callers tracked before idle buckets are dropped without waiting for the interval.
+const MAX_TRACKED_CALLERS: usize = 100_000;
+
+/// The state shared by every worker: settings, the rate limiter, the in-flight count.
+#[derive(Debug, Clone)]
+pub struct Gate(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    settings: HttpSettings,
+    limiter: Option<Limiter>,
+    in_flight: AtomicUsize,
+    /// Milliseconds since `started` at the last eviction of idle buckets.
+    evicted_at_ms: AtomicU64,
+    eviction_interval: Duration,
+    started: Instant,
+}
+
+/// The identity a request carries, decided once by the gate: a verified caller or none.
+/// (A bad credential never gets this far: it is answered 401.)
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identified(pub Option<UserId>);
+
+impl Gate {
+    /// A gate with these settings. Build one per process and give every worker a clone.
+    pub fn new(settings: HttpSettings) -> Self {
+        Self::with_eviction_interval(settings, EVICTION_INTERVAL)
+    }
+
+    /// Like [`Gate::new`], dropping idle rate-limit buckets at most every `interval` (the
+    /// default is 10 s; tests shorten it).
+    pub fn with_eviction_interval(settings: HttpSettings, interval: Duration) -> Self {
+        let limiter = NonZeroU32::new(settings.rate_limit_per_minute)
+            .map(|n| RateLimiter::keyed(Quota::per_minute(n)).with_middleware());
+        Self(Arc::new(Shared {
+            settings,
+            limiter,
+            in_flight: AtomicUsize::new(0),
+            evicted_at_ms: AtomicU64::new(0),
+            eviction_interval: interval,
+            started: Instant::now(),
+        }))
+    }
+
+    /// How many callers have a rate-limit bucket right now.
+    pub fn tracked_callers(&self) -> usize {
+        self.0.limiter.as_ref().map_or(0, Limiter::len)
+    }
+
+    pub(crate) fn authentication(&self) -> &Authentication {
+        &self.0.settings.authentication
+    }
+
+    /// Drops the buckets of callers whose bucket is full again (they are indistinguishable
+    /// from new ones), when the interval has passed or too many callers are tracked.
+    fn evict_idle(&self, limiter: &Limiter) {
+        let shared = &self.0;
+        let now = u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = shared.evicted_at_ms.load(Ordering::Relaxed);
+        let due = now.saturating_sub(last) >= shared.eviction_interval.as_millis() as u64;
+        if (due || limiter.len() > MAX_TRACKED_CALLERS)
+            && shared
+                .evicted_at_ms
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new(HttpSettings::default())
+    }
+}
+
+/// Routes that are never rate limited or identified: probes, the API's own description.
+fn unlimited(path: &str) -> bool {
+    matches!(
+        path,
+        "/v1_0/health" | "/v1_0/health/ready" | "/v1_0/openapi.json" | "/metrics"
+    ) || path == "/docs"
+        || path.starts_with("/docs/")
+}
+
+/// Routes that are never shed: the probes an orchestrator relies on during an overload.
+fn never_shed(path: &str) -> bool {
+    matches!(path, "/v1_0/health" | "/v1_0/health/ready" | "/metrics")
+}
+
+/// Holds a place among the requests in flight until dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The gate's middleware: sheds beyond `max_in_flight`, identifies the caller (401 on a bad
+/// credential), charges the caller's bucket (429 when empty), and puts the `RateLimit-*`
+/// headers on every answer of a limited route.
+pub(crate) async fn gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(gate) = req
+        .app_data::<web::Data<Gate>>()
+        .map(|d| d.get_ref().clone())
+    else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let shared = &gate.0;
+    let path = req.path().to_owned();
+    let _place = if never_shed(&path) {
+        None
+    } else {
+        let place = InFlight(&shared.in_flight);
+        if shared.in_flight.fetch_add(1, Ordering::AcqRel) >= shared.settings.max_in_flight {
+            drop(place);
+            return Err(ApiError::Overloaded.into());
+        }
+        Some(place)
+    };
+    if unlimited(&path) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let identity = identify(&gate, req.request());
+    let user = identity.as_ref().ok().copied().flatten();
+    let mut headers = Vec::new();
+    if let Some(limiter) = &shared.limiter {
+        gate.evict_idle(limiter);
+        let key = user.map_or_else(
+            || {
+                Caller::Address(client_address(
+                    req.request(),
+                    shared.settings.trust_forwarded_for,
+                ))
+            },
+            Caller::User,
+        );
+        let limit = shared.settings.rate_limit_per_minute;
+        match limiter.check_key(&key) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                headers = rate_limit_headers(limit, remaining);
+            }
+            Err(refused) => {
+                let wait = refused.wait_time_from(limiter.clock().now());
+                let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let error = ApiError::RateLimited {
+                    retry_after_secs: retry_after.max(1),
+                };
+                return Err(with_headers(error.into(), rate_limit_headers(limit, 0)));
+            }
+        }
+    }
+    let user = match identity {
+        Ok(user) => user,
+        Err(error) => return Err(with_headers(error.into(), headers)),
+    };
+    req.extensions_mut().insert(Identified(user));
+    let outcome = next.call(req).await;
+    match outcome {
+        Ok(mut response) => {
+            for (name, value) in headers {
+                response.headers_mut().insert(name, value);
+            }
+            Ok(response.map_into_boxed_body())
+        }
+        Err(error) => Err(with_headers(error, headers)),
+    }
+}
+
+/// Who the request says it is. Header mode: a well-formed `user-id`, else nobody (a write
+/// route refuses nobody with 401; a read ignores a malformed header). JWT mode: a valid bearer
+/// token's `sub`, nobody without a bearer token, 401 for a bad one, on any route.
+fn identify(gate: &Gate, req: &HttpRequest) -> Result<Option<UserId>, ApiError> {
+    match gate.authentication() {
+        Authentication::Header => Ok(crate::extract::header_caller(req).ok()),
+        Authentication::Jwt(verifier) => match bearer_token(req) {
+            None => Ok(None),
+            Some(token) => verifier
+                .verify(token)
+                .map(Some)
+                .map_err(ApiError::InvalidToken),
+        },
+    }
+}
+
+/// The client's address: the first `X-Forwarded-For` entry when trusted and well-formed, else
+/// the socket's peer.
+fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
+    let forwarded = trust_forwarded_for
+        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok())
+        .flatten()
+        .and_then(|list| list.split(',').next())
+        .and_then(|first| first.trim().parse::<IpAddr>().ok());
+    forwarded
+        .or_else(|| req.peer_addr().map(|a| a.ip()))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// `RateLimit-Limit`, `-Remaining` and `-Reset` (seconds until the bucket is full again,
+/// rounded up; each spent request takes 60/limit seconds to come back).
+fn rate_limit_headers(limit: u32, remaining: u32) -> Vec<(HeaderName, HeaderValue)> {
+    let spent = u64::from(limit.saturating_sub(remaining));
+    let reset = (spent * 60).div_ceil(u64::from(limit.max(1)));
+    [
+        ("ratelimit-limit", u64::from(limit)),
+        ("ratelimit-remaining", u64::from(remaining)),
+        ("ratelimit-reset", reset),
+    ]
+    .into_iter()
+    .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from(value)))
+    .collect()
+}

@@ -1,0 +1,98 @@
+//! Connections: the deadpool pool the store draws from, and the session settings every
+//! connection gets (the planner settings `explain` reuses, so that its plans are the store's).
+
+use crate::{PgConfig, PgError};
+use diesel::ConnectionResult;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+
+/// The planner settings of every connection:
+///
+/// * `jit = off`: JIT compilation pays off for long analytical queries; it costs hundreds of
+///   milliseconds on the short indexed ones a store issues, whenever the planner's estimate
+///   crosses `jit_above_cost`;
+/// * `max_parallel_workers_per_gather = 0`: many small concurrent queries on few cores are
+///   served best one core each; parallel plans also made the planner prefer full scans over
+///   the ordered walks search and recommend rely on.
+const PLANNER_SETTINGS: &str = "SET jit = off; SET max_parallel_workers_per_gather = 0";
+
+/// The plan mode of search and recommend: every execution is planned for its own values. The
+/// best plan of a search or recommendation depends on them (a common availability window is
+/// checked per provider along an ordered walk, a rare one is best looked up first; a walk's
+/// prefix sizes its joins); a generic plan, made blind to the values, could pick the wrong one
+/// for every later call. The other statements (get, writes, reviews) keep PostgreSQL's
+/// default: planned for their first executions, then a generic plan reused, which saves
+/// replanning on every call.
+const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
+
+/// Builds the pool of at most `config.pool_size` connections, each set up by [`establish`].
+/// No connection is made here: they are opened on first use, so this succeeds while the
+/// database is down; broken connections are discarded and new ones made.
+///
+/// Checking out a connection does not ping the server (deadpool's "fast" recycling): a
+/// connection whose socket has closed is discarded on checkout, and one that breaks silently
+/// fails its one request with `Unavailable` and is then discarded. That saves a round trip on
+/// every request.
+///
+/// # Errors
+/// [`PgError::Config`] for a malformed URL or a pool size of 0; [`PgError::Pool`] if the pool
+/// cannot be built.
+pub(crate) fn build(config: &PgConfig) -> Result<Pool<AsyncPgConnection>, PgError> {
+    config
+        .url
+        .parse::<tokio_postgres::Config>()
+        .map_err(|e| PgError::Config(format!("the database URL is malformed: {e}")))?;
+    if config.pool_size == 0 {
+        return Err(PgError::Config("the pool size must be at least 1".into()));
+    }
+    let statement_timeout_ms = config.statement_timeout.as_millis();
+    let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+    manager_config.recycling_method = RecyclingMethod::Fast;
+    manager_config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
+        Box::pin(async move { establish(&url, statement_timeout_ms).await })
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(&config.url, manager_config);
+    Ok(Pool::builder(manager)
+        .max_size(config.pool_size)
+        .wait_timeout(Some(config.acquire_timeout))
+        .create_timeout(Some(config.acquire_timeout))
+        .recycle_timeout(Some(config.acquire_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()?)
+}
+
+/// Opens a pool connection: `statement_timeout` (a runaway statement is cancelled, and
+/// answered `Unavailable`) and the [`PLANNER_SETTINGS`]. Statements are prepared once per
+/// connection; search and recommend add [`custom_plans_in_transaction`].
+async fn establish(url: &str, statement_timeout_ms: u128) -> ConnectionResult<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!(
+        "SET statement_timeout = {statement_timeout_ms}; {PLANNER_SETTINGS}"
+    ))
+    .await
+    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+/// Plans every statement of the current transaction for its own values (see [`CUSTOM_PLANS`]):
+/// search and recommend call it first in their transactions.
+pub(crate) async fn custom_plans_in_transaction(
+    conn: &mut AsyncPgConnection,
+) -> diesel::QueryResult<()> {
+    conn.batch_execute(&format!("SET LOCAL {CUSTOM_PLANS}"))
+        .await
+}
+
+/// One connection outside the pool, planning as search and recommend do on the pool's
+/// connections (the [`PLANNER_SETTINGS`] and [`CUSTOM_PLANS`], for the whole session) and with
+/// no statement timeout: what `explain` runs on.
+pub(crate) async fn planning_like_the_store(url: &str) -> Result<AsyncPgConnection, PgError> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!("{PLANNER_SETTINGS}; SET {CUSTOM_PLANS}"))
+        .await?;
+    Ok(conn)
+}
