@@ -85,7 +85,8 @@ pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -109,9 +110,11 @@ pub(crate) async fn create_provider(
     params(("id" = uuid::Uuid, Path, description = "The provider's id.")),
     responses(
         (status = 200, description = "The provider.", body = ProviderDto),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -141,7 +144,8 @@ pub(crate) async fn get_provider(service: Service, id: PathId) -> Result<HttpRes
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or a field is invalid, unknown, missing or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -168,7 +172,8 @@ pub(crate) async fn replace_provider(
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -209,7 +214,8 @@ pub(crate) async fn delete_provider(
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or the rating or comment is invalid.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -237,9 +243,11 @@ pub(crate) async fn add_review(
     params(("id" = uuid::Uuid, Path, description = "The provider's id."), PageParams),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewPage),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or paging is out of range or unknown.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -265,11 +273,13 @@ pub(crate) async fn list_reviews(
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of matching providers.", body = ProviderPage),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A filter or paging value is invalid, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -299,11 +309,13 @@ pub(crate) async fn search(
     request_body(content = RecommendBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of recommended providers.", body = RecommendationPage),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field or paging value is invalid, missing, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
@@ -324,6 +336,7 @@ pub(crate) async fn recommend(
     tag = "documentation",
     responses(
         (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
+        (status = 503, description = "The server is shedding load (more than `MAX_IN_FLIGHT` requests in flight); retry after `Retry-After`.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
