@@ -6,7 +6,7 @@ CARGO ?= cargo
 # Compose v2 (`docker compose`) when present, else v1 (`docker-compose`, Debian's package).
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose) -p provider-api -f docker/compose.yaml
 
-.PHONY: help setup run run-postgres migrate test lint fmt doc db-up db-down app-up app-down bench clean
+.PHONY: help setup run run-postgres migrate test lint fmt doc db-up db-down app-up app-down bench fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ app-down: ## Stop and remove the Docker containers (volumes are kept)
 
 bench: ## Benchmark on PostgreSQL (BENCH_PROVIDERS=100000 by default) and write docs/benchmarks.md
 	python3 scripts/bench/run.py
+
+fuzz: ## Schemathesis against the release build on memory and PostgreSQL (scripts/fuzz/run.py)
+	CARGO=$(CARGO) python3 scripts/fuzz/run.py
 
 clean: ## Remove build output
 	$(CARGO) clean

@@ -22,11 +22,12 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)] // Documents `additionalProperties: false`; read by the impl below.
 #[schema(as = DateRange)]
 pub(crate) struct DateRangeDto {
-    /// First day.
-    #[schema(format = Date, example = "2027-11-12")]
+    /// First day, `1900-01-01..=9999-12-31`.
+    #[schema(format = Date, pattern = "^(?:19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$", example = "2027-11-12")]
     pub from_date: String,
-    /// Last day, included; not before `from_date`.
-    #[schema(format = Date, example = "2027-12-28")]
+    /// Last day, included, `1900-01-01..=9999-12-31`; not before `from_date` (a rule across
+    /// fields that the schema cannot say: an inverted range is 422).
+    #[schema(format = Date, pattern = "^(?:19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$", example = "2027-12-28")]
     pub to_date: String,
 }
 
@@ -85,6 +86,82 @@ fn format_date(day: Date) -> String {
     )
 }
 
+/// Integers in request bodies, read as JSON Schema reads them: a number with no fractional part.
+///
+/// JSON does not tell `25000` from `25000.0` (JavaScript writes both as `25000`, Python's
+/// `json` writes a float as `25000.0`), and JSON Schema's `type: integer` admits both, so both
+/// are accepted. A fraction (`25000.5`) is refused, and so is a whole number written with a
+/// fraction at or beyond 2^53 in magnitude, where such a spelling no longer names one integer
+/// exactly (`9007199254740993.0` reads as `9007199254740992`).
+mod whole {
+    use serde::de::{self, Deserializer, Unexpected, Visitor};
+    use std::fmt;
+
+    /// 2^53: below it in magnitude, every whole `f64` is exactly the integer written.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("i64")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            if v.fract() == 0.0 && v.abs() < EXACT {
+                // Whole and below 2^53 in magnitude: the cast is exact.
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_type(Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    /// A required integer.
+    pub(super) fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        deserializer.deserialize_any(Whole)
+    }
+
+    /// An optional integer (`null` or absent: `None`).
+    pub(super) fn optional<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<i64>, D::Error> {
+        struct Maybe;
+
+        impl<'de> Visitor<'de> for Maybe {
+            type Value = Option<i64>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("i64")
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<i64>, D::Error> {
+                required(d).map(Some)
+            }
+        }
+
+        deserializer.deserialize_option(Maybe)
+    }
+}
+
 /// A service provider as a client writes it (create, and full replace). Names and skills hold
 /// no control characters (U+0000..=U+001F, U+007F, checked before trimming) and are trimmed;
 /// skills that repeat one another case-insensitively are dropped (the first spelling
@@ -99,16 +176,21 @@ fn format_date(day: Date) -> String {
 }))]
 pub(crate) struct ProviderBody {
     /// 1..=200 characters after trimming; no control characters.
+    #[schema(schema_with = crate::openapi::provider_name)]
     pub name: String,
     /// 0..=50 entries, each 1..=100 characters after trimming, with no control characters.
     /// Absent means none.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::provider_skills)]
     pub skills: Vec<String>,
     /// The day rate in pence, `0..=100000000000`.
+    #[serde(deserialize_with = "whole::required")]
     #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
     pub cost_in_pence: i64,
-    /// 0..=100 ranges; they may touch (adjacent days) but must not overlap. Absent means none.
+    /// 0..=100 ranges; they may touch (adjacent days) but must not overlap (a rule across
+    /// entries that the schema cannot say: an overlap is 422). Absent means none.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub availability: Vec<DateRangeDto>,
 }
 
@@ -215,21 +297,28 @@ impl From<&Recommendation> for RecommendedDto {
 pub(crate) struct SearchBody {
     /// Case-insensitive substring of the name (trimmed; empty filters nothing; at most 200
     /// characters; no control characters).
+    #[schema(schema_with = crate::openapi::search_name)]
     pub name: Option<String>,
     /// Has at least one of these skills (case-insensitive, exact skill); absent or `[]`: no skill
     /// filter. At most 50, each with no control characters.
+    #[schema(schema_with = crate::openapi::search_skills)]
     pub skills: Option<Vec<String>>,
     /// `cost_in_pence` strictly above this.
+    #[serde(default, deserialize_with = "whole::optional")]
     pub cost_gt: Option<i64>,
-    /// `cost_in_pence` strictly below this; `cost_gt >= cost_lt` is refused.
+    /// `cost_in_pence` strictly below this. `cost_gt` must be less than `cost_lt` when both are
+    /// given (a rule across fields that the schema cannot say: `cost_gt >= cost_lt` is 422).
+    #[serde(default, deserialize_with = "whole::optional")]
     pub cost_lt: Option<i64>,
     /// `review_rating` at least this (0..=5, default 0).
     #[schema(minimum = 0, maximum = 5)]
     pub reviews_gt: Option<f64>,
-    /// `review_rating` at most this (0..=5, default 5); `reviews_gt > reviews_lt` is refused.
+    /// `review_rating` at most this (0..=5, default 5). `reviews_gt` must not be greater than
+    /// `reviews_lt` (a rule across fields that the schema cannot say: it is 422).
     #[schema(minimum = 0, maximum = 5)]
     pub reviews_lt: Option<f64>,
     /// For every window, the provider has at least one available day inside it. At most 20.
+    #[schema(max_items = 20)]
     pub availability: Option<Vec<DateRangeDto>>,
 }
 
@@ -259,17 +348,20 @@ impl From<SearchBody> for SearchInput {
 }))]
 pub(crate) struct RecommendBody {
     /// Budget for the whole job, in pence; at least 1.
-    #[schema(required = true, minimum = 1)]
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(required = true, nullable = false, minimum = 1)]
     pub job_budget_in_pence: Option<i64>,
-    /// Days the job takes; at least 1 (default 1).
-    #[schema(minimum = 1)]
+    /// Days the job takes, default 1: at least 1, and at most 2958464 (the days from 1900-01-01
+    /// to 9999-12-31, the longest window there is).
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(minimum = 1, maximum = 2_958_464)]
     pub expected_job_duration_in_days: Option<i64>,
     /// Wanted skills, 1..=50 (a provider needs at least one, case-insensitive); no control
     /// characters.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::openapi::recommend_skills)]
     pub skills: Option<Vec<String>>,
     /// Windows the job may be done in, 1..=20; each at least as long as the job.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false, min_items = 1, max_items = 20)]
     pub availability: Option<Vec<DateRangeDto>>,
     /// Lowest acceptable `review_rating`, 0..=5 (default 0).
     #[schema(minimum = 0, maximum = 5)]
@@ -297,7 +389,8 @@ pub(crate) struct ReviewBody {
     #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]
     pub rating: f64,
     /// At most 2000 characters after trimming; no control characters but tab, line feed and
-    /// carriage return.
+    /// carriage return. `null` or absent means none.
+    #[schema(schema_with = crate::openapi::comment)]
     pub comment: Option<String>,
 }
 

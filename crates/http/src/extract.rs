@@ -105,9 +105,10 @@ impl FromRequest for PathId {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Read by `Paging`, field by field; this type only documents them.
 pub(crate) struct PageParams {
-    /// Page number, from 1 (default 1). `page * page_size` may not exceed 10000: deep paging
-    /// is refused, narrow the filter instead.
-    #[param(minimum = 1, default = 1)]
+    /// Page number, 1..=10000 (default 1). Also `page * page_size` may not exceed 10000 (a rule
+    /// across parameters that the schema cannot say: deeper paging is 422; narrow the filter
+    /// instead).
+    #[param(minimum = 1, maximum = 10_000, default = 1)]
     page: Option<i64>,
     /// Items per page, 1..=100 (default 10).
     #[param(minimum = 1, maximum = 100, default = 10)]

@@ -60,9 +60,11 @@ fn respond(answered: Answered) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     get,
     path = "/v1_0/health",
+    operation_id = "health",
     tag = "health",
     responses(
         (status = 200, description = "The process is running.", body = Status),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn health() -> HttpResponse {
@@ -73,10 +75,12 @@ pub(crate) async fn health() -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/v1_0/health/ready",
+    operation_id = "ready",
     tag = "health",
     responses(
         (status = 200, description = "The data store answers.", body = Status),
         (status = 503, description = "The data store does not answer.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
@@ -95,6 +99,7 @@ pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     post,
     path = "/v1_0/service-provider",
+    operation_id = "createProvider",
     tag = "service providers",
     params(("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters: the first 2xx answer is kept 24 hours and replayed to a retry with the same key and body.")),
     request_body(content = ProviderBody, content_type = "application/json"),
@@ -105,6 +110,18 @@ pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
                 ("location" = String, description = "The new provider's URL, `/v1_0/service-provider/{id}`."),
                 ("etag" = String, description = "The provider's strong entity tag, `\"<version>\"`."),
                 ("idempotency-replayed" = String, description = "`true` on a replayed answer."),
+            ),
+            links(
+                ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/id")),
+                    description = "Read the new provider.")),
+                ("replaceProvider" = (operation_id = "replaceProvider", parameters(("id" = "$response.body#/id")),
+                    description = "Replace the new provider (its owner, the creator, only).")),
+                ("deleteProvider" = (operation_id = "deleteProvider", parameters(("id" = "$response.body#/id")),
+                    description = "Delete the new provider (its owner, the creator, only).")),
+                ("addReview" = (operation_id = "addReview", parameters(("id" = "$response.body#/id")),
+                    description = "Review the new provider (anyone but its owner).")),
+                ("listReviews" = (operation_id = "listReviews", parameters(("id" = "$response.body#/id")),
+                    description = "The new provider's reviews.")),
             )),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
@@ -112,7 +129,9 @@ pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each. Also a malformed `Idempotency-Key`, or one used for a different request.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn create_provider(
@@ -143,6 +162,7 @@ pub(crate) async fn create_provider(
 #[utoipa::path(
     get,
     path = "/v1_0/service-provider/{id}",
+    operation_id = "getProvider",
     tag = "service providers",
     params(
         ("id" = uuid::Uuid, Path, description = "The provider's id."),
@@ -153,9 +173,12 @@ pub(crate) async fn create_provider(
             headers(("etag" = String, description = "The provider's strong entity tag, `\"<version>\"`; it changes with every replace and every new review."))),
         (status = 304, description = "Not modified: `If-None-Match` names the current version. No body.",
             headers(("etag" = String, description = "The current entity tag."))),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_provider(
@@ -186,6 +209,7 @@ pub(crate) async fn get_provider(
 #[utoipa::path(
     put,
     path = "/v1_0/service-provider/{id}",
+    operation_id = "replaceProvider",
     tag = "service providers",
     params(
         ("id" = uuid::Uuid, Path, description = "The provider's id."),
@@ -203,7 +227,9 @@ pub(crate) async fn get_provider(
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or a field is invalid, unknown, missing or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn replace_provider(
@@ -225,6 +251,7 @@ pub(crate) async fn replace_provider(
 #[utoipa::path(
     delete,
     path = "/v1_0/service-provider/{id}",
+    operation_id = "deleteProvider",
     tag = "service providers",
     params(
         ("id" = uuid::Uuid, Path, description = "The provider's id."),
@@ -237,7 +264,9 @@ pub(crate) async fn replace_provider(
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
         (status = 412, description = "`If-Match` names no current version: nothing was deleted.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn delete_provider(
@@ -256,6 +285,7 @@ pub(crate) async fn delete_provider(
 #[utoipa::path(
     post,
     path = "/v1_0/service-provider/{id}/review",
+    operation_id = "addReview",
     tag = "reviews",
     params(
         ("id" = uuid::Uuid, Path, description = "The provider's id."),
@@ -268,6 +298,12 @@ pub(crate) async fn delete_provider(
             headers(
                 ("location" = String, description = "The provider's review list, `/v1_0/service-provider/{id}/reviews`."),
                 ("idempotency-replayed" = String, description = "`true` on a replayed answer."),
+            ),
+            links(
+                ("listReviews" = (operation_id = "listReviews", parameters(("id" = "$response.body#/service_provider_id")),
+                    description = "The reviewed provider's reviews, this one first.")),
+                ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/service_provider_id")),
+                    description = "The reviewed provider, its rating updated.")),
             )),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
@@ -277,7 +313,9 @@ pub(crate) async fn delete_provider(
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, the rating or comment is invalid, or the `Idempotency-Key` is malformed or was used for a different request.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn add_review(
@@ -310,13 +348,17 @@ pub(crate) async fn add_review(
 #[utoipa::path(
     get,
     path = "/v1_0/service-provider/{id}/reviews",
+    operation_id = "listReviews",
     tag = "reviews",
     params(("id" = uuid::Uuid, Path, description = "The provider's id."), PageParams),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewPage),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or paging is out of range or unknown.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn list_reviews(
@@ -335,16 +377,20 @@ pub(crate) async fn list_reviews(
 #[utoipa::path(
     post,
     path = "/v1_0/service-providers",
+    operation_id = "searchProviders",
     tag = "service providers",
     params(PageParams),
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of matching providers.", body = ProviderPage),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A filter or paging value is invalid, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn search(
@@ -367,16 +413,20 @@ pub(crate) async fn search(
 #[utoipa::path(
     post,
     path = "/v1_0/service-providers/recommend",
+    operation_id = "recommendProviders",
     tag = "service providers",
     params(PageParams),
     request_body(content = RecommendBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of recommended providers.", body = RecommendationPage),
+        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field or paging value is invalid, missing, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable; retry later.", body = ErrorBody),
+        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
+        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn recommend(
@@ -392,9 +442,12 @@ pub(crate) async fn recommend(
 #[utoipa::path(
     get,
     path = "/v1_0/openapi.json",
+    operation_id = "openapiDocument",
     tag = "documentation",
     responses(
         (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
+        (status = 503, description = "The server is shedding load (more than `MAX_IN_FLIGHT` requests in flight); retry after `Retry-After`.", body = ErrorBody),
+        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn openapi_json() -> HttpResponse {

@@ -211,3 +211,54 @@ async fn create_returns_422_naming_a_missing_required_field() {
     assert_eq!(reply.error_fields(), ["name"]);
     assert_eq!(body["details"][0]["message"], "is required");
 }
+
+#[actix_web::test]
+async fn an_integer_may_be_written_with_a_zero_fraction_as_json_schema_reads_it() {
+    let app = TestApp::new().await;
+
+    let created = app
+        .create(
+            Uuid::new_v4(),
+            &json!({"name": "Whole", "cost_in_pence": 25000.0}),
+        )
+        .await;
+    let search = app
+        .search("", &json!({"cost_gt": 24999.0, "cost_lt": 25001}))
+        .await
+        .assert_status(200);
+    let recommend = app
+        .recommend(
+            "",
+            &json!({
+                "job_budget_in_pence": 50000.0,
+                "expected_job_duration_in_days": 2.0,
+                "skills": ["x"],
+                "availability": [{"from_date": "2027-01-01", "to_date": "2027-01-02"}],
+            }),
+        )
+        .await;
+
+    assert_eq!(created["cost_in_pence"], 25000);
+    assert_eq!(search["service_providers"][0]["id"], created["id"]);
+    recommend.assert_status(200);
+}
+
+#[actix_web::test]
+async fn an_integer_with_a_fraction_or_written_as_a_float_beyond_2_pow_53_is_422() {
+    let app = TestApp::new().await;
+
+    for cost in [json!(25000.5), json!(9007199254740992.0), json!(1e300)] {
+        let reply = app
+            .post(
+                "/v1_0/service-provider",
+                Some(Uuid::new_v4()),
+                &json!({"name": "Whole", "cost_in_pence": cost}),
+            )
+            .await;
+        reply.assert_error(422);
+        assert_eq!(reply.error_fields(), ["cost_in_pence"], "{cost}");
+    }
+    let reply = app.search("", &json!({"cost_lt": 0.5})).await;
+    reply.assert_error(422);
+    assert_eq!(reply.error_fields(), ["cost_lt"]);
+}
