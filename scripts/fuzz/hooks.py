@@ -25,6 +25,14 @@ Two things live here, and nothing else:
 
    A 422 carrying any other detail (or a detail on another field) is still a finding, as is
    every other check. Matching is on the exact field and message the server writes.
+
+3. Two refusals that depend on what the server holds, not on the request, also forgiven:
+
+   - 412 to a request that carries `If-Match`: a conditional write whose tags do not name the
+     provider's current version is refused on purpose (safe writes); which tag is current is
+     state the schema cannot know.
+   - 422 on `Idempotency-Key` "was used for a different request": a key may be used for one
+     request only; the fuzzer draws keys from a small space and reuses them with other bodies.
 """
 
 from __future__ import annotations
@@ -102,9 +110,30 @@ def is_cross_field_refusal(response) -> bool:
     )
 
 
+KEY_REUSED = re.compile(r"was used for a different request.*")
+
+
+def is_state_refusal(response, case) -> bool:
+    """True for the refusals of point 3: a stale `If-Match`, an `Idempotency-Key` reused."""
+    headers = {k.lower(): v for k, v in (case.headers or {}).items()}
+    if response.status_code == 412 and "if-match" in headers:
+        return True
+    if response.status_code != 422:
+        return False
+    try:
+        details = response.json().get("details") or []
+    except Exception:
+        return False
+    return bool(details) and all(
+        d.get("field") == "Idempotency-Key" and KEY_REUSED.fullmatch(str(d.get("message", "")))
+        for d in details
+    )
+
+
 @schemathesis.check
 def positive_data_acceptance_except_cross_field(ctx, response, case):
-    """The built-in `positive_data_acceptance`, except for the cross-field rules above."""
-    if is_cross_field_refusal(response):
+    """The built-in `positive_data_acceptance`, except for the cross-field rules and the
+    state-dependent refusals above."""
+    if is_cross_field_refusal(response) or is_state_refusal(response, case):
         return None
     return positive_data_acceptance(ctx, response, case)

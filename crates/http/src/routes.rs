@@ -101,7 +101,7 @@ pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
     path = "/v1_0/service-provider",
     operation_id = "createProvider",
     tag = "service providers",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters: the first 2xx answer is kept 24 hours and replayed to a retry with the same key and body.")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1..=255 visible ASCII characters: the first 2xx answer is kept 24 hours and replayed to a retry with the same key and body.")),
     request_body(content = ProviderBody, content_type = "application/json"),
     security(("user_id" = [])),
     responses(
@@ -289,7 +289,7 @@ pub(crate) async fn delete_provider(
     tag = "reviews",
     params(
         ("id" = uuid::Uuid, Path, description = "The provider's id."),
-        ("Idempotency-Key" = Option<String>, Header, description = "1..=255 visible ASCII characters: the first 2xx answer is kept 24 hours and replayed to a retry with the same key and body."),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1..=255 visible ASCII characters: the first 2xx answer is kept 24 hours and replayed to a retry with the same key and body."),
     ),
     request_body(content = ReviewBody, content_type = "application/json"),
     security(("user_id" = [])),
