@@ -8,6 +8,7 @@ mod helpers;
 mod identity;
 mod jwt;
 mod limits;
+mod metrics;
 mod mocks;
 mod paging;
 mod providers;
