@@ -8,9 +8,11 @@ mod seed;
 use clap::Parser;
 use config::{Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ServeArgs};
 use error::ServerError;
+use provider_http::{Metrics, MetricsRoute};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
 use provider_postgres_adapter::PgStore;
+use provider_telemetry::{ObservedStore, PoolFigures};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -67,9 +69,17 @@ fn database_url<'a>(common: &'a Common, command: &'static str) -> Result<&'a str
 
 fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     // Refuse to start on unusable security settings before touching the database.
-    let gate = provider_http::Gate::new(args.http_settings().map_err(ServerError::Security)?);
+    let settings = args.http_settings().map_err(ServerError::Security)?;
+    let metrics = Metrics::new();
+    metrics.set_build_info(env!("CARGO_PKG_VERSION"), env!("PROVIDER_API_COMMIT"));
+    let route = if args.metrics_port.is_some() {
+        MetricsRoute::Elsewhere
+    } else {
+        MetricsRoute::OnApiPort
+    };
+    let gate = provider_http::Gate::observed(settings, metrics.clone(), route);
     runtime()?.block_on(async {
-        let service = build_service(common, args).await?;
+        let service = build_service(common, args, &metrics).await?;
         run_http(service, gate, args).await
     })
 }
@@ -124,14 +134,19 @@ fn explain(common: &Common, args: &ExplainArgs) -> Result<(), ServerError> {
 }
 
 /// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`); unset: the
-/// in-memory store, with a warning.
-async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderService, ServerError> {
+/// in-memory store, with a warning. Either is wrapped in an [`ObservedStore`] timing every
+/// operation into `metrics`; the pool's figures are read at each scrape.
+async fn build_service(
+    common: &Common,
+    args: &ServeArgs,
+    metrics: &Metrics,
+) -> Result<ProviderService, ServerError> {
     let Some(config) = common.pg_config() else {
         tracing::warn!(
             "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
              and all data is lost when the process stops"
         );
-        let store = Arc::new(MemoryStore::new());
+        let store = Arc::new(ObservedStore::new(MemoryStore::new(), metrics.clone()));
         return Ok(ProviderService::new(store.clone(), store));
     };
     if args.migrate_on_start {
@@ -140,7 +155,17 @@ async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderServ
             .await
             .map_err(ServerError::MigrateOnStart)?;
     }
-    let store = Arc::new(PgStore::connect(&config).map_err(ServerError::Store)?);
+    let store = PgStore::connect(&config).map_err(ServerError::Store)?;
+    let probe = store.clone();
+    metrics.set_pool_probe(move || {
+        let status = probe.pool_status();
+        PoolFigures {
+            idle: status.idle,
+            in_use: status.in_use,
+            waiting: status.waiting,
+        }
+    });
+    let store = Arc::new(ObservedStore::new(store, metrics.clone()));
     tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
     Ok(ProviderService::new(store.clone(), store))
 }
@@ -153,6 +178,11 @@ async fn run_http(
     // Our own signal handlers, installed before we say we listen: actix's own are installed
     // later, inside the server task, so a signal sent right after start would kill the process.
     let shutdown = shutdown_signal().map_err(ServerError::Signals)?;
+    let metrics = gate.metrics().clone();
+    let metrics_server = match args.metrics_port {
+        Some(port) => Some(metrics_server(metrics.clone(), &args.host, port)?),
+        None => None,
+    };
     let mut server =
         actix_web::HttpServer::new(move || provider_http::app_with(service.clone(), gate.clone()))
             .disable_signals()
@@ -173,6 +203,19 @@ async fn run_http(
     for addr in addrs {
         tracing::info!(%addr, "listening on http://{addr}");
     }
+    let metrics_handle = metrics_server.as_ref().map(actix_web::dev::Server::handle);
+    if let Some(metrics_server) = metrics_server {
+        tokio::spawn(metrics_server);
+    }
+    // Histogram samples are drained into their buckets at each scrape; also between scrapes,
+    // so that memory stays bounded when nobody scrapes.
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            metrics.run_upkeep();
+        }
+    });
     tokio::spawn(async move {
         let signal = shutdown.await;
         tracing::info!(
@@ -181,10 +224,35 @@ async fn run_http(
         );
         // Graceful: stop accepting, wait for in-flight requests (up to the shutdown timeout).
         handle.stop(true).await;
+        if let Some(metrics_handle) = metrics_handle {
+            metrics_handle.stop(true).await;
+        }
     });
     running.await.map_err(ServerError::Http)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `METRICS_PORT`: a server of its own for `GET /metrics`, one worker, bound now (the log
+/// says where).
+fn metrics_server(
+    metrics: Metrics,
+    host: &str,
+    port: u16,
+) -> Result<actix_web::dev::Server, ServerError> {
+    let server = actix_web::HttpServer::new(move || provider_http::metrics_app(metrics.clone()))
+        .disable_signals()
+        .workers(1)
+        .bind((host, port))
+        .map_err(|source| ServerError::Bind {
+            host: host.to_owned(),
+            port,
+            source,
+        })?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "metrics on http://{addr}/metrics");
+    }
+    Ok(server.run())
 }
 
 /// Resolves with the name of the first SIGINT or SIGTERM received. The handlers are in place
