@@ -9,6 +9,7 @@ mod middleware;
 mod observe;
 mod openapi;
 mod routes;
+mod trace;
 
 pub use auth::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,

@@ -49,8 +49,9 @@ fn request_id_of(req: &ServiceRequest) -> String {
     id
 }
 
-/// The root span of each request: method, route, target, status and the request id, so that
-/// every log line of the request carries the id.
+/// The root span of each request: method, route, target, status, the request id and the trace
+/// id (the caller's, from `traceparent`, else a new one), so that every log line of the request
+/// carries both.
 #[derive(Debug)]
 pub(crate) struct RequestSpan;
 
@@ -60,8 +61,10 @@ impl RootSpanBuilder for RequestSpan {
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "default".to_owned());
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "HTTP request",
+            otel.name = %format_args!("{} {route}", request.method()),
+            otel.kind = "server",
             http.method = %request.method(),
             http.route = %route,
             http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
@@ -70,7 +73,10 @@ impl RootSpanBuilder for RequestSpan {
             exception.message = Empty,
             exception.details = Empty,
             request_id = %request_id,
-        )
+            trace_id = Empty,
+        );
+        crate::trace::join_trace(request, &span);
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {

@@ -8,6 +8,8 @@ mod seed;
 use clap::Parser;
 use config::{Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ServeArgs};
 use error::ServerError;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use provider_http::{Metrics, MetricsRoute};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
@@ -19,7 +21,13 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.common.log_format);
+    let traces = match init_tracing(cli.common.log_format) {
+        Ok(traces) => traces,
+        Err(error) => {
+            eprintln!("provider-api: cannot build the OTLP exporter: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli
         .command
         .clone()
@@ -30,6 +38,10 @@ fn main() -> ExitCode {
         Command::Seed(args) => seed(&cli.common, &args),
         Command::Explain(args) => explain(&cli.common, &args),
     };
+    // Sends the spans still batched (with an exporter; without one this is free).
+    if let Err(error) = traces.shutdown() {
+        eprintln!("provider-api: exporting the last spans failed: {error}");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -42,14 +54,57 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stdout; `RUST_LOG` filters them (default `info`). The http crate logs one line per
-/// request, inside the request's span, so the request id is on it.
-fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Json => builder.json().with_current_span(true).init(),
-        LogFormat::Pretty => builder.init(),
+/// request, inside the request's span, so the request id and the trace id are on it.
+///
+/// Spans are OpenTelemetry spans too, so that every request has a trace id (the caller's, from a
+/// W3C `traceparent` header, through the global [`TraceContextPropagator`]). They are exported
+/// over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the exporter reads it and the
+/// other `OTEL_EXPORTER_OTLP_*` variables itself); unset, no exporter is built and nothing
+/// leaves the process.
+///
+/// # Errors
+/// The exporter cannot be built from its settings.
+fn init_tracing(
+    format: LogFormat,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let mut traces = SdkTracerProvider::builder().with_resource(
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name("provider-api")
+            .build(),
+    );
+    let export = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.trim().is_empty());
+    if export {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()?;
+        traces = traces.with_batch_exporter(exporter);
     }
+    let traces = traces.build();
+    let otel = tracing_opentelemetry::layer().with_tracer(traces.tracer("provider-api"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (json, pretty) = match format {
+        LogFormat::Json => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true),
+            ),
+            None,
+        ),
+        LogFormat::Pretty => (None, Some(tracing_subscriber::fmt::layer())),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(json)
+        .with(pretty)
+        .with(otel)
+        .init();
+    Ok(traces)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ServerError> {

@@ -8,9 +8,10 @@ use provider_domain::{
 use provider_ports::{Page, PageOf, ProviderRepository, RepoError, ReviewRepository};
 use std::future::Future;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// A store that records the duration of each operation in
-/// `store_operation_duration_seconds{operation}` and otherwise does exactly what `inner` does.
+/// `store_operation_duration_seconds{operation}`, runs each in a span, and otherwise does exactly what `inner` does.
 /// One delegating method per trait method; the operation label is the method's name
 /// (`review_add`, `review_list` for the review port).
 #[derive(Debug, Clone)]
@@ -25,10 +26,16 @@ impl<S> ObservedStore<S> {
         Self { inner, metrics }
     }
 
-    /// Runs `operation`, recording its duration under `name` whatever its outcome.
+    /// Runs `operation` in a span of its own (`store <name>`, exported with the request's trace),
+    /// recording its duration under `name` whatever its outcome.
     async fn timed<T>(&self, name: &'static str, operation: impl Future<Output = T>) -> T {
+        let span = tracing::info_span!(
+            "store operation",
+            otel.name = %format_args!("store {name}"),
+            operation = name
+        );
         let started = Instant::now();
-        let outcome = operation.await;
+        let outcome = operation.instrument(span).await;
         self.metrics.store_operation(name, started.elapsed());
         outcome
     }
