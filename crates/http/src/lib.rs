@@ -8,6 +8,7 @@ mod gate;
 mod middleware;
 mod observe;
 mod openapi;
+mod report;
 mod routes;
 mod trace;
 

@@ -6,6 +6,7 @@
 //! line per request), [`json_errors`] (panics become 500, any non-JSON error body becomes JSON).
 
 use crate::error::ApiError;
+use crate::report::Panicked;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -33,7 +34,7 @@ struct RequestId(String);
 
 /// The request's id: the one already chosen, else the client's `x-request-id` when it is 1..=200
 /// visible ASCII characters, else a new UUID. Chosen once and kept in the request.
-fn request_id_of(req: &ServiceRequest) -> String {
+pub(crate) fn request_id_of(req: &ServiceRequest) -> String {
     if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
         return id.clone();
     }
@@ -159,6 +160,7 @@ pub(crate) async fn json_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let panicked = req.extensions().get::<Panicked>().cloned();
     let outcome = AssertUnwindSafe(async move { next.call(req).await })
         .catch_unwind()
         .await;
@@ -174,6 +176,9 @@ pub(crate) async fn json_errors(
             .into())
         }
         Err(panic) => {
+            if let Some(panicked) = panicked {
+                panicked.set();
+            }
             tracing::error!(panic = %panic_message(panic.as_ref()), "a handler panicked");
             Err(ApiError::Panic.into())
         }

@@ -1,13 +1,16 @@
 //! Request metrics: `http_server_request_duration_seconds` and `http_server_active_requests`
-//! for every request, and the `/metrics` exposition. The labels are a known method name, the
+//! for every request, error reports of its 500s, 503s and panics, and the `/metrics`
+//! exposition. The labels are a known method name, the
 //! matched route template (never the raw path) and the status: no id or user input.
 
 use crate::gate::Gate;
+use crate::middleware::request_id_of;
+use crate::report::{self, Failed, Panicked};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse};
+use actix_web::{web, Error, HttpMessage, HttpResponse};
 use provider_telemetry::{Metrics, UNMATCHED_ROUTE};
 use std::time::Instant;
 
@@ -28,6 +31,9 @@ pub(crate) async fn observe(
     };
     let method = method_label(req.method());
     let route = route_label(&req);
+    let request_id = request_id_of(&req);
+    let panicked = Panicked::default();
+    req.extensions_mut().insert(panicked.clone());
     let active = metrics.request_started();
     let started = Instant::now();
     let outcome = next.call(req).await;
@@ -35,8 +41,16 @@ pub(crate) async fn observe(
         Ok(response) => response.status(),
         Err(error) => error.as_response_error().status_code(),
     };
-    metrics.record_request(method, route, status.as_u16(), started.elapsed());
+    let elapsed = started.elapsed();
     drop(active);
+    report::server_error(&Failed {
+        status,
+        method,
+        route: &route,
+        request_id: &request_id,
+        panicked: &panicked,
+    });
+    metrics.record_request(method, route, status.as_u16(), elapsed);
     outcome
 }
 

@@ -38,3 +38,9 @@ pub(crate) fn join_trace(req: &ServiceRequest, span: &Span) {
         );
     }
 }
+
+/// The trace id of the current span (the request's, inside a request), when there is one.
+pub(crate) fn current_trace_id() -> Option<String> {
+    let trace_id = Span::current().context().span().span_context().trace_id();
+    (trace_id != TraceId::INVALID).then(|| format!("{trace_id:032x}"))
+}

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let _reports = init_error_reports();
     let result = match cli
         .command
         .clone()
@@ -105,6 +106,41 @@ fn init_tracing(
         .with(otel)
         .init();
     Ok(traces)
+}
+
+/// With `SENTRY_DSN` set, a Sentry client for the process: the http crate reports every 500,
+/// 503 and panic of a request through it, tagged with the request id, trace id, method, route
+/// template and status; the release is `provider-api@<version>+<commit>`. No integration that
+/// reads requests, the environment or panics by itself is enabled. Unset (or empty), none.
+/// Reports still queued are sent when the returned guard drops.
+fn init_error_reports() -> Option<sentry::ClientInitGuard> {
+    let dsn = std::env::var("SENTRY_DSN")
+        .ok()
+        .filter(|d| !d.trim().is_empty())?;
+    let dsn = match dsn.parse() {
+        Ok(dsn) => dsn,
+        Err(error) => {
+            // Never echo the DSN: it holds the project's key.
+            tracing::error!(%error, "SENTRY_DSN is not a valid DSN: error reports are off");
+            return None;
+        }
+    };
+    let mut options = sentry::ClientOptions::new();
+    options.dsn = Some(dsn);
+    options.release = Some(
+        concat!(
+            "provider-api@",
+            env!("CARGO_PKG_VERSION"),
+            "+",
+            env!("PROVIDER_API_COMMIT")
+        )
+        .into(),
+    );
+    options.send_default_pii = false;
+    options.server_name = None;
+    let guard = sentry::init(options);
+    tracing::info!("error reports are sent to Sentry");
+    Some(guard)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ServerError> {

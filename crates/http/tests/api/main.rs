@@ -13,6 +13,7 @@ mod mocks;
 mod paging;
 mod providers;
 mod recommend;
+mod reports;
 mod request_id;
 mod reviews;
 mod search;
