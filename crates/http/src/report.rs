@@ -43,14 +43,17 @@ pub(crate) fn server_error(failed: &Failed<'_>) {
     if !(panicked || status == 500 || status == 503) {
         return;
     }
-    let mut event = Event::default();
-    event.level = Level::Error;
-    event.logger = Some("provider_http".into());
-    event.message = Some(if panicked {
+    let message = if panicked {
         format!("panic in {} {}", failed.method, failed.route)
     } else {
         format!("{status} on {} {}", failed.method, failed.route)
-    });
+    };
+    let mut event = Event {
+        level: Level::Error,
+        logger: Some("provider_http".into()),
+        message: Some(message),
+        ..Event::default()
+    };
     let tags = [
         ("request_id", failed.request_id.to_owned()),
         ("method", failed.method.to_owned()),
