@@ -1,84 +1,36 @@
-//! Traces of the real binary: a W3C `traceparent` sent by the test becomes the trace id of the
-//! spans the server exports over OTLP/HTTP (to a receiver in this test, decoding the protobuf)
-//! and of its log lines.
+//! Traces and error reports of the real binary: a W3C `traceparent` sent by the test becomes
+//! the trace id of the spans the server exports over OTLP/HTTP (to a receiver in this test,
+//! decoding the protobuf), of its log lines, and of its Sentry reports (to a stand-in Sentry
+//! endpoint in this test).
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
-use provider_e2e_tests::Server;
-use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use provider_e2e_tests::{HttpSink, Server};
 
-/// One span received: its trace id (hex) and name.
-type Received = Arc<Mutex<Vec<(String, String, String)>>>;
-
-/// An OTLP/HTTP receiver on a free loopback port: answers 200 to every POST and keeps the
-/// trace id, span name and path of every span of every `/v1/traces` export.
-async fn otlp_receiver() -> (String, Received) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let received = Received::default();
-    let spans = received.clone();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let spans = spans.clone();
-            tokio::spawn(async move {
-                let mut stream = BufReader::new(stream);
-                loop {
-                    let mut request_line = String::new();
-                    if stream.read_line(&mut request_line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
-                    let mut length = 0;
-                    loop {
-                        let mut header = String::new();
-                        stream.read_line(&mut header).await.unwrap();
-                        let header = header.trim_end();
-                        if header.is_empty() {
-                            break;
-                        }
-                        if let Some((name, value)) = header.split_once(':') {
-                            if name.eq_ignore_ascii_case("content-length") {
-                                length = value.trim().parse().unwrap();
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    stream.read_exact(&mut body).await.unwrap();
-                    let export = ExportTraceServiceRequest::decode(body.as_slice())
-                        .expect("an OTLP protobuf export");
-                    for span in export
-                        .resource_spans
-                        .iter()
-                        .flat_map(|r| &r.scope_spans)
-                        .flat_map(|s| &s.spans)
-                    {
-                        let trace_id: String =
-                            span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
-                        spans
-                            .lock()
-                            .unwrap()
-                            .push((trace_id, span.name.clone(), path.clone()));
-                    }
-                    stream
-                        .get_mut()
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                        .await
-                        .unwrap();
-                }
-            });
+/// The trace id (hex), name and export path of every span the sink received.
+fn spans(sink: &HttpSink) -> Vec<(String, String, String)> {
+    let mut spans = Vec::new();
+    for request in sink.received() {
+        let export = ExportTraceServiceRequest::decode(request.body.as_slice())
+            .expect("an OTLP protobuf export");
+        for span in export
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+        {
+            let trace_id: String = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+            spans.push((trace_id, span.name.clone(), request.path.clone()));
         }
-    });
-    (base, received)
+    }
+    spans
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
-    let (endpoint, received) = otlp_receiver().await;
+    let sink = HttpSink::start().await;
     let server = Server::start(&[
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", sink.base.as_str()),
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ]);
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -95,7 +47,7 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
     let (status, log) = server.terminate();
     assert!(status.success(), "exit status {status}");
 
-    let spans = received.lock().unwrap().clone();
+    let spans = spans(&sink);
     let ours: Vec<_> = spans.iter().filter(|(id, _, _)| id == trace_id).collect();
     let names: Vec<&str> = ours.iter().map(|(_, name, _)| name.as_str()).collect();
     assert!(
@@ -150,4 +102,72 @@ async fn without_a_traceparent_each_request_gets_a_trace_id_of_its_own_on_its_lo
     assert_eq!(ids.len(), 2, "{}", log.join("\n"));
     assert_ne!(ids[0], ids[1]);
     assert!(ids.iter().all(|id| id.len() == 32 && id != &"0".repeat(32)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_503_is_reported_to_sentry_with_the_trace_id_and_release_and_nothing_else() {
+    let sentry = HttpSink::start().await;
+    let dsn = format!(
+        "{}/42",
+        sentry.base.replace("http://", "http://public-key@")
+    );
+    // A database nobody listens on: every store operation fails, 503.
+    let server = Server::start(&[
+        ("SENTRY_DSN", dsn.as_str()),
+        ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+        ("MIGRATE_ON_START", "false"),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "300"),
+    ]);
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let missing = uuid::Uuid::new_v4();
+    let response = reqwest::Client::new()
+        .get(server.url(&format!(
+            "/v1_0/service-provider/{missing}?secret=query-secret"
+        )))
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .header("authorization", "Bearer token-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let envelopes: Vec<String> = sentry
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/api/42/envelope/")
+        .map(|r| String::from_utf8(r.body).unwrap())
+        .collect();
+    let events: Vec<serde_json::Value> = envelopes
+        .iter()
+        .flat_map(|e| e.lines())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("tags").is_some())
+        .collect();
+    assert_eq!(events.len(), 1, "{envelopes:#?}");
+    let tags = &events[0]["tags"];
+    assert_eq!(tags["trace_id"], trace_id);
+    assert_eq!(tags["request_id"], request_id.as_str());
+    assert_eq!(tags["route"], "/v1_0/service-provider/{id}");
+    assert_eq!(tags["method"], "GET");
+    assert_eq!(tags["status"], "503");
+    let release = events[0]["release"].as_str().unwrap();
+    assert!(release.starts_with("provider-api@0.1.0+"), "{release}");
+    let sent = envelopes.join("\n");
+    for secret in [
+        missing.to_string().as_str(),
+        "query-secret",
+        "token-secret",
+        "nobody",
+    ] {
+        assert!(
+            !sent.contains(secret),
+            "`{secret}` was sent to Sentry: {sent}"
+        );
+    }
 }
