@@ -2,8 +2,10 @@
 //! included) is answered as JSON.
 //!
 //! From the outside in: [`tracing_actix_web::TracingLogger`] with [`RequestSpan`] (the root span,
-//! carrying the request id), [`request_id`] (the `x-request-id` response header and one log
-//! line per request), [`json_errors`] (panics become 500, any non-JSON error body becomes JSON).
+//! carrying the request id and the trace id), `observe::observe` (metrics and error reports),
+//! [`request_id`] (the `x-request-id` response header and one log line per request), the gate
+//! (shedding, identity, rate limits), [`json_errors`] (panics become 500, any non-JSON error
+//! body becomes JSON).
 
 use crate::error::ApiError;
 use crate::report::Panicked;
