@@ -69,8 +69,10 @@ fn init_tracing(
     format: LogFormat,
 ) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
     use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
 
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let mut traces = SdkTracerProvider::builder().with_resource(
@@ -86,23 +88,26 @@ fn init_tracing(
         traces = traces.with_batch_exporter(exporter);
     }
     let traces = traces.build();
-    let otel = tracing_opentelemetry::layer().with_tracer(traces.tracer("provider-api"));
+    // The spans of a request and of its store operations exist whatever RUST_LOG says, so that
+    // the trace id is on every log line and the export does not depend on the log level; other
+    // crates' spans (the exporter's own HTTP client among them) never become trace spans.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(traces.tracer("provider-api"))
+        .with_filter(
+            Targets::new()
+                .with_target("provider_http", LevelFilter::INFO)
+                .with_target("provider_telemetry", LevelFilter::INFO),
+        );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (json, pretty) = match format {
-        LogFormat::Json => (
-            Some(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true),
-            ),
-            None,
-        ),
-        LogFormat::Pretty => (None, Some(tracing_subscriber::fmt::layer())),
+    let logs = match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
     };
     tracing_subscriber::registry()
-        .with(filter)
-        .with(json)
-        .with(pretty)
+        .with(logs.with_filter(filter))
         .with(otel)
         .init();
     Ok(traces)
