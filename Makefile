@@ -24,7 +24,7 @@ test: ## Run every test (unit, property, HTTP, contract on both stores, end-to-e
 	$(CARGO) build -p provider-server --bin provider-api
 	scripts/test-postgres.sh $(CARGO) test --workspace --all-features
 
-lint: ## rustfmt, clippy (warnings are errors), rustdoc, links outside the repository, the compose file
+lint: ## rustfmt, clippy (warnings are errors), rustdoc, links outside the repository, the compose file, the Prometheus config
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p provider-domain -p provider-ports
@@ -32,6 +32,7 @@ lint: ## rustfmt, clippy (warnings are errors), rustdoc, links outside the repos
 	@if git grep -n -I -e '\.\./shared' -- . ':!Makefile'; then \
 		echo "lint: the files above point outside the repository (../shared)"; exit 1; fi
 	$(COMPOSE) config --quiet && echo "compose file OK"
+	promtool check config docker/prometheus/prometheus.yml
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

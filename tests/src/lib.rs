@@ -2,6 +2,9 @@
 //! stop it. The tests themselves are in `tests/`.
 
 pub mod examples;
+mod sink;
+
+pub use sink::{HttpSink, Received};
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};

@@ -15,6 +15,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use provider_domain::UserId;
+use provider_telemetry::Metrics;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -66,7 +67,18 @@ const EVICTION_INTERVAL: Duration = Duration::from_secs(10);
 /// Callers tracked before idle buckets are dropped without waiting for the interval.
 const MAX_TRACKED_CALLERS: usize = 100_000;
 
-/// The state shared by every worker: settings, the rate limiter, the in-flight count.
+/// Where `GET /metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricsRoute {
+    /// On the API's own port, beside the API.
+    #[default]
+    OnApiPort,
+    /// Elsewhere (`METRICS_PORT`: [`crate::metrics_app`] serves it); the API answers 404.
+    Elsewhere,
+}
+
+/// The state shared by every worker: settings, the rate limiter, the in-flight count, the
+/// metrics.
 #[derive(Debug, Clone)]
 pub struct Gate(Arc<Shared>);
 
@@ -79,6 +91,8 @@ struct Shared {
     evicted_at_ms: AtomicU64,
     eviction_interval: Duration,
     started: Instant,
+    metrics: Metrics,
+    metrics_route: MetricsRoute,
 }
 
 /// The identity a request carries, decided once by the gate: a verified caller or none.
@@ -87,14 +101,30 @@ struct Shared {
 pub(crate) struct Identified(pub Option<UserId>);
 
 impl Gate {
-    /// A gate with these settings. Build one per process and give every worker a clone.
+    /// A gate with these settings and a registry of its own, `/metrics` on the API's port.
+    /// Build one per process and give every worker a clone.
     pub fn new(settings: HttpSettings) -> Self {
         Self::with_eviction_interval(settings, EVICTION_INTERVAL)
+    }
+
+    /// A gate recording into `metrics` (shared with the store's decorator) and serving
+    /// `/metrics` as `route` says.
+    pub fn observed(settings: HttpSettings, metrics: Metrics, route: MetricsRoute) -> Self {
+        Self::build(settings, EVICTION_INTERVAL, metrics, route)
     }
 
     /// Like [`Gate::new`], dropping idle rate-limit buckets at most every `interval` (the
     /// default is 10 s; tests shorten it).
     pub fn with_eviction_interval(settings: HttpSettings, interval: Duration) -> Self {
+        Self::build(settings, interval, Metrics::new(), MetricsRoute::OnApiPort)
+    }
+
+    fn build(
+        settings: HttpSettings,
+        interval: Duration,
+        metrics: Metrics,
+        metrics_route: MetricsRoute,
+    ) -> Self {
         let limiter = NonZeroU32::new(settings.rate_limit_per_minute)
             .map(|n| RateLimiter::keyed(Quota::per_minute(n)).with_middleware());
         Self(Arc::new(Shared {
@@ -104,7 +134,19 @@ impl Gate {
             evicted_at_ms: AtomicU64::new(0),
             eviction_interval: interval,
             started: Instant::now(),
+            metrics,
+            metrics_route,
         }))
+    }
+
+    /// The metrics this gate and the app record into.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// Where `/metrics` is served.
+    pub fn metrics_route(&self) -> MetricsRoute {
+        self.0.metrics_route
     }
 
     /// How many callers have a rate-limit bucket right now.
@@ -188,6 +230,7 @@ pub(crate) async fn gate(
         let place = InFlight(&shared.in_flight);
         if shared.in_flight.fetch_add(1, Ordering::AcqRel) >= shared.settings.max_in_flight {
             drop(place);
+            shared.metrics.shed();
             return Err(ApiError::Overloaded.into());
         }
         Some(place)
@@ -219,6 +262,7 @@ pub(crate) async fn gate(
                 headers = rate_limit_headers(limit, remaining);
             }
             Err(refused) => {
+                shared.metrics.rate_limited();
                 let wait = refused.wait_time_from(limiter.clock().now());
                 let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 let error = ApiError::RateLimited {

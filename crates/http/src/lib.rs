@@ -6,16 +6,20 @@ mod error;
 mod extract;
 mod gate;
 mod middleware;
+mod observe;
 mod openapi;
+mod report;
 mod routes;
+mod trace;
 
 pub use auth::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
     MIN_HS256_SECRET_BYTES,
 };
 pub use error::{ApiError, ErrorBody, FieldDetail};
-pub use gate::{Gate, HttpSettings};
+pub use gate::{Gate, HttpSettings, MetricsRoute};
 pub use openapi::ApiDoc;
+pub use provider_telemetry::Metrics;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -29,7 +33,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 pub const MAX_BODY_BYTES: usize = 65_536;
 
 /// The whole application over `service`: every route of the API under `/v1_0`, the docs UI at
-/// `/docs/`, a JSON 404 for any other path, and the middleware that puts `x-request-id` on every
+/// `/docs/`, `GET /metrics` (unless the gate serves it elsewhere), a JSON 404 for any other path, and the middleware that puts `x-request-id` on every
 /// response, opens a log span per request carrying that id, turns a panic into a 500 and makes
 /// every error response JSON.
 ///
@@ -80,15 +84,51 @@ pub fn app_with(
         InitError = (),
     >,
 > {
+    let metrics_here = gate.metrics_route() == MetricsRoute::OnApiPort;
     App::new()
         .app_data(web::Data::new(service))
+        .app_data(web::Data::new(gate.metrics().clone()))
         .app_data(web::Data::new(gate))
+        .configure(|cfg| {
+            if metrics_here {
+                configure_metrics(cfg);
+            }
+        })
         .configure(configure)
         .default_service(web::to(routes::no_route))
         .wrap(from_fn(middleware::json_errors))
         .wrap(from_fn(gate::gate))
         .wrap(from_fn(middleware::request_id))
+        .wrap(from_fn(observe::observe))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
+}
+
+/// The app of `METRICS_PORT`: `GET /metrics` rendering `metrics`, and nothing else (404).
+pub fn metrics_app(
+    metrics: Metrics,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(metrics))
+        .configure(configure_metrics)
+        .default_service(web::to(routes::no_route))
+        .wrap(from_fn(middleware::json_errors))
+}
+
+/// `GET /metrics` (Prometheus text format 0.0.4), reading a `web::Data<Metrics>`.
+fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/metrics")
+            .route(web::get().to(observe::exposition))
+            .default_service(web::to(routes::not_allowed(&["GET"]))),
+    );
 }
 
 /// Registers the API's routes under `/v1_0` and the docs UI at `/docs/` (`/docs` redirects

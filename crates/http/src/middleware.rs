@@ -2,10 +2,13 @@
 //! included) is answered as JSON.
 //!
 //! From the outside in: [`tracing_actix_web::TracingLogger`] with [`RequestSpan`] (the root span,
-//! carrying the request id), [`request_id`] (the `x-request-id` response header and one log
-//! line per request), [`json_errors`] (panics become 500, any non-JSON error body becomes JSON).
+//! carrying the request id and the trace id), `observe::observe` (metrics and error reports),
+//! [`request_id`] (the `x-request-id` response header and one log line per request), the gate
+//! (shedding, identity, rate limits), [`json_errors`] (panics become 500, any non-JSON error
+//! body becomes JSON).
 
 use crate::error::ApiError;
+use crate::report::Panicked;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -33,7 +36,7 @@ struct RequestId(String);
 
 /// The request's id: the one already chosen, else the client's `x-request-id` when it is 1..=200
 /// visible ASCII characters, else a new UUID. Chosen once and kept in the request.
-fn request_id_of(req: &ServiceRequest) -> String {
+pub(crate) fn request_id_of(req: &ServiceRequest) -> String {
     if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
         return id.clone();
     }
@@ -49,8 +52,9 @@ fn request_id_of(req: &ServiceRequest) -> String {
     id
 }
 
-/// The root span of each request: method, route, target, status and the request id, so that
-/// every log line of the request carries the id.
+/// The root span of each request: method, route, target, status, the request id and the trace
+/// id (the caller's, from `traceparent`, else a new one), so that every log line of the request
+/// carries both.
 #[derive(Debug)]
 pub(crate) struct RequestSpan;
 
@@ -60,8 +64,10 @@ impl RootSpanBuilder for RequestSpan {
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "default".to_owned());
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "HTTP request",
+            otel.name = %format_args!("{} {route}", request.method()),
+            otel.kind = "server",
             http.method = %request.method(),
             http.route = %route,
             http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
@@ -70,7 +76,10 @@ impl RootSpanBuilder for RequestSpan {
             exception.message = Empty,
             exception.details = Empty,
             request_id = %request_id,
-        )
+            trace_id = Empty,
+        );
+        crate::trace::join_trace(request, &span);
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
@@ -153,6 +162,7 @@ pub(crate) async fn json_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let panicked = req.extensions().get::<Panicked>().cloned();
     let outcome = AssertUnwindSafe(async move { next.call(req).await })
         .catch_unwind()
         .await;
@@ -168,6 +178,9 @@ pub(crate) async fn json_errors(
             .into())
         }
         Err(panic) => {
+            if let Some(panicked) = panicked {
+                panicked.set();
+            }
             tracing::error!(panic = %panic_message(panic.as_ref()), "a handler panicked");
             Err(ApiError::Panic.into())
         }

@@ -18,6 +18,7 @@ pub mod testing;
 pub use error::PgError;
 pub use explain::{explain_recommend, explain_search};
 pub use migrate::run_migrations;
+pub use pool::PoolStatus;
 pub use store::PgStore;
 
 use std::fmt;

@@ -78,6 +78,28 @@ async fn establish(url: &str, statement_timeout_ms: u128) -> ConnectionResult<As
     Ok(conn)
 }
 
+/// How full the pool is at one moment (what an operator graphs: `db_pool_connections`,
+/// `db_pool_waiting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open and not lent out.
+    pub idle: usize,
+    /// Connections lent out to an operation.
+    pub in_use: usize,
+    /// Operations waiting for a connection.
+    pub waiting: usize,
+}
+
+/// The pool's figures now, from deadpool's own status.
+pub(crate) fn status(pool: &Pool<AsyncPgConnection>) -> PoolStatus {
+    let status = pool.status();
+    PoolStatus {
+        idle: status.available,
+        in_use: status.size.saturating_sub(status.available),
+        waiting: status.waiting,
+    }
+}
+
 /// Plans every statement of the current transaction for its own values (see [`CUSTOM_PLANS`]):
 /// search and recommend call it first in their transactions.
 pub(crate) async fn custom_plans_in_transaction(

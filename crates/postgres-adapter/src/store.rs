@@ -75,6 +75,11 @@ impl PgStore {
         self
     }
 
+    /// How full the connection pool is now (idle, in use, waiting).
+    pub fn pool_status(&self) -> pool::PoolStatus {
+        pool::status(&self.pool)
+    }
+
     pub(crate) async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
         self.pool.get().await.map_err(pool_error)
     }

@@ -119,6 +119,10 @@ pub struct ServeArgs {
     /// Requests served at once; more are answered 503 at once (load shedding).
     #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = HttpSettings::DEFAULT_MAX_IN_FLIGHT)]
     pub max_in_flight: usize,
+    /// Serve `GET /metrics` only on this port (same HOST; 0 picks a free one, logged) instead
+    /// of on the API's port.
+    #[arg(long, env = "METRICS_PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 /// How callers prove who they are.

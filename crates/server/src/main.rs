@@ -8,16 +8,27 @@ mod seed;
 use clap::Parser;
 use config::{Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ServeArgs};
 use error::ServerError;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use provider_http::{Metrics, MetricsRoute};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
 use provider_postgres_adapter::PgStore;
+use provider_telemetry::{ObservedStore, PoolFigures};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.common.log_format);
+    let traces = match init_tracing(cli.common.log_format) {
+        Ok(traces) => traces,
+        Err(error) => {
+            eprintln!("provider-api: cannot build the OTLP exporter: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _reports = init_error_reports();
     let result = match cli
         .command
         .clone()
@@ -28,6 +39,10 @@ fn main() -> ExitCode {
         Command::Seed(args) => seed(&cli.common, &args),
         Command::Explain(args) => explain(&cli.common, &args),
     };
+    // Sends the spans still batched (with an exporter; without one this is free).
+    if let Err(error) = traces.shutdown() {
+        eprintln!("provider-api: exporting the last spans failed: {error}");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -40,14 +55,97 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stdout; `RUST_LOG` filters them (default `info`). The http crate logs one line per
-/// request, inside the request's span, so the request id is on it.
-fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Json => builder.json().with_current_span(true).init(),
-        LogFormat::Pretty => builder.init(),
+/// request, inside the request's span, so the request id and the trace id are on it.
+///
+/// Spans are OpenTelemetry spans too, so that every request has a trace id (the caller's, from a
+/// W3C `traceparent` header, through the global [`TraceContextPropagator`]). They are exported
+/// over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the exporter reads it and the
+/// other `OTEL_EXPORTER_OTLP_*` variables itself); unset, no exporter is built and nothing
+/// leaves the process.
+///
+/// # Errors
+/// The exporter cannot be built from its settings.
+fn init_tracing(
+    format: LogFormat,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let mut traces = SdkTracerProvider::builder().with_resource(
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name("provider-api")
+            .build(),
+    );
+    let export = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.trim().is_empty());
+    if export {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()?;
+        traces = traces.with_batch_exporter(exporter);
     }
+    let traces = traces.build();
+    // The spans of a request and of its store operations exist whatever RUST_LOG says, so that
+    // the trace id is on every log line and the export does not depend on the log level; other
+    // crates' spans (the exporter's own HTTP client among them) never become trace spans.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(traces.tracer("provider-api"))
+        .with_filter(
+            Targets::new()
+                .with_target("provider_http", LevelFilter::INFO)
+                .with_target("provider_telemetry", LevelFilter::INFO),
+        );
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(otel)
+        .init();
+    Ok(traces)
+}
+
+/// With `SENTRY_DSN` set, a Sentry client for the process: the http crate reports every 500,
+/// 503 and panic of a request through it, tagged with the request id, trace id, method, route
+/// template and status; the release is `provider-api@<version>+<commit>`. No integration that
+/// reads requests, the environment or panics by itself is enabled. Unset (or empty), none.
+/// Reports still queued are sent when the returned guard drops.
+fn init_error_reports() -> Option<sentry::ClientInitGuard> {
+    let dsn = std::env::var("SENTRY_DSN")
+        .ok()
+        .filter(|d| !d.trim().is_empty())?;
+    let dsn = match dsn.parse() {
+        Ok(dsn) => dsn,
+        Err(error) => {
+            // Never echo the DSN: it holds the project's key.
+            tracing::error!(%error, "SENTRY_DSN is not a valid DSN: error reports are off");
+            return None;
+        }
+    };
+    let mut options = sentry::ClientOptions::new();
+    options.dsn = Some(dsn);
+    options.release = Some(
+        concat!(
+            "provider-api@",
+            env!("CARGO_PKG_VERSION"),
+            "+",
+            env!("PROVIDER_API_COMMIT")
+        )
+        .into(),
+    );
+    options.send_default_pii = false;
+    options.server_name = None;
+    let guard = sentry::init(options);
+    tracing::info!("error reports are sent to Sentry");
+    Some(guard)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ServerError> {
@@ -67,9 +165,17 @@ fn database_url<'a>(common: &'a Common, command: &'static str) -> Result<&'a str
 
 fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     // Refuse to start on unusable security settings before touching the database.
-    let gate = provider_http::Gate::new(args.http_settings().map_err(ServerError::Security)?);
+    let settings = args.http_settings().map_err(ServerError::Security)?;
+    let metrics = Metrics::new();
+    metrics.set_build_info(env!("CARGO_PKG_VERSION"), env!("PROVIDER_API_COMMIT"));
+    let route = if args.metrics_port.is_some() {
+        MetricsRoute::Elsewhere
+    } else {
+        MetricsRoute::OnApiPort
+    };
+    let gate = provider_http::Gate::observed(settings, metrics.clone(), route);
     runtime()?.block_on(async {
-        let service = build_service(common, args).await?;
+        let service = build_service(common, args, &metrics).await?;
         run_http(service, gate, args).await
     })
 }
@@ -124,14 +230,19 @@ fn explain(common: &Common, args: &ExplainArgs) -> Result<(), ServerError> {
 }
 
 /// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`); unset: the
-/// in-memory store, with a warning.
-async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderService, ServerError> {
+/// in-memory store, with a warning. Either is wrapped in an [`ObservedStore`] timing every
+/// operation into `metrics`; the pool's figures are read at each scrape.
+async fn build_service(
+    common: &Common,
+    args: &ServeArgs,
+    metrics: &Metrics,
+) -> Result<ProviderService, ServerError> {
     let Some(config) = common.pg_config() else {
         tracing::warn!(
             "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
              and all data is lost when the process stops"
         );
-        let store = Arc::new(MemoryStore::new());
+        let store = Arc::new(ObservedStore::new(MemoryStore::new(), metrics.clone()));
         return Ok(ProviderService::new(store.clone(), store.clone(), store));
     };
     if args.migrate_on_start {
@@ -140,7 +251,17 @@ async fn build_service(common: &Common, args: &ServeArgs) -> Result<ProviderServ
             .await
             .map_err(ServerError::MigrateOnStart)?;
     }
-    let store = Arc::new(PgStore::connect(&config).map_err(ServerError::Store)?);
+    let store = PgStore::connect(&config).map_err(ServerError::Store)?;
+    let probe = store.clone();
+    metrics.set_pool_probe(move || {
+        let status = probe.pool_status();
+        PoolFigures {
+            idle: status.idle,
+            in_use: status.in_use,
+            waiting: status.waiting,
+        }
+    });
+    let store = Arc::new(ObservedStore::new(store, metrics.clone()));
     tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
     Ok(ProviderService::new(store.clone(), store.clone(), store))
 }
@@ -153,6 +274,11 @@ async fn run_http(
     // Our own signal handlers, installed before we say we listen: actix's own are installed
     // later, inside the server task, so a signal sent right after start would kill the process.
     let shutdown = shutdown_signal().map_err(ServerError::Signals)?;
+    let metrics = gate.metrics().clone();
+    let metrics_server = match args.metrics_port {
+        Some(port) => Some(metrics_server(metrics.clone(), &args.host, port)?),
+        None => None,
+    };
     let mut server =
         actix_web::HttpServer::new(move || provider_http::app_with(service.clone(), gate.clone()))
             .disable_signals()
@@ -173,6 +299,19 @@ async fn run_http(
     for addr in addrs {
         tracing::info!(%addr, "listening on http://{addr}");
     }
+    let metrics_handle = metrics_server.as_ref().map(actix_web::dev::Server::handle);
+    if let Some(metrics_server) = metrics_server {
+        tokio::spawn(metrics_server);
+    }
+    // Histogram samples are drained into their buckets at each scrape; also between scrapes,
+    // so that memory stays bounded when nobody scrapes.
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            metrics.run_upkeep();
+        }
+    });
     tokio::spawn(async move {
         let signal = shutdown.await;
         tracing::info!(
@@ -181,10 +320,35 @@ async fn run_http(
         );
         // Graceful: stop accepting, wait for in-flight requests (up to the shutdown timeout).
         handle.stop(true).await;
+        if let Some(metrics_handle) = metrics_handle {
+            metrics_handle.stop(true).await;
+        }
     });
     running.await.map_err(ServerError::Http)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `METRICS_PORT`: a server of its own for `GET /metrics`, one worker, bound now (the log
+/// says where).
+fn metrics_server(
+    metrics: Metrics,
+    host: &str,
+    port: u16,
+) -> Result<actix_web::dev::Server, ServerError> {
+    let server = actix_web::HttpServer::new(move || provider_http::metrics_app(metrics.clone()))
+        .disable_signals()
+        .workers(1)
+        .bind((host, port))
+        .map_err(|source| ServerError::Bind {
+            host: host.to_owned(),
+            port,
+            source,
+        })?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "metrics on http://{addr}/metrics");
+    }
+    Ok(server.run())
 }
 
 /// Resolves with the name of the first SIGINT or SIGTERM received. The handlers are in place

@@ -1,0 +1,88 @@
+//! Request metrics: `http_server_request_duration_seconds` and `http_server_active_requests`
+//! for every request, error reports of its 500s, 503s and panics, and the `/metrics`
+//! exposition. The labels are a known method name, the
+//! matched route template (never the raw path) and the status: no id or user input.
+
+use crate::gate::Gate;
+use crate::middleware::request_id_of;
+use crate::report::{self, Failed, Panicked};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, HttpResponse};
+use provider_telemetry::{Metrics, UNMATCHED_ROUTE};
+use std::time::Instant;
+
+/// The content type of the Prometheus text exposition format 0.0.4.
+const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Times every request and counts it as active while it is served, with the outcome's status
+/// (an error's status when the request ends in one: the response actix-web makes from it).
+pub(crate) async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(metrics) = req
+        .app_data::<web::Data<Gate>>()
+        .map(|gate| gate.metrics().clone())
+    else {
+        return next.call(req).await;
+    };
+    let method = method_label(req.method());
+    let route = route_label(&req);
+    let request_id = request_id_of(&req);
+    let panicked = Panicked::default();
+    req.extensions_mut().insert(panicked.clone());
+    let active = metrics.request_started();
+    let started = Instant::now();
+    let outcome = next.call(req).await;
+    let status = match &outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
+    let elapsed = started.elapsed();
+    drop(active);
+    report::server_error(&Failed {
+        status,
+        method,
+        route: &route,
+        request_id: &request_id,
+        panicked: &panicked,
+    });
+    metrics.record_request(method, route, status.as_u16(), elapsed);
+    outcome
+}
+
+/// The method as a label: one of the standard methods, else `_OTHER` (a client may send any
+/// token as a method).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "_OTHER",
+    }
+}
+
+/// The route template the path matches (`/v1_0/service-provider/{id}`), else
+/// [`UNMATCHED_ROUTE`]. A path caught only by a scope's default service has no template of its
+/// own and counts as unmatched.
+fn route_label(req: &ServiceRequest) -> String {
+    req.match_pattern()
+        .filter(|pattern| pattern != "/v1_0" && pattern != "/v1_0/")
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned())
+}
+
+/// `GET /metrics`: the exposition.
+pub(crate) async fn exposition(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(EXPOSITION)
+        .body(metrics.render())
+}

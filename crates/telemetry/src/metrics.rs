@@ -1,0 +1,287 @@
+//! [`Metrics`]: the registry the app owns, every series it exports, and their exposition.
+
+use metrics::{Key, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+use parking_lot::RwLock;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+const REQUEST_DURATION: &str = "http_server_request_duration_seconds";
+const ACTIVE_REQUESTS: &str = "http_server_active_requests";
+const RATE_LIMITED: &str = "http_server_rate_limited_total";
+const SHED: &str = "http_server_shed_total";
+const POOL_CONNECTIONS: &str = "db_pool_connections";
+const POOL_WAITING: &str = "db_pool_waiting";
+const STORE_DURATION: &str = "store_operation_duration_seconds";
+const BUILD_INFO: &str = "provider_api_build_info";
+
+/// Every series the server can export, with its help text (also what `docs/OPERATIONS.md`
+/// lists and what the Grafana dashboard may query).
+pub const SERIES: &[(&str, &str)] = &[
+    (
+        REQUEST_DURATION,
+        "Time from a request's arrival to its response, by method, route template and status.",
+    ),
+    (ACTIVE_REQUESTS, "Requests being served right now."),
+    (
+        RATE_LIMITED,
+        "Requests refused with 429 because the caller's rate limit was spent.",
+    ),
+    (
+        SHED,
+        "Requests refused with 503 because MAX_IN_FLIGHT requests were already being served.",
+    ),
+    (
+        POOL_CONNECTIONS,
+        "Connections of the PostgreSQL pool, idle or in use.",
+    ),
+    (
+        POOL_WAITING,
+        "Requests waiting for a PostgreSQL pool connection.",
+    ),
+    (
+        STORE_DURATION,
+        "Time of each store operation at the repository port, by operation.",
+    ),
+    (
+        BUILD_INFO,
+        "Always 1; the labels name the running version and its commit.",
+    ),
+];
+
+/// Upper bounds of every histogram's buckets, in seconds: 0.5 ms to 10 s.
+pub const HISTOGRAM_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The `route` label of a request that matched no route: never the raw path.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The PostgreSQL pool's figures at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolFigures {
+    /// Connections open and not lent out.
+    pub idle: usize,
+    /// Connections lent out to a request.
+    pub in_use: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
+}
+
+type PoolProbe = Box<dyn Fn() -> PoolFigures + Send + Sync>;
+
+/// The metrics of one server process. Cheap to clone (clones share the registry); build one
+/// per process and hand clones to the HTTP layer and the [`crate::ObservedStore`].
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    pool: RwLock<Option<PoolProbe>>,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics")
+            .field("pool_probe", &self.0.pool.read().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A new registry: every series described, the counters and the active-requests gauge
+    /// present at 0 from the start.
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), HISTOGRAM_BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        for (name, help) in SERIES {
+            let name = metrics::KeyName::from(*name);
+            let help = metrics::SharedString::from(*help);
+            match name.as_str() {
+                REQUEST_DURATION | STORE_DURATION => {
+                    recorder.describe_histogram(name, None, help);
+                }
+                RATE_LIMITED | SHED => recorder.describe_counter(name, None, help),
+                _ => recorder.describe_gauge(name, None, help),
+            }
+        }
+        let metrics = Self(Arc::new(Inner {
+            recorder,
+            handle,
+            pool: RwLock::new(None),
+        }));
+        metrics.counter(RATE_LIMITED).absolute(0);
+        metrics.counter(SHED).absolute(0);
+        metrics.gauge(ACTIVE_REQUESTS, vec![]).set(0.0);
+        metrics
+    }
+
+    fn counter(&self, name: &'static str) -> metrics::Counter {
+        self.0
+            .recorder
+            .register_counter(&Key::from_static_name(name), &METADATA)
+    }
+
+    fn gauge(&self, name: &'static str, labels: Vec<Label>) -> metrics::Gauge {
+        self.0
+            .recorder
+            .register_gauge(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    fn histogram(&self, name: &'static str, labels: Vec<Label>) -> metrics::Histogram {
+        self.0
+            .recorder
+            .register_histogram(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    /// Counts a request as active until the returned guard is dropped.
+    pub fn request_started(&self) -> ActiveRequest {
+        let gauge = self.gauge(ACTIVE_REQUESTS, vec![]);
+        gauge.increment(1.0);
+        ActiveRequest(gauge)
+    }
+
+    /// Records a served request. `method` and `route` must not be user input: the HTTP layer
+    /// passes a known method name (or `_OTHER`) and the matched route template (or
+    /// [`UNMATCHED_ROUTE`]).
+    pub fn record_request(
+        &self,
+        method: &'static str,
+        route: String,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        self.histogram(
+            REQUEST_DURATION,
+            vec![
+                Label::new("method", method),
+                Label::new("route", route),
+                Label::new("status", status.to_string()),
+            ],
+        )
+        .record(elapsed.as_secs_f64());
+    }
+
+    /// Counts a request refused by the rate limiter.
+    pub fn rate_limited(&self) {
+        self.counter(RATE_LIMITED).increment(1);
+    }
+
+    /// Counts a request shed because too many were in flight.
+    pub fn shed(&self) {
+        self.counter(SHED).increment(1);
+    }
+
+    /// Records how long the store operation `operation` took.
+    pub fn store_operation(&self, operation: &'static str, elapsed: Duration) {
+        self.histogram(STORE_DURATION, vec![Label::new("operation", operation)])
+            .record(elapsed.as_secs_f64());
+    }
+
+    /// Sets `provider_api_build_info{version, commit} 1`.
+    pub fn set_build_info(&self, version: &'static str, commit: &'static str) {
+        self.gauge(
+            BUILD_INFO,
+            vec![Label::new("version", version), Label::new("commit", commit)],
+        )
+        .set(1.0);
+    }
+
+    /// Reads the PostgreSQL pool's figures from `probe` at every scrape, exporting
+    /// `db_pool_connections` and `db_pool_waiting` (never set on the memory store).
+    pub fn set_pool_probe(&self, probe: impl Fn() -> PoolFigures + Send + Sync + 'static) {
+        *self.0.pool.write() = Some(Box::new(probe));
+    }
+
+    /// The exposition, Prometheus text format 0.0.4.
+    pub fn render(&self) -> String {
+        if let Some(probe) = self.0.pool.read().as_ref() {
+            let figures = probe();
+            let state = |s: &'static str| vec![Label::new("state", s)];
+            self.gauge(POOL_CONNECTIONS, state("idle"))
+                .set(figures.idle as f64);
+            self.gauge(POOL_CONNECTIONS, state("in_use"))
+                .set(figures.in_use as f64);
+            self.gauge(POOL_WAITING, vec![]).set(figures.waiting as f64);
+        }
+        self.0.handle.render()
+    }
+
+    /// Drains the histograms' pending samples into their buckets; call it every few seconds so
+    /// that memory stays bounded between scrapes.
+    pub fn run_upkeep(&self) {
+        self.0.handle.run_upkeep();
+    }
+}
+
+/// A request counted in `http_server_active_requests` until dropped.
+#[derive(Debug)]
+pub struct ActiveRequest(metrics::Gauge);
+
+impl Drop for ActiveRequest {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_registry_exports_the_counters_and_the_gauge_at_zero() {
+        let text = Metrics::new().render();
+        for line in [
+            "http_server_rate_limited_total 0",
+            "http_server_shed_total 0",
+            "http_server_active_requests 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn two_registries_do_not_share_figures() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        a.shed();
+        assert!(a.render().contains("http_server_shed_total 1"));
+        assert!(b.render().contains("http_server_shed_total 0"));
+    }
+
+    #[test]
+    fn pool_figures_are_read_at_each_render() {
+        let metrics = Metrics::new();
+        assert!(!metrics.render().contains("db_pool"));
+        metrics.set_pool_probe(|| PoolFigures {
+            idle: 3,
+            in_use: 2,
+            waiting: 1,
+        });
+        let text = metrics.render();
+        assert!(
+            text.contains("db_pool_connections{state=\"idle\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("db_pool_connections{state=\"in_use\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("db_pool_waiting 1"), "{text}");
+    }
+}

@@ -1,0 +1,175 @@
+//! Traces and error reports of the real binary: a W3C `traceparent` sent by the test becomes
+//! the trace id of the spans the server exports over OTLP/HTTP (to a receiver in this test,
+//! decoding the protobuf), of its log lines, and of its Sentry reports (to a stand-in Sentry
+//! endpoint in this test).
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use provider_e2e_tests::{HttpSink, Server};
+
+/// The trace id (hex), name and export path of every span the sink received.
+fn spans(sink: &HttpSink) -> Vec<(String, String, String)> {
+    let mut spans = Vec::new();
+    for request in sink.received() {
+        let export = ExportTraceServiceRequest::decode(request.body.as_slice())
+            .expect("an OTLP protobuf export");
+        for span in export
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+        {
+            let trace_id: String = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+            spans.push((trace_id, span.name.clone(), request.path.clone()));
+        }
+    }
+    spans
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
+    let sink = HttpSink::start().await;
+    let server = Server::start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", sink.base.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ]);
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let missing = uuid::Uuid::new_v4();
+    let response = reqwest::Client::new()
+        .get(server.url(&format!("/v1_0/service-provider/{missing}")))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    // Stopping the server flushes the spans still batched.
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let spans = spans(&sink);
+    let ours: Vec<_> = spans.iter().filter(|(id, _, _)| id == trace_id).collect();
+    let names: Vec<&str> = ours.iter().map(|(_, name, _)| name.as_str()).collect();
+    assert!(
+        names.contains(&"GET /v1_0/service-provider/{id}"),
+        "no request span in the trace: {spans:?}"
+    );
+    assert!(
+        names.contains(&"store get"),
+        "no store span in the trace: {spans:?}"
+    );
+    assert!(
+        ours.iter().all(|(_, _, path)| path == "/v1/traces"),
+        "{spans:?}"
+    );
+    assert!(
+        !spans
+            .iter()
+            .any(|(_, name, _)| name.contains(&missing.to_string())),
+        "an id in a span name: {spans:?}"
+    );
+
+    let completed: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("request completed") && l.contains("/v1_0/service-provider/{id}"))
+        .collect();
+    assert_eq!(completed.len(), 1, "{}", log.join("\n"));
+    assert!(
+        completed[0].contains(&format!("\"trace_id\":\"{trace_id}\"")),
+        "no trace id on the log line: {}",
+        completed[0]
+    );
+}
+
+#[tokio::test]
+async fn without_a_traceparent_each_request_gets_a_trace_id_of_its_own_on_its_log_lines() {
+    let server = Server::start(&[]);
+    for _ in 0..2 {
+        reqwest::get(server.url("/v1_0/health")).await.unwrap();
+    }
+    let (_, log) = server.terminate();
+    let ids: Vec<String> = log
+        .iter()
+        .filter(|l| l.contains("request completed"))
+        .map(|l| {
+            let line: serde_json::Value = serde_json::from_str(l).unwrap();
+            line["span"]["trace_id"]
+                .as_str()
+                .expect("a trace id")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{}", log.join("\n"));
+    assert_ne!(ids[0], ids[1]);
+    assert!(ids.iter().all(|id| id.len() == 32 && id != &"0".repeat(32)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_503_is_reported_to_sentry_with_the_trace_id_and_release_and_nothing_else() {
+    let sentry = HttpSink::start().await;
+    let dsn = format!(
+        "{}/42",
+        sentry.base.replace("http://", "http://public-key@")
+    );
+    // A database nobody listens on: every store operation fails, 503. The request's span is
+    // below the log level here: the trace id must not depend on it.
+    let server = Server::start(&[
+        ("RUST_LOG", "warn,provider_api=info"),
+        ("SENTRY_DSN", dsn.as_str()),
+        ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+        ("MIGRATE_ON_START", "false"),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "300"),
+    ]);
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let missing = uuid::Uuid::new_v4();
+    let response = reqwest::Client::new()
+        .get(server.url(&format!(
+            "/v1_0/service-provider/{missing}?secret=query-secret"
+        )))
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .header("authorization", "Bearer token-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let envelopes: Vec<String> = sentry
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/api/42/envelope/")
+        .map(|r| String::from_utf8(r.body).unwrap())
+        .collect();
+    let events: Vec<serde_json::Value> = envelopes
+        .iter()
+        .flat_map(|e| e.lines())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("tags").is_some())
+        .collect();
+    assert_eq!(events.len(), 1, "{envelopes:#?}");
+    let tags = &events[0]["tags"];
+    assert_eq!(tags["trace_id"], trace_id);
+    assert_eq!(tags["request_id"], request_id.as_str());
+    assert_eq!(tags["route"], "/v1_0/service-provider/{id}");
+    assert_eq!(tags["method"], "GET");
+    assert_eq!(tags["status"], "503");
+    let release = events[0]["release"].as_str().unwrap();
+    assert!(release.starts_with("provider-api@0.1.0+"), "{release}");
+    let sent = envelopes.join("\n");
+    for secret in [
+        missing.to_string().as_str(),
+        "query-secret",
+        "token-secret",
+        "nobody",
+    ] {
+        assert!(
+            !sent.contains(secret),
+            "`{secret}` was sent to Sentry: {sent}"
+        );
+    }
+}
