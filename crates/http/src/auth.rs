@@ -6,6 +6,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use provider_domain::UserId;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use uuid::Uuid;
 
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
@@ -77,7 +79,30 @@ struct VerifyingKey {
 pub struct JwtVerifier {
     /// One key (its `kid`, when it has one) or several chosen by `kid`.
     keys: Vec<(Option<String>, VerifyingKey)>,
+    /// Tokens already verified, with what they prove and when they are valid: a client sends
+    /// the same token with every request, and its signature and claims cannot change, so only
+    /// the times are checked again. Bounded: emptied when full.
+    verified: Mutex<HashMap<Box<str>, Verified>>,
 }
+
+/// What a verified token proves, and the times that bound it (seconds since the epoch).
+#[derive(Debug, Clone, Copy)]
+struct Verified {
+    user: UserId,
+    exp: f64,
+    nbf: Option<f64>,
+}
+
+impl Verified {
+    /// The same time checks as jsonwebtoken's, with the same leeway.
+    fn valid_at(&self, now: f64) -> bool {
+        let leeway = JWT_LEEWAY_SECS as f64;
+        self.exp >= now - leeway && self.nbf.is_none_or(|nbf| nbf <= now + leeway)
+    }
+}
+
+/// Most verified tokens remembered at once.
+const VERIFIED_TOKENS: usize = 10_000;
 
 impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,6 +120,8 @@ impl std::fmt::Debug for JwtVerifier {
 #[derive(serde::Deserialize)]
 struct Claims {
     sub: Option<String>,
+    exp: Option<f64>,
+    nbf: Option<f64>,
 }
 
 impl JwtVerifier {
@@ -125,7 +152,10 @@ impl JwtVerifier {
             JwtKey::PublicKeyPem(pem) => vec![(None, public_key(pem, &checks)?)],
             JwtKey::Jwks(json) => jwks(json, &checks)?,
         };
-        Ok(Self { keys })
+        Ok(Self {
+            keys,
+            verified: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The caller a token proves, or why it proves nothing.
@@ -133,6 +163,37 @@ impl JwtVerifier {
     /// # Errors
     /// A sentence saying what is wrong with the token.
     pub fn verify(&self, token: &str) -> Result<UserId, String> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.verify_at(token, now)
+    }
+
+    /// [`JwtVerifier::verify`] at `now` (seconds since the epoch). A token verified before is
+    /// only checked against the clock again; any other is verified in full.
+    fn verify_at(&self, token: &str, now: f64) -> Result<UserId, String> {
+        let known = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|v| v.get(token).copied());
+        if let Some(known) = known {
+            if known.valid_at(now) {
+                return Ok(known.user);
+            }
+        }
+        let verified = self.verify_fully(token)?;
+        if let Ok(mut cache) = self.verified.lock() {
+            if cache.len() >= VERIFIED_TOKENS {
+                cache.clear();
+            }
+            cache.insert(token.into(), verified);
+        }
+        Ok(verified.user)
+    }
+
+    /// Signature, algorithm, claims and times, by jsonwebtoken; then `sub`.
+    fn verify_fully(&self, token: &str) -> Result<Verified, String> {
         if token.is_empty() {
             return Err("the bearer token is empty".into());
         }
@@ -157,9 +218,15 @@ impl JwtVerifier {
             .map_err(|e| reason(e.kind()))?
             .claims;
         let sub = claims.sub.ok_or("the token has no sub claim")?;
-        Uuid::parse_str(&sub)
+        let user = Uuid::parse_str(&sub)
             .map(UserId::from_uuid)
-            .map_err(|_| "the token's sub claim is not a UUID".into())
+            .map_err(|_| "the token's sub claim is not a UUID".to_owned())?;
+        Ok(Verified {
+            user,
+            // `exp` is required, so jsonwebtoken has checked it is there.
+            exp: claims.exp.unwrap_or(f64::NEG_INFINITY),
+            nbf: claims.nbf,
+        })
     }
 }
 
@@ -281,4 +348,63 @@ pub(crate) fn bearer_token(req: &actix_web::HttpRequest) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, EncodingKey, Header};
+
+    const SECRET: &str = "a-unit-test-secret-of-32-bytes-at-least";
+
+    fn verifier() -> JwtVerifier {
+        JwtVerifier::new(&JwtSettings {
+            key: JwtKey::Hs256Secret(SECRET.into()),
+            issuer: None,
+            audience: None,
+        })
+        .unwrap()
+    }
+
+    fn token(claims: serde_json::Value) -> String {
+        let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+        encode(&Header::default(), &claims, &key).unwrap()
+    }
+
+    #[test]
+    fn a_remembered_token_is_refused_once_it_expires() {
+        let verifier = verifier();
+        let exp = 4_000_000_000_u64;
+        let token = token(serde_json::json!({"sub": Uuid::new_v4().to_string(), "exp": exp}));
+        assert!(verifier.verify(&token).is_ok());
+        let remembered = verifier
+            .verified
+            .lock()
+            .unwrap()
+            .get(token.as_str())
+            .copied()
+            .unwrap();
+
+        let leeway = JWT_LEEWAY_SECS as f64;
+        assert!(remembered.valid_at(exp as f64 + leeway));
+        assert!(!remembered.valid_at(exp as f64 + leeway + 1.0));
+    }
+
+    #[test]
+    fn a_remembered_token_is_not_accepted_before_its_nbf() {
+        let verifier = verifier();
+        let claims = serde_json::json!({"sub": Uuid::new_v4().to_string(), "exp": 4_000_000_000_u64, "nbf": 1_000});
+        let token = token(claims);
+        assert!(verifier.verify(&token).is_ok());
+        let remembered = verifier
+            .verified
+            .lock()
+            .unwrap()
+            .get(token.as_str())
+            .copied()
+            .unwrap();
+
+        assert!(!remembered.valid_at(1_000.0 - JWT_LEEWAY_SECS as f64 - 1.0));
+        assert!(remembered.valid_at(1_000.0 - JWT_LEEWAY_SECS as f64));
+    }
 }
