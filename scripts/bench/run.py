@@ -172,6 +172,11 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
+    def cpu_seconds(self):
+        """User + system CPU the server process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self):
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         kb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
@@ -280,17 +285,22 @@ def security_variant(ids_file):
                 server = Server(env)
                 try:
                     wrk(server, scenario, 32, 3, ids_file, authorization)  # warm-up
-                    runs[name].append(wrk(server, scenario, 32, DURATION, ids_file, authorization))
+                    cpu = server.cpu_seconds()
+                    r = wrk(server, scenario, 32, DURATION, ids_file, authorization)
+                    # The server's own CPU per request: far less sensitive than requests/s to
+                    # what else the shared machine runs meanwhile.
+                    r["cpu_us"] = (server.cpu_seconds() - cpu) / max(r["requests"], 1) * 1e6
+                    runs[name].append(r)
                 finally:
                     server.stop()
         for name, _, _ in variants:
             r = runs[name]
             row = {"scenario": scenario[0], "variant": name,
-                   **{k: statistics.median(x[k] for x in r) for k in ("rps", "p50", "p99")},
+                   **{k: statistics.median(x[k] for x in r) for k in ("rps", "p50", "p99", "cpu_us")},
                    "errors": sum(x["errors"] for x in r)}
             rows.append(row)
             log(f"security {row['scenario']:<22} {name:<26} {row['rps']:>9.0f} req/s  "
-                f"p99 {row['p99']:.2f} ms  errors {row['errors']}")
+                f"p99 {row['p99']:.2f} ms  server CPU {row['cpu_us']:.0f} us/request  errors {row['errors']}")
     return rows
 
 
@@ -439,14 +449,14 @@ def write_report(rows, rss, seeded, checks, plans, extra):
     if "security" in extra:
         lines += ["", "Identity and limits on and off (32 connections; each row the median of "
                   f"{REPEATS} runs of {DURATION} s, the two variants' runs interleaved, a fresh server each):", "",
-                  "| scenario | variant | requests/s | p50 (ms) | p99 (ms) | errors | vs off |",
-                  "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+                  "| scenario | variant | requests/s | p50 (ms) | p99 (ms) | errors | vs off | server CPU per request (µs) |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         base = {}
         for r in extra["security"]:
             base.setdefault(r["scenario"], r["rps"])
             ratio = r["rps"] / base[r["scenario"]]
             lines.append(f"| {r['scenario']} | {r['variant']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
-                         f"{r['p99']:.2f} | {r['errors']} | {ratio:.1%} |")
+                         f"{r['p99']:.2f} | {r['errors']} | {ratio:.1%} | {r['cpu_us']:.0f} |")
     if "overload" in extra:
         lines += ["", f"Overload: search skill + cost at 128 connections (4 x the 32 that saturate the "
                   f"machine) for {DURATION * REPEATS} s. *answered/s* counts 200s; *shed* is the share of "
