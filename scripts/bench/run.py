@@ -19,8 +19,10 @@ Settings (environment):
                                   without shedding, and with MAX_IN_FLIGHT=32 for clients that
                                   wait the Retry-After they are given and for clients that retry
                                   at once; a probe client times answered requests meanwhile
+  BENCH_DB            database name (default provider_bench_<N>): separate checkouts whose
+                      migrations differ keep separate databases
 
-The database provider_bench_<N> is seeded once (seed 1) and reused while it holds exactly N
+The database (provider_bench_<N> unless BENCH_DB names another) is seeded once (seed 1) and reused while it holds exactly N
 providers with the current schema; writes made by a run (create, review) are deleted after it.
 """
 
@@ -49,7 +51,7 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "8 32").split()]
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL") or os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
 REPORT = ROOT / os.environ.get("BENCH_REPORT", "docs/benchmarks.md")
-DB = f"provider_bench_{PROVIDERS}"
+DB = os.environ.get("BENCH_DB") or f"provider_bench_{PROVIDERS}"
 _base, _, _query = ADMIN_URL.partition("?")
 DB_URL = _base.rsplit("/", 1)[0] + f"/{DB}" + (f"?{_query}" if _query else "")
 OWNER = "00000000-0000-4000-8000-00000000b0b0"
