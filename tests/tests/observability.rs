@@ -189,6 +189,18 @@ async fn metrics_port_serves_metrics_apart_with_the_pool_figures_of_postgres() {
     }
 }
 
+#[tokio::test]
+async fn metrics_enabled_false_serves_no_metrics_and_the_api_as_usual() {
+    let server = Server::start(&[("METRICS_ENABLED", "false")]);
+    assert_eq!(get_status(&server.url("/v1_0/health")).await, 200);
+    let id = create_provider(&server, "Ada").await;
+    assert_eq!(
+        get_status(&server.url(&format!("/v1_0/service-provider/{id}"))).await,
+        200
+    );
+    assert_eq!(get_status(&server.url("/metrics")).await, 404);
+}
+
 /// The metric names a PromQL expression selects: identifiers outside label matchers, `by (...)`
 /// lists and strings that are not functions, aggregations, keywords or numbers.
 fn metric_names(expr: &str) -> BTreeSet<String> {

@@ -104,6 +104,30 @@ async fn without_a_traceparent_each_request_gets_a_trace_id_of_its_own_on_its_lo
     assert!(ids.iter().all(|id| id.len() == 32 && id != &"0".repeat(32)));
 }
 
+#[tokio::test]
+async fn without_export_a_traceparent_is_still_the_trace_id_of_the_log_lines() {
+    let server = Server::start(&[]);
+    let trace_id = "5a8f2c4e9b1d3f7a6c0e2b4d8f1a3c5e";
+    let response = reqwest::Client::new()
+        .get(server.url("/v1_0/health"))
+        .header("traceparent", format!("00-{trace_id}-1f2e3d4c5b6a7988-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, log) = server.terminate();
+    let completed: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("request completed"))
+        .collect();
+    assert_eq!(completed.len(), 1, "{}", log.join("\n"));
+    assert!(
+        completed[0].contains(&format!("\"trace_id\":\"{trace_id}\"")),
+        "{}",
+        completed[0]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_503_is_reported_to_sentry_with_the_trace_id_and_release_and_nothing_else() {
     let sentry = HttpSink::start().await;

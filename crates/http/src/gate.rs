@@ -75,6 +75,10 @@ pub enum MetricsRoute {
     OnApiPort,
     /// Elsewhere (`METRICS_PORT`: [`crate::metrics_app`] serves it); the API answers 404.
     Elsewhere,
+    /// Nowhere (`METRICS_ENABLED=false`): requests are not timed or counted and `/metrics`
+    /// answers 404. The rate-limited and shed counters still count (they cost nothing until
+    /// a request is refused).
+    Off,
 }
 
 /// The state shared by every worker: settings, the rate limiter, the in-flight count, the

@@ -3,9 +3,10 @@
 //! exposition. The labels are a known method name, the
 //! matched route template (never the raw path) and the status: no id or user input.
 
-use crate::gate::Gate;
+use crate::gate::{Gate, MetricsRoute};
 use crate::middleware::request_id_of;
 use crate::report::{self, Failed, Panicked};
+use crate::trace::RequestTrace;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -18,23 +19,28 @@ use std::time::Instant;
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Times every request and counts it as active while it is served, with the outcome's status
-/// (an error's status when the request ends in one: the response actix-web makes from it).
+/// (an error's status when the request ends in one: the response actix-web makes from it), and
+/// reports its 500s, 503s and panics. With metrics turned off and no error reports, it only
+/// passes the request on.
 pub(crate) async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let Some(metrics) = req
+    let metrics = req
         .app_data::<web::Data<Gate>>()
-        .map(|gate| gate.metrics().clone())
-    else {
+        .filter(|gate| gate.metrics_route() != MetricsRoute::Off)
+        .map(|gate| gate.metrics().clone());
+    let reports = report::enabled();
+    if metrics.is_none() && !reports {
         return next.call(req).await;
-    };
+    }
     let method = method_label(req.method());
     let route = route_label(&req);
     let request_id = request_id_of(&req);
+    let trace_id = req.extensions().get::<RequestTrace>().map(|t| t.0.clone());
     let panicked = Panicked::default();
     req.extensions_mut().insert(panicked.clone());
-    let active = metrics.request_started();
+    let active = metrics.as_ref().map(Metrics::request_started);
     let started = Instant::now();
     let outcome = next.call(req).await;
     let status = match &outcome {
@@ -43,14 +49,19 @@ pub(crate) async fn observe(
     };
     let elapsed = started.elapsed();
     drop(active);
-    report::server_error(&Failed {
-        status,
-        method,
-        route: &route,
-        request_id: &request_id,
-        panicked: &panicked,
-    });
-    metrics.record_request(method, route, status.as_u16(), elapsed);
+    if reports {
+        report::server_error(&Failed {
+            status,
+            method,
+            route: &route,
+            request_id: &request_id,
+            trace_id: trace_id.as_deref(),
+            panicked: &panicked,
+        });
+    }
+    if let Some(metrics) = metrics {
+        metrics.record_request(method, route, status.as_u16(), elapsed);
+    }
     outcome
 }
 

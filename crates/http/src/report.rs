@@ -4,7 +4,6 @@
 //! body, no path, no header value, no query, no panic message (a panic's text may quote input;
 //! the log has it). Without a client (no `SENTRY_DSN`, or in tests) this does nothing.
 
-use crate::trace::current_trace_id;
 use actix_web::http::StatusCode;
 use sentry::protocol::{Event, Level};
 use std::cell::Cell;
@@ -32,7 +31,16 @@ pub(crate) struct Failed<'a> {
     pub method: &'static str,
     pub route: &'a str,
     pub request_id: &'a str,
+    pub trace_id: Option<&'a str>,
     pub panicked: &'a Panicked,
+}
+
+/// Whether reports are sent at all (the binary made a Sentry client): when not, nothing about
+/// a request needs to be kept for them.
+pub(crate) fn enabled() -> bool {
+    sentry::Hub::current()
+        .client()
+        .is_some_and(|client| client.is_enabled())
 }
 
 /// Reports the request when it ended in a 500, a 503 or a panic; otherwise does nothing. Call
@@ -64,8 +72,10 @@ pub(crate) fn server_error(failed: &Failed<'_>) {
     event
         .tags
         .extend(tags.into_iter().map(|(k, v)| (k.to_owned(), v)));
-    if let Some(trace_id) = current_trace_id() {
-        event.tags.insert("trace_id".to_owned(), trace_id);
+    if let Some(trace_id) = failed.trace_id {
+        event
+            .tags
+            .insert("trace_id".to_owned(), trace_id.to_owned());
     }
     sentry::capture_event(event);
 }

@@ -123,6 +123,10 @@ pub struct ServeArgs {
     /// of on the API's port.
     #[arg(long, env = "METRICS_PORT")]
     pub metrics_port: Option<u16>,
+    /// Time and count requests and store operations and serve `GET /metrics`; `false` turns
+    /// both off (and METRICS_PORT is then ignored).
+    #[arg(long, env = "METRICS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics_enabled: bool,
 }
 
 /// How callers prove who they are.

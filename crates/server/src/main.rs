@@ -12,7 +12,9 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use provider_http::{Metrics, MetricsRoute};
 use provider_memory_adapter::MemoryStore;
-use provider_ports::ProviderService;
+use provider_ports::{
+    IdempotencyRepository, ProviderRepository, ProviderService, ReviewRepository,
+};
 use provider_postgres_adapter::PgStore;
 use provider_telemetry::{ObservedStore, PoolFigures};
 use std::process::ExitCode;
@@ -39,8 +41,8 @@ fn main() -> ExitCode {
         Command::Seed(args) => seed(&cli.common, &args),
         Command::Explain(args) => explain(&cli.common, &args),
     };
-    // Sends the spans still batched (with an exporter; without one this is free).
-    if let Err(error) = traces.shutdown() {
+    // Sends the spans still batched.
+    if let Some(Err(error)) = traces.map(|traces| traces.shutdown()) {
         eprintln!("provider-api: exporting the last spans failed: {error}");
     }
     match result {
@@ -57,17 +59,19 @@ fn main() -> ExitCode {
 /// Logs go to stdout; `RUST_LOG` filters them (default `info`). The http crate logs one line per
 /// request, inside the request's span, so the request id and the trace id are on it.
 ///
-/// Spans are OpenTelemetry spans too, so that every request has a trace id (the caller's, from a
-/// W3C `traceparent` header, through the global [`TraceContextPropagator`]). They are exported
-/// over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the exporter reads it and the
-/// other `OTEL_EXPORTER_OTLP_*` variables itself); unset, no exporter is built and nothing
-/// leaves the process.
+/// Every request has a trace id on its log lines: the caller's, from a W3C `traceparent`
+/// header (read through the global [`TraceContextPropagator`]), else a new one. Spans are
+/// OpenTelemetry spans, exported over OTLP/HTTP, only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
+/// (the exporter reads it and the other `OTEL_EXPORTER_OTLP_*` variables itself); unset, no
+/// exporter and no OpenTelemetry layer are built, nothing leaves the process and the spans cost
+/// what log spans cost. The tracer provider is returned when there is one, to be shut down
+/// (sending the spans still batched) before the process ends.
 ///
 /// # Errors
 /// The exporter cannot be built from its settings.
 fn init_tracing(
     format: LogFormat,
-) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+) -> Result<Option<SdkTracerProvider>, opentelemetry_otlp::ExporterBuildError> {
     use opentelemetry::trace::TracerProvider as _;
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -75,29 +79,35 @@ fn init_tracing(
     use tracing_subscriber::Layer as _;
 
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let mut traces = SdkTracerProvider::builder().with_resource(
-        opentelemetry_sdk::Resource::builder()
-            .with_service_name("provider-api")
-            .build(),
-    );
-    let export = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.trim().is_empty());
-    if export {
+    let traces = if exporting_traces() {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .build()?;
-        traces = traces.with_batch_exporter(exporter);
-    }
-    let traces = traces.build();
-    // The spans of a request and of its store operations exist whatever RUST_LOG says, so that
-    // the trace id is on every log line and the export does not depend on the log level; other
-    // crates' spans (the exporter's own HTTP client among them) never become trace spans.
-    let otel = tracing_opentelemetry::layer()
-        .with_tracer(traces.tracer("provider-api"))
-        .with_filter(
-            Targets::new()
-                .with_target("provider_http", LevelFilter::INFO)
-                .with_target("provider_telemetry", LevelFilter::INFO),
-        );
+        let resource = opentelemetry_sdk::Resource::builder()
+            .with_service_name("provider-api")
+            .build();
+        Some(
+            SdkTracerProvider::builder()
+                .with_resource(resource)
+                .with_batch_exporter(exporter)
+                .build(),
+        )
+    } else {
+        None
+    };
+    // The spans of a request, its store operations and their SQL statements are exported
+    // whatever RUST_LOG says; other crates' spans (the exporter's own HTTP client among them)
+    // never become trace spans.
+    let otel = traces.as_ref().map(|traces| {
+        tracing_opentelemetry::layer()
+            .with_tracer(traces.tracer("provider-api"))
+            .with_filter(
+                Targets::new()
+                    .with_target("provider_http", LevelFilter::INFO)
+                    .with_target("provider_telemetry", LevelFilter::DEBUG)
+                    .with_target("provider_postgres_adapter", LevelFilter::DEBUG),
+            )
+    });
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -111,6 +121,11 @@ fn init_tracing(
         .with(otel)
         .init();
     Ok(traces)
+}
+
+/// Whether spans are exported: `OTEL_EXPORTER_OTLP_ENDPOINT` is set and not empty.
+fn exporting_traces() -> bool {
+    std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.trim().is_empty())
 }
 
 /// With `SENTRY_DSN` set, a Sentry client for the process: the http crate reports every 500,
@@ -168,14 +183,20 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     let settings = args.http_settings().map_err(ServerError::Security)?;
     let metrics = Metrics::new();
     metrics.set_build_info(env!("CARGO_PKG_VERSION"), env!("PROVIDER_API_COMMIT"));
-    let route = if args.metrics_port.is_some() {
-        MetricsRoute::Elsewhere
-    } else {
-        MetricsRoute::OnApiPort
+    let route = match (args.metrics_enabled, args.metrics_port) {
+        (false, port) => {
+            if port.is_some() {
+                tracing::warn!("METRICS_PORT is ignored: METRICS_ENABLED=false");
+            }
+            MetricsRoute::Off
+        }
+        (true, Some(_)) => MetricsRoute::Elsewhere,
+        (true, None) => MetricsRoute::OnApiPort,
     };
+    let recorded = args.metrics_enabled.then_some(&metrics);
     let gate = provider_http::Gate::observed(settings, metrics.clone(), route);
     runtime()?.block_on(async {
-        let service = build_service(common, args, &metrics).await?;
+        let service = build_service(common, args, recorded).await?;
         run_http(service, gate, args).await
     })
 }
@@ -231,19 +252,19 @@ fn explain(common: &Common, args: &ExplainArgs) -> Result<(), ServerError> {
 
 /// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`); unset: the
 /// in-memory store, with a warning. Either is wrapped in an [`ObservedStore`] timing every
-/// operation into `metrics`; the pool's figures are read at each scrape.
+/// operation into `metrics` (when metrics are on; the pool's figures are then read at each
+/// scrape), or only tracing them (when spans are exported).
 async fn build_service(
     common: &Common,
     args: &ServeArgs,
-    metrics: &Metrics,
+    metrics: Option<&Metrics>,
 ) -> Result<ProviderService, ServerError> {
     let Some(config) = common.pg_config() else {
         tracing::warn!(
             "DATABASE_URL is not set: serving from the in-memory store; nothing is persisted \
              and all data is lost when the process stops"
         );
-        let store = Arc::new(ObservedStore::new(MemoryStore::new(), metrics.clone()));
-        return Ok(ProviderService::new(store.clone(), store.clone(), store));
+        return Ok(service_over(MemoryStore::new(), metrics));
     };
     if args.migrate_on_start {
         // Fail fast: serving on an unknown schema would only answer errors.
@@ -252,18 +273,37 @@ async fn build_service(
             .map_err(ServerError::MigrateOnStart)?;
     }
     let store = PgStore::connect(&config).map_err(ServerError::Store)?;
-    let probe = store.clone();
-    metrics.set_pool_probe(move || {
-        let status = probe.pool_status();
-        PoolFigures {
-            idle: status.idle,
-            in_use: status.in_use,
-            waiting: status.waiting,
-        }
-    });
-    let store = Arc::new(ObservedStore::new(store, metrics.clone()));
+    if let Some(metrics) = metrics {
+        let probe = store.clone();
+        metrics.set_pool_probe(move || {
+            let status = probe.pool_status();
+            PoolFigures {
+                idle: status.idle,
+                in_use: status.in_use,
+                waiting: status.waiting,
+            }
+        });
+    }
     tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
-    Ok(ProviderService::new(store.clone(), store.clone(), store))
+    Ok(service_over(store, metrics))
+}
+
+/// The service over `store`, observed as [`build_service`] says.
+fn service_over<S>(store: S, metrics: Option<&Metrics>) -> ProviderService
+where
+    S: ProviderRepository + ReviewRepository + IdempotencyRepository + 'static,
+{
+    fn service<S>(store: Arc<S>) -> ProviderService
+    where
+        S: ProviderRepository + ReviewRepository + IdempotencyRepository + 'static,
+    {
+        ProviderService::new(store.clone(), store.clone(), store)
+    }
+    match metrics {
+        Some(metrics) => service(Arc::new(ObservedStore::new(store, metrics.clone()))),
+        None if exporting_traces() => service(Arc::new(ObservedStore::traced(store))),
+        None => service(Arc::new(store)),
+    }
 }
 
 async fn run_http(

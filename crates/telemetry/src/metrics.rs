@@ -5,7 +5,9 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use parking_lot::RwLock;
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,6 +87,22 @@ struct Inner {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     pool: RwLock<Option<PoolProbe>>,
+    // Handles registered once and reused: a registry lookup builds a key (label vector, label
+    // strings) on every call, which on a GET is a measurable share of the request's cost.
+    active: metrics::Gauge,
+    rate_limited: metrics::Counter,
+    shed: metrics::Counter,
+    store: RwLock<HashMap<&'static str, metrics::Histogram>>,
+    requests: RwLock<HashMap<RequestKey, metrics::Histogram>>,
+}
+
+/// The labels of one `http_server_request_duration_seconds` series. Bounded: known methods,
+/// route templates (or `unmatched`) and status codes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RequestKey {
+    method: &'static str,
+    route: String,
+    status: u16,
 }
 
 impl fmt::Debug for Metrics {
@@ -121,21 +139,22 @@ impl Metrics {
                 _ => recorder.describe_gauge(name, None, help),
             }
         }
-        let metrics = Self(Arc::new(Inner {
+        let counter = |name| recorder.register_counter(&Key::from_static_name(name), &METADATA);
+        let (rate_limited, shed) = (counter(RATE_LIMITED), counter(SHED));
+        let active = recorder.register_gauge(&Key::from_static_name(ACTIVE_REQUESTS), &METADATA);
+        rate_limited.absolute(0);
+        shed.absolute(0);
+        active.set(0.0);
+        Self(Arc::new(Inner {
             recorder,
             handle,
             pool: RwLock::new(None),
-        }));
-        metrics.counter(RATE_LIMITED).absolute(0);
-        metrics.counter(SHED).absolute(0);
-        metrics.gauge(ACTIVE_REQUESTS, vec![]).set(0.0);
-        metrics
-    }
-
-    fn counter(&self, name: &'static str) -> metrics::Counter {
-        self.0
-            .recorder
-            .register_counter(&Key::from_static_name(name), &METADATA)
+            active,
+            rate_limited,
+            shed,
+            store: RwLock::default(),
+            requests: RwLock::default(),
+        }))
     }
 
     fn gauge(&self, name: &'static str, labels: Vec<Label>) -> metrics::Gauge {
@@ -144,17 +163,10 @@ impl Metrics {
             .register_gauge(&Key::from_parts(name, labels), &METADATA)
     }
 
-    fn histogram(&self, name: &'static str, labels: Vec<Label>) -> metrics::Histogram {
-        self.0
-            .recorder
-            .register_histogram(&Key::from_parts(name, labels), &METADATA)
-    }
-
     /// Counts a request as active until the returned guard is dropped.
     pub fn request_started(&self) -> ActiveRequest {
-        let gauge = self.gauge(ACTIVE_REQUESTS, vec![]);
-        gauge.increment(1.0);
-        ActiveRequest(gauge)
+        self.0.active.increment(1.0);
+        ActiveRequest(self.0.active.clone())
     }
 
     /// Records a served request. `method` and `route` must not be user input: the HTTP layer
@@ -167,31 +179,43 @@ impl Metrics {
         status: u16,
         elapsed: Duration,
     ) {
-        self.histogram(
-            REQUEST_DURATION,
-            vec![
-                Label::new("method", method),
-                Label::new("route", route),
-                Label::new("status", status.to_string()),
-            ],
-        )
-        .record(elapsed.as_secs_f64());
+        let key = RequestKey {
+            method,
+            route,
+            status,
+        };
+        let histogram = cached(&self.0.requests, key, |key| {
+            let labels = vec![
+                Label::new("method", key.method),
+                Label::new("route", key.route.clone()),
+                Label::new("status", key.status.to_string()),
+            ];
+            self.0
+                .recorder
+                .register_histogram(&Key::from_parts(REQUEST_DURATION, labels), &METADATA)
+        });
+        histogram.record(elapsed.as_secs_f64());
     }
 
     /// Counts a request refused by the rate limiter.
     pub fn rate_limited(&self) {
-        self.counter(RATE_LIMITED).increment(1);
+        self.0.rate_limited.increment(1);
     }
 
     /// Counts a request shed because too many were in flight.
     pub fn shed(&self) {
-        self.counter(SHED).increment(1);
+        self.0.shed.increment(1);
     }
 
     /// Records how long the store operation `operation` took.
     pub fn store_operation(&self, operation: &'static str, elapsed: Duration) {
-        self.histogram(STORE_DURATION, vec![Label::new("operation", operation)])
-            .record(elapsed.as_secs_f64());
+        let histogram = cached(&self.0.store, operation, |operation| {
+            let labels = vec![Label::new("operation", *operation)];
+            self.0
+                .recorder
+                .register_histogram(&Key::from_parts(STORE_DURATION, labels), &METADATA)
+        });
+        histogram.record(elapsed.as_secs_f64());
     }
 
     /// Sets `provider_api_build_info{version, commit} 1`.
@@ -228,6 +252,22 @@ impl Metrics {
     pub fn run_upkeep(&self) {
         self.0.handle.run_upkeep();
     }
+}
+
+/// The histogram `cache` holds for `key`, registered with `register` the first time.
+fn cached<K: Hash + Eq>(
+    cache: &RwLock<HashMap<K, metrics::Histogram>>,
+    key: K,
+    register: impl FnOnce(&K) -> metrics::Histogram,
+) -> metrics::Histogram {
+    if let Some(histogram) = cache.read().get(&key) {
+        return histogram.clone();
+    }
+    cache
+        .write()
+        .entry(key)
+        .or_insert_with_key(register)
+        .clone()
 }
 
 /// A request counted in `http_server_active_requests` until dropped.

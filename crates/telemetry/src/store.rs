@@ -15,32 +15,50 @@ use time::OffsetDateTime;
 use tracing::Instrument;
 
 /// A store that records the duration of each operation in
-/// `store_operation_duration_seconds{operation}`, runs each in a span, and otherwise does exactly what `inner` does.
+/// `store_operation_duration_seconds{operation}` (unless built with [`ObservedStore::traced`]),
+/// runs each in a span, and otherwise does exactly what `inner` does.
+///
+/// The span is at DEBUG level, so that it costs next to nothing unless something wants it: the
+/// binary's trace exporter does (when exporting), and so do logs at `RUST_LOG=debug`.
 /// One delegating method per trait method; the operation label is the method's name
 /// (`review_add`, `review_list` for the review port).
 #[derive(Debug, Clone)]
 pub struct ObservedStore<S> {
     inner: S,
-    metrics: Metrics,
+    metrics: Option<Metrics>,
 }
 
 impl<S> ObservedStore<S> {
     /// Wraps `inner`, recording into `metrics`.
     pub fn new(inner: S, metrics: Metrics) -> Self {
-        Self { inner, metrics }
+        Self {
+            inner,
+            metrics: Some(metrics),
+        }
+    }
+
+    /// Wraps `inner` for its spans only: nothing is recorded (metrics turned off, traces
+    /// exported).
+    pub fn traced(inner: S) -> Self {
+        Self {
+            inner,
+            metrics: None,
+        }
     }
 
     /// Runs `operation` in a span of its own (`store <name>`, exported with the request's trace),
     /// recording its duration under `name` whatever its outcome.
     async fn timed<T>(&self, name: &'static str, operation: impl Future<Output = T>) -> T {
-        let span = tracing::info_span!(
+        let span = tracing::debug_span!(
             "store operation",
             otel.name = %format_args!("store {name}"),
             operation = name
         );
         let started = Instant::now();
         let outcome = operation.instrument(span).await;
-        self.metrics.store_operation(name, started.elapsed());
+        if let Some(metrics) = &self.metrics {
+            metrics.store_operation(name, started.elapsed());
+        }
         outcome
     }
 }

@@ -286,3 +286,19 @@ async fn with_metrics_elsewhere_the_api_port_answers_404_and_the_metrics_app_ser
     assert_eq!(requests(&samples, "GET", "unmatched", "404"), 1.0, "{text}");
     apart.get("/v1_0/health").await.assert_error(404);
 }
+
+#[actix_web::test]
+async fn with_metrics_off_nothing_is_recorded_and_metrics_answers_404() {
+    let metrics = Metrics::new();
+    let gate = Gate::observed(HttpSettings::default(), metrics.clone(), MetricsRoute::Off);
+    let api = TestApp::with_gate(gate).await;
+    api.get("/v1_0/health").await.assert_status(200);
+    api.get("/metrics").await.assert_error(404);
+
+    let text = metrics.render();
+    assert!(
+        !text.contains("http_server_request_duration_seconds_count"),
+        "a request was recorded with metrics off:\n{text}"
+    );
+    assert!(text.contains("http_server_active_requests 0"), "{text}");
+}
