@@ -12,9 +12,12 @@ Settings (environment):
   BENCH_REPORT        report file (default docs/benchmarks.md); an existing report keeps the
                       sections of other scales and gets this scale's section replaced
   BENCH_VARIANTS      extra comparisons after the scenarios, space separated (default
-                      "security overload"; "" for none):
+                      "security observability overload"; "" for none):
                         security  GET and search at 32 connections, header mode with limits off
                                   against jwt mode with a rate limit on, runs interleaved
+                        observability  GET and search at 32 connections, METRICS_ENABLED=false
+                                  against metrics on (the default), no trace export in either,
+                                  runs interleaved
                         overload  search at 4x the saturating load (4 x 32 connections):
                                   without shedding, and with MAX_IN_FLIGHT=32 for clients that
                                   wait the Retry-After they are given and for clients that retry
@@ -271,14 +274,29 @@ def hs256_token(sub):
 
 def security_variant(ids_file):
     """GET and search with identity checks and limits off, then on (jwt + a rate limit that is
-    charged on every request but never refuses), runs interleaved so drift hits both alike."""
+    charged on every request but never refuses)."""
     import uuid as uuidlib
-    variants = [
+    return interleaved("security", ids_file, [
         ("header mode, limits off", {}, None),
         ("jwt mode, rate limit on", {"AUTH_MODE": "jwt", "JWT_HS256_SECRET": JWT_SECRET,
                                      "RATE_LIMIT_PER_MINUTE": "1000000000"},
          f"Bearer {hs256_token(str(uuidlib.uuid4()))}"),
-    ]
+    ])
+
+
+def observability_variant(ids_file):
+    """GET and search with metrics off (and no trace export), then with metrics on (the
+    default) and still no export."""
+    return interleaved("observability", ids_file, [
+        ("metrics off, export off", {"METRICS_ENABLED": "false"}, None),
+        ("metrics on, export off", {}, None),
+    ])
+
+
+def interleaved(label, ids_file, variants):
+    """GET and search at 32 connections under each variant (name, server environment,
+    Authorization), the variants' runs interleaved so drift hits all alike, a fresh server
+    each."""
     rows = []
     for scenario in [SCENARIOS[0], SCENARIOS[1]]:
         runs = {name: [] for name, _, _ in variants}
@@ -301,7 +319,7 @@ def security_variant(ids_file):
                    **{k: statistics.median(x[k] for x in r) for k in ("rps", "p50", "p99", "cpu_us")},
                    "errors": sum(x["errors"] for x in r)}
             rows.append(row)
-            log(f"security {row['scenario']:<22} {name:<26} {row['rps']:>9.0f} req/s  "
+            log(f"{label} {row['scenario']:<22} {name:<26} {row['rps']:>9.0f} req/s  "
                 f"p99 {row['p99']:.2f} ms  server CPU {row['cpu_us']:.0f} us/request  errors {row['errors']}")
     return rows
 
@@ -392,7 +410,7 @@ def main():
     server = Server()
     checks = check_answers(server, ids)
     rows = []
-    variants = os.environ.get("BENCH_VARIANTS", "security overload").split()
+    variants = os.environ.get("BENCH_VARIANTS", "security observability overload").split()
     try:
         for scenario in scenarios:
             for c in CONNECTIONS:
@@ -411,6 +429,8 @@ def main():
     extra = {}
     if "security" in variants:
         extra["security"] = security_variant(ids_file)
+    if "observability" in variants:
+        extra["observability"] = observability_variant(ids_file)
     if "overload" in variants:
         extra["overload"] = overload_variant(ids_file)
     # Leave the data set as seeded, so the next run measures the same thing.
@@ -448,17 +468,20 @@ def write_report(rows, rss, seeded, checks, plans, extra):
         else:
             timing = f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']}"
         lines.append(f"| {r['scenario']} | {r['connections']} | {r['rps']:,.0f} | {timing} |")
-    if "security" in extra:
-        lines += ["", "Identity and limits on and off (32 connections; each row the median of "
-                  f"{REPEATS} runs of {DURATION} s, the two variants' runs interleaved, a fresh server each):", "",
-                  "| scenario | variant | requests/s | p50 (ms) | p99 (ms) | errors | vs off | server CPU per request (µs) |",
-                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    titles = {"security": "Identity and limits on and off", "observability": "Metrics on and off"}
+    for key, title in titles.items():
+        if key not in extra:
+            continue
+        lines += ["", f"{title} (32 connections; each row the median of "
+                  f"{REPEATS} runs of {DURATION} s, the variants' runs interleaved, a fresh server each):", "",
+                  "| scenario | variant | requests/s | p50 (ms) | p99 (ms) | errors | vs first | server CPU per request (µs) | vs first |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         base = {}
-        for r in extra["security"]:
-            base.setdefault(r["scenario"], r["rps"])
-            ratio = r["rps"] / base[r["scenario"]]
+        for r in extra[key]:
+            first = base.setdefault(r["scenario"], r)
             lines.append(f"| {r['scenario']} | {r['variant']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
-                         f"{r['p99']:.2f} | {r['errors']} | {ratio:.1%} | {r['cpu_us']:.0f} |")
+                         f"{r['p99']:.2f} | {r['errors']} | {r['rps'] / first['rps']:.1%} | {r['cpu_us']:.0f} | "
+                         f"{r['cpu_us'] / first['cpu_us']:.1%} |")
     if "overload" in extra:
         lines += ["", f"Overload: search skill + cost at 128 connections (4 x the 32 that saturate the "
                   f"machine) for {DURATION * REPEATS} s. *answered/s* counts 200s; *shed* is the share of "

@@ -6,6 +6,7 @@
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use provider_e2e_tests::{HttpSink, Server};
+use provider_postgres_adapter::testing::TestDb;
 
 /// The trace id (hex), name and export path of every span the sink received.
 fn spans(sink: &HttpSink) -> Vec<(String, String, String)> {
@@ -79,6 +80,105 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
         "no trace id on the log line: {}",
         completed[0]
     );
+}
+
+/// Every exported span's trace id (hex), name and attributes (as text).
+fn spans_with_attributes(sink: &HttpSink) -> Vec<(String, String, Vec<(String, String)>)> {
+    let mut spans = Vec::new();
+    for request in sink.received() {
+        let export = ExportTraceServiceRequest::decode(request.body.as_slice())
+            .expect("an OTLP protobuf export");
+        for span in export
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+        {
+            let trace_id: String = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
+            let attributes = span
+                .attributes
+                .iter()
+                .map(|kv| (kv.key.clone(), format!("{:?}", kv.value)))
+                .collect();
+            spans.push((trace_id, span.name.clone(), attributes));
+        }
+    }
+    spans
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_each_sql_statement_is_a_span_of_the_trace_with_its_text_and_no_values() {
+    let db = TestDb::new().await;
+    let sink = HttpSink::start().await;
+    let server = Server::start(&[
+        ("DATABASE_URL", db.url()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", sink.base.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ]);
+    let http = reqwest::Client::new();
+    let name = "Tracey Unique-Name";
+    let created: serde_json::Value = http
+        .post(server.url("/v1_0/service-provider"))
+        .header("user-id", uuid::Uuid::new_v4().to_string())
+        .json(&serde_json::json!({
+            "name": name,
+            "skills": ["Glazing"],
+            "cost_in_pence": 30000,
+            "availability": [{"from_date": "2028-05-01", "to_date": "2028-05-09"}]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().expect("an id").to_owned();
+    let trace_id = "6e0c63257de34c926f9efcd03899d2b5";
+    let response = http
+        .get(server.url(&format!("/v1_0/service-provider/{id}")))
+        .header("traceparent", format!("00-{trace_id}-a3ce929d0e0e4736-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, _) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let spans = spans_with_attributes(&sink);
+    let statements: Vec<_> = spans
+        .iter()
+        .filter(|(t, _, attributes)| {
+            t == trace_id && attributes.iter().any(|(k, _)| k == "db.statement")
+        })
+        .collect();
+    assert!(
+        !statements.is_empty(),
+        "no SQL span in the trace: {spans:?}"
+    );
+    assert!(
+        statements
+            .iter()
+            .all(|(_, name, attributes)| name == "SELECT"
+                && attributes
+                    .iter()
+                    .any(|(k, v)| k == "db.statement" && v.contains("FROM"))),
+        "{statements:?}"
+    );
+    // Bound values stay out: neither the id the client asked for nor the name it sent is in
+    // any SQL or store span (the request's own span has its path, `http.target`, by design).
+    for (_, span_name, attributes) in spans.iter().filter(|(_, name, attributes)| {
+        name.starts_with("store ") || attributes.iter().any(|(k, _)| k == "db.statement")
+    }) {
+        for text in [span_name.as_str()]
+            .into_iter()
+            .chain(attributes.iter().map(|(_, v)| v.as_str()))
+        {
+            assert!(
+                !text.contains(&id) && !text.contains(name),
+                "a client's value in a span: {span_name} {attributes:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod recommend;
 mod rows;
 mod schema;
 mod sql;
+mod statements;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -65,11 +65,13 @@ pub(crate) fn build(config: &PgConfig) -> Result<Pool<AsyncPgConnection>, PgErro
         .build()?)
 }
 
-/// Opens a pool connection: `statement_timeout` (a runaway statement is cancelled, and
-/// answered `Unavailable`) and the [`PLANNER_SETTINGS`]. Statements are prepared once per
+/// Opens a pool connection: a span for each of its statements
+/// ([`crate::statements::StatementSpans`]), `statement_timeout` (a runaway statement is
+/// cancelled, and answered `Unavailable`) and the [`PLANNER_SETTINGS`]. Statements are prepared once per
 /// connection; search and recommend add [`custom_plans_in_transaction`].
 async fn establish(url: &str, statement_timeout_ms: u128) -> ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.set_instrumentation(crate::statements::StatementSpans::default());
     conn.batch_execute(&format!(
         "SET statement_timeout = {statement_timeout_ms}; {PLANNER_SETTINGS}"
     ))
