@@ -82,8 +82,11 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
     );
 }
 
-/// Every exported span's trace id (hex), name and attributes (as text).
-fn spans_with_attributes(sink: &HttpSink) -> Vec<(String, String, Vec<(String, String)>)> {
+/// An exported span: its trace id (hex), name and attributes (as text).
+type ExportedSpan = (String, String, Vec<(String, String)>);
+
+/// Every span the sink received.
+fn spans_with_attributes(sink: &HttpSink) -> Vec<ExportedSpan> {
     let mut spans = Vec::new();
     for request in sink.received() {
         let export = ExportTraceServiceRequest::decode(request.body.as_slice())
