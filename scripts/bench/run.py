@@ -12,12 +12,16 @@ Settings (environment):
   BENCH_REPORT        report file (default docs/benchmarks.md); an existing report keeps the
                       sections of other scales and gets this scale's section replaced
   BENCH_VARIANTS      extra comparisons after the scenarios, space separated (default
-                      "security observability overload"; "" for none):
+                      "security observability instructions overload"; "" for none):
                         security  GET and search at 32 connections, header mode with limits off
                                   against jwt mode with a rate limit on, runs interleaved
                         observability  GET and search at 32 connections, METRICS_ENABLED=false
                                   against metrics on (the default), no trace export in either,
                                   runs interleaved
+                        instructions  GET and search: instructions the server executes per
+                                  request (valgrind's callgrind, one worker, sequential
+                                  requests) with metrics off, on, and on with jwt and a rate
+                                  limit: a measure the machine's other load does not move
                         overload  search at 4x the saturating load (4 x 32 connections):
                                   without shedding, and with MAX_IN_FLIGHT=32 for clients that
                                   wait the Retry-After they are given and for clients that retry
@@ -324,6 +328,80 @@ def interleaved(label, ids_file, variants):
     return rows
 
 
+def instructions_per_request(env, scenario, ids, authorization, n):
+    """Instructions the server executes for `n` sequential requests of `scenario` (one worker,
+    one keep-alive connection), its start and stop included: callgrind counts instructions, so
+    the figure does not depend on what else the machine runs."""
+    import http.client
+    import tempfile
+    port = free_port()
+    out = Path(tempfile.mkdtemp(prefix="bench-callgrind-")) / "callgrind.out"
+    server_env = {**os.environ, "DATABASE_URL": DB_URL, "PORT": str(port), "HOST": "127.0.0.1",
+                  "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false",
+                  "WORKERS": "1", **env}
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", str(BIN),
+                             "serve"], env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                conn.request("GET", "/v1_0/health")
+                conn.getresponse().read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("the server under callgrind did not start")
+                time.sleep(0.2)
+        _, method, path, body, _ = scenario
+        headers = {"content-type": "application/json"}
+        if authorization:
+            headers["authorization"] = authorization
+        data = json.dumps(body) if body is not None else None
+        for i in range(n):
+            conn.request(method, path.replace("{id}", ids[i % len(ids)]), data, headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{scenario[0]}: HTTP {response.status} under callgrind")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+    total = 0
+    for f in out.parent.glob("callgrind.out*"):
+        for line in f.read_text(errors="replace").splitlines():
+            if line.startswith(("summary:", "totals:")):
+                total = max(total, int(line.split()[1]))
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return total
+
+
+def instructions_variant(ids):
+    """GET and search under each configuration: instructions per request from two callgrind runs
+    of different lengths (their difference divided by the difference in requests, so start and
+    stop cancel out)."""
+    import uuid as uuidlib
+    if shutil.which("valgrind") is None:
+        run(["apt-get", "install", "-y", "-qq", "valgrind"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    configurations = [
+        ("metrics off, header mode, limits off", {"METRICS_ENABLED": "false"}, None),
+        ("metrics on (the default)", {}, None),
+        ("metrics on, jwt mode, rate limit on", {"AUTH_MODE": "jwt", "JWT_HS256_SECRET": JWT_SECRET,
+                                                  "RATE_LIMIT_PER_MINUTE": "1000000000"},
+         f"Bearer {hs256_token(str(uuidlib.uuid4()))}"),
+    ]
+    short, long = 300, 1200
+    rows = []
+    for scenario in [SCENARIOS[0], SCENARIOS[1]]:
+        for name, env, authorization in configurations:
+            a = instructions_per_request(env, scenario, ids, authorization, short)
+            b = instructions_per_request(env, scenario, ids, authorization, long)
+            per_request = (b - a) / (long - short)
+            rows.append({"scenario": scenario[0], "variant": name, "instructions": per_request})
+            log(f"instructions {scenario[0]:<22} {name:<38} {per_request:>10,.0f} per request")
+    return rows
+
+
 def probe(base, body, stop, latencies, statuses):
     """One request at a time while the load runs: how long an answered request takes."""
     import http.client
@@ -410,7 +488,7 @@ def main():
     server = Server()
     checks = check_answers(server, ids)
     rows = []
-    variants = os.environ.get("BENCH_VARIANTS", "security observability overload").split()
+    variants = os.environ.get("BENCH_VARIANTS", "security observability instructions overload").split()
     try:
         for scenario in scenarios:
             for c in CONNECTIONS:
@@ -431,6 +509,8 @@ def main():
         extra["security"] = security_variant(ids_file)
     if "observability" in variants:
         extra["observability"] = observability_variant(ids_file)
+    if "instructions" in variants:
+        extra["instructions"] = instructions_variant(ids)
     if "overload" in variants:
         extra["overload"] = overload_variant(ids_file)
     # Leave the data set as seeded, so the next run measures the same thing.
@@ -482,6 +562,18 @@ def write_report(rows, rss, seeded, checks, plans, extra):
             lines.append(f"| {r['scenario']} | {r['variant']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
                          f"{r['p99']:.2f} | {r['errors']} | {r['rps'] / first['rps']:.1%} | {r['cpu_us']:.0f} | "
                          f"{r['cpu_us'] / first['cpu_us']:.1%} |")
+    if "instructions" in extra:
+        lines += ["", "Instructions the server executes per request (callgrind; one worker, one "
+                  "connection, sequential requests; the difference between runs of 300 and 1,200 "
+                  "requests, divided by 900). Unlike requests/s this does not move with the "
+                  "machine's other load; PostgreSQL's own work is not in it:", "",
+                  "| scenario | configuration | instructions per request | vs first |",
+                  "| --- | --- | ---: | ---: |"]
+        base = {}
+        for r in extra["instructions"]:
+            first = base.setdefault(r["scenario"], r)
+            lines.append(f"| {r['scenario']} | {r['variant']} | {r['instructions']:,.0f} | "
+                         f"{r['instructions'] / first['instructions']:.1%} |")
     if "overload" in extra:
         lines += ["", f"Overload: search skill + cost at 128 connections (4 x the 32 that saturate the "
                   f"machine) for {DURATION * REPEATS} s. *answered/s* counts 200s; *shed* is the share of "

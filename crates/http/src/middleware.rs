@@ -34,6 +34,11 @@ const MAX_REQUEST_ID_LEN: usize = 200;
 #[derive(Debug, Clone)]
 struct RequestId(String);
 
+/// The route template the request's path matches (none when it matches no route), found once
+/// by the root span builder.
+#[derive(Debug, Clone)]
+pub(crate) struct RoutePattern(pub Option<String>);
+
 /// The request's id: the one already chosen, else the client's `x-request-id` when it is 1..=200
 /// visible ASCII characters, else a new UUID. Chosen once and kept in the request.
 pub(crate) fn request_id_of(req: &ServiceRequest) -> String {
@@ -61,9 +66,13 @@ pub(crate) struct RequestSpan;
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         let request_id = request_id_of(request);
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "default".to_owned());
+        // Matching the path against the routes is a good share of a GET's cost: done once here,
+        // and kept for the metrics (`crate::observe`).
+        let pattern = request.match_pattern();
+        request
+            .extensions_mut()
+            .insert(RoutePattern(pattern.clone()));
+        let route = pattern.unwrap_or_else(|| "default".to_owned());
         let span = tracing::info_span!(
             "HTTP request",
             otel.name = %format_args!("{} {route}", request.method()),

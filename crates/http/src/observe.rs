@@ -4,7 +4,7 @@
 //! matched route template (never the raw path) and the status: no id or user input.
 
 use crate::gate::{Gate, MetricsRoute};
-use crate::middleware::request_id_of;
+use crate::middleware::{request_id_of, RoutePattern};
 use crate::report::{self, Failed, Panicked};
 use crate::trace::RequestTrace;
 use actix_web::body::MessageBody;
@@ -36,10 +36,13 @@ pub(crate) async fn observe(
     }
     let method = method_label(req.method());
     let route = route_label(&req);
-    let request_id = request_id_of(&req);
-    let trace_id = req.extensions().get::<RequestTrace>().map(|t| t.0.clone());
-    let panicked = Panicked::default();
-    req.extensions_mut().insert(panicked.clone());
+    // What only an error report needs is gathered only when reports are sent.
+    let reported = reports.then(|| {
+        let panicked = Panicked::default();
+        req.extensions_mut().insert(panicked.clone());
+        let trace_id = req.extensions().get::<RequestTrace>().map(|t| t.0.clone());
+        (request_id_of(&req), trace_id, panicked)
+    });
     let active = metrics.as_ref().map(Metrics::request_started);
     let started = Instant::now();
     let outcome = next.call(req).await;
@@ -49,7 +52,7 @@ pub(crate) async fn observe(
     };
     let elapsed = started.elapsed();
     drop(active);
-    if reports {
+    if let Some((request_id, trace_id, panicked)) = reported {
         report::server_error(&Failed {
             status,
             method,
@@ -86,7 +89,10 @@ fn method_label(method: &Method) -> &'static str {
 /// [`UNMATCHED_ROUTE`]. A path caught only by a scope's default service has no template of its
 /// own and counts as unmatched.
 fn route_label(req: &ServiceRequest) -> String {
-    req.match_pattern()
+    let found = req.extensions().get::<RoutePattern>().map(|p| p.0.clone());
+    // Without the root span builder (an app built without it) the path is matched here.
+    found
+        .unwrap_or_else(|| req.match_pattern())
         .filter(|pattern| pattern != "/v1_0" && pattern != "/v1_0/")
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned())
 }
