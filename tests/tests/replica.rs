@@ -150,7 +150,11 @@ async fn a_caller_reads_their_writes_through_another_api_process() {
             .expect("PUT");
         assert_eq!(replaced.status(), 200);
         let (_, read) = get(&http, &reader, &path, Some(&owner)).await;
-        assert_eq!(read["name"], format!("Round {round} Renamed"), "round {round}: replaced");
+        assert_eq!(
+            read["name"],
+            format!("Round {round} Renamed"),
+            "round {round}: replaced"
+        );
 
         let reviewed = http
             .post(writer.url(&format!("{path}/review")))
@@ -206,7 +210,10 @@ async fn with_replay_paused_anonymous_reads_go_to_the_primary_after_the_lag_boun
 
     // The owner sees it at once, every time, through the other process.
     for _ in 0..10 {
-        assert_eq!(get(&http, &reader, &path, Some(&owner)).await, (200, created.clone()));
+        assert_eq!(
+            get(&http, &reader, &path, Some(&owner)).await,
+            (200, created.clone())
+        );
     }
     // An anonymous caller may get the replica's older answer, but only within the bound.
     loop {
@@ -228,7 +235,10 @@ async fn with_replay_paused_anonymous_reads_go_to_the_primary_after_the_lag_boun
         1.0
     );
     // Replay is still paused: the answer came from the primary.
-    assert_eq!(get(&http, &reader, &path, None).await, (200, created.clone()));
+    assert_eq!(
+        get(&http, &reader, &path, None).await,
+        (200, created.clone())
+    );
 
     drop(_resume);
     until_replica(&http, &reader, "ok").await;

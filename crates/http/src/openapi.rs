@@ -2,8 +2,8 @@
 
 use crate::dto::{
     DateRangeDto, Deleted, ProviderBody, ProviderDto, ProviderPage, RecommendBody,
-    RecommendationPage, RecommendedDto, ReplicaState, ReviewBody, ReviewDto, ReviewPage, SearchBody,
-    Status,
+    RecommendationPage, RecommendedDto, ReplicaState, ReviewBody, ReviewDto, ReviewPage,
+    SearchBody, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::routes;

@@ -9,8 +9,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
     etag, Caller, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
 };
-use actix_web::http::{header, StatusCode};
 use crate::gate::Gate;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{Answered, ProviderService, ServiceError, StoredAnswer};
 use serde::Serialize;

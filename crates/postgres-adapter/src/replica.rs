@@ -263,7 +263,11 @@ async fn monitor(replica: Weak<Replica>, primary: Pool<AsyncPgConnection>, perio
 
 impl Replica {
     /// One look: the primary's position now, then the replica's replay position.
-    async fn observe(&self, primary: &Pool<AsyncPgConnection>, noted: &mut VecDeque<(Instant, i64)>) {
+    async fn observe(
+        &self,
+        primary: &Pool<AsyncPgConnection>,
+        noted: &mut VecDeque<(Instant, i64)>,
+    ) {
         let read_at = Instant::now();
         let position = tokio::time::timeout(self.probe_timeout, async {
             let mut conn = primary.get().await.map_err(|e| e.to_string())?;
@@ -275,7 +279,9 @@ impl Replica {
         }
         let replayed = tokio::time::timeout(self.probe_timeout, async {
             let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            replayed_position(&mut conn).await.map_err(|e| e.to_string())
+            replayed_position(&mut conn)
+                .await
+                .map_err(|e| e.to_string())
         })
         .await;
         match replayed {
@@ -352,7 +358,10 @@ mod tests {
     #[test]
     fn the_monitor_looks_a_few_times_per_lag_bound_within_limits() {
         assert_eq!(tick(Duration::from_secs(5)), Duration::from_secs(1));
-        assert_eq!(tick(Duration::from_millis(1000)), Duration::from_millis(250));
+        assert_eq!(
+            tick(Duration::from_millis(1000)),
+            Duration::from_millis(250)
+        );
         assert_eq!(tick(Duration::from_millis(10)), Duration::from_millis(50));
     }
 }

@@ -4,9 +4,9 @@
 //! for them ([`crate::replica`]).
 
 use crate::error::{pool_error, repo_error, TimedOut};
+use crate::replica::{ReadFigures, Replica, ReplicaHealth, Target};
 use crate::rows::{version_of, ProviderRows, ReviewRow, VersionedProviderRow, WholeProviderRow};
 use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
-use crate::replica::{ReadFigures, Replica, ReplicaHealth, Target};
 use crate::{pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;

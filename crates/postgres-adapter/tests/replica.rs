@@ -87,7 +87,9 @@ async fn anonymous_reads_are_served_by_a_fresh_replica() {
         (before.primary, before.replica + 1),
         "one read, by the replica"
     );
-    assert!(after.replica_lag.is_some_and(|lag| lag <= Duration::from_secs(5)));
+    assert!(after
+        .replica_lag
+        .is_some_and(|lag| lag <= Duration::from_secs(5)));
 }
 
 #[tokio::test]

@@ -52,7 +52,12 @@ pub struct Common {
     pub database_read_url: Option<String>,
     /// How old the data an anonymous read gets from the replica may be, in milliseconds; past
     /// it, reads go to the primary.
-    #[arg(long, env = "MAX_REPLICA_LAG_MS", default_value_t = 5_000, global = true)]
+    #[arg(
+        long,
+        env = "MAX_REPLICA_LAG_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
     pub max_replica_lag_ms: u64,
 }
 

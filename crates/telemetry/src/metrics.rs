@@ -253,12 +253,10 @@ impl Metrics {
             return;
         };
         let reads = |target: &'static str| {
-            self.0
-                .recorder
-                .register_counter(
-                    &Key::from_parts(READS, vec![Label::new("target", target)]),
-                    &METADATA,
-                )
+            self.0.recorder.register_counter(
+                &Key::from_parts(READS, vec![Label::new("target", target)]),
+                &METADATA,
+            )
         };
         reads("primary").absolute(probe.primary);
         reads("replica").absolute(probe.replica);
