@@ -20,9 +20,10 @@ run: ## Serve the API on 127.0.0.1:8080 (in-memory store unless DATABASE_URL is 
 migrate: ## Apply the database migrations to DATABASE_URL
 	$(CARGO) run -p provider-server --bin provider-api -- migrate
 
-test: ## Run every test (unit, property, HTTP, contract on both stores, end-to-end)
+test: ## Run every test (unit, property, HTTP, contract on both stores and on a replica, end-to-end)
 	$(CARGO) build -p provider-server --bin provider-api
-	scripts/test-postgres.sh $(CARGO) test --workspace --all-features
+	@# The read-replica tests run against a streaming standby of the test PostgreSQL.
+	scripts/test-postgres.sh scripts/test-standby.sh $(CARGO) test --workspace --all-features
 
 lint: ## rustfmt, clippy (warnings are errors), rustdoc, links outside the repository, the compose file, the Prometheus config
 	$(CARGO) fmt --all --check

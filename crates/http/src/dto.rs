@@ -513,20 +513,38 @@ impl ReviewPage {
     }
 }
 
-/// `{"status": "ok"}`.
+/// `{"status": "ok"}`; readiness adds `replica` when reads are routed to a database replica.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
 pub(crate) struct Status {
     /// Always `ok`.
     pub status: String,
+    /// Readiness only, with a read replica configured (`DATABASE_READ_URL`): its state. Never
+    /// a reason to be unready: reads skip a replica that is down or lagging.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<ReplicaState>,
 }
 
 impl Status {
     pub(crate) fn ok() -> Self {
         Self {
             status: "ok".into(),
+            replica: None,
         }
     }
+}
+
+/// The state of the read replica, as readiness reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplicaState {
+    /// Answering, and behind the primary by no more than `MAX_REPLICA_LAG_MS`: anonymous reads
+    /// go to it.
+    Ok,
+    /// Answering but further behind: every read goes to the primary until it catches up.
+    Lagging,
+    /// Not answering (or not a standby): every read goes to the primary until it is back.
+    Down,
 }
 
 /// `{}`: the provider and everything attached to it are gone.

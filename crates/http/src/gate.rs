@@ -3,6 +3,7 @@
 //! [`Gate`] is built per process and shared by every worker, so the limits are per process.
 
 use crate::auth::{bearer_token, Authentication};
+use crate::dto::ReplicaState;
 use crate::error::ApiError;
 use crate::middleware::with_headers;
 use actix_web::body::MessageBody;
@@ -15,11 +16,12 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use provider_domain::UserId;
+use provider_ports::{with_read_consistency, ReadConsistency};
 use provider_telemetry::Metrics;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The settings of identity, rate limiting and load shedding.
@@ -97,6 +99,16 @@ struct Shared {
     started: Instant,
     metrics: Metrics,
     metrics_route: MetricsRoute,
+    replica: OnceLock<ReplicaProbe>,
+}
+
+/// Reads the read replica's state for readiness (set by the binary when it routes reads).
+struct ReplicaProbe(Box<dyn Fn() -> ReplicaState + Send + Sync>);
+
+impl std::fmt::Debug for ReplicaProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReplicaProbe")
+    }
 }
 
 /// The identity a request carries, decided once by the gate: a verified caller or none.
@@ -140,6 +152,7 @@ impl Gate {
             started: Instant::now(),
             metrics,
             metrics_route,
+            replica: OnceLock::new(),
         }))
     }
 
@@ -151,6 +164,19 @@ impl Gate {
     /// Where `/metrics` is served.
     pub fn metrics_route(&self) -> MetricsRoute {
         self.0.metrics_route
+    }
+
+    /// Makes readiness report the read replica's state, as `probe` tells it at each call
+    /// (`GET /v1_0/health/ready` answers `"replica": "ok" | "lagging" | "down"`). Only the
+    /// first probe set counts.
+    pub fn set_replica_probe(&self, probe: impl Fn() -> ReplicaState + Send + Sync + 'static) {
+        // A second probe is ignored: one store per process.
+        let _ = self.0.replica.set(ReplicaProbe(Box::new(probe)));
+    }
+
+    /// The read replica's state now, when a probe is set.
+    pub(crate) fn replica_state(&self) -> Option<ReplicaState> {
+        self.0.replica.get().map(|probe| (probe.0)())
     }
 
     /// How many callers have a rate-limit bucket right now.
@@ -281,7 +307,14 @@ pub(crate) async fn gate(
         Err(error) => return Err(with_headers(error.into(), headers)),
     };
     req.extensions_mut().insert(Identified(user));
-    let outcome = next.call(req).await;
+    // An identified caller must see their own writes whichever replica of the API they reach
+    // next; an anonymous one may read data a bounded time old (a lagging database replica).
+    let consistency = if user.is_some() {
+        ReadConsistency::ReadYourWrites
+    } else {
+        ReadConsistency::BoundedStaleness
+    };
+    let outcome = with_read_consistency(consistency, next.call(req)).await;
     match outcome {
         Ok(mut response) => {
             for (name, value) in headers {

@@ -16,6 +16,7 @@ pub use auth::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
     MIN_HS256_SECRET_BYTES,
 };
+pub use dto::ReplicaState;
 pub use error::{ApiError, ErrorBody, FieldDetail};
 pub use gate::{Gate, HttpSettings, MetricsRoute};
 pub use openapi::ApiDoc;

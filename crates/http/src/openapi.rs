@@ -2,7 +2,8 @@
 
 use crate::dto::{
     DateRangeDto, Deleted, ProviderBody, ProviderDto, ProviderPage, RecommendBody,
-    RecommendationPage, RecommendedDto, ReviewBody, ReviewDto, ReviewPage, SearchBody, Status,
+    RecommendationPage, RecommendedDto, ReplicaState, ReviewBody, ReviewDto, ReviewPage,
+    SearchBody, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::routes;
@@ -71,6 +72,7 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         RecommendationPage,
         ReviewPage,
         Status,
+        ReplicaState,
         Deleted,
     )),
     modifiers(&UserIdHeader),

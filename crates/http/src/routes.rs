@@ -9,8 +9,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
     etag, Caller, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
 };
+use crate::gate::Gate;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{Answered, ProviderService, ServiceError, StoredAnswer};
 use serde::Serialize;
 
@@ -78,14 +79,22 @@ pub(crate) async fn health() -> HttpResponse {
     operation_id = "ready",
     tag = "health",
     responses(
-        (status = 200, description = "The data store answers.", body = Status),
+        (status = 200, description = "The data store answers. With a read replica configured, `replica` says its state (`ok`, `lagging` or `down`); reads skip a replica that is not `ok`, so it never makes the service unready.", body = Status),
         (status = 503, description = "The data store does not answer.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
-pub(crate) async fn ready(service: Service) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     match service.ready().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(Status::ok())),
+        Ok(()) => {
+            let replica = req
+                .app_data::<web::Data<Gate>>()
+                .and_then(|gate| gate.replica_state());
+            Ok(HttpResponse::Ok().json(Status {
+                replica,
+                ..Status::ok()
+            }))
+        }
         // Whatever failed, the answer to "ready?" is "not now".
         Err(ServiceError::Internal(source)) => Err(ServiceError::Unavailable(source).into()),
         Err(e) => Err(e.into()),

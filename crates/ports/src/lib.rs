@@ -2,6 +2,7 @@
 //! traits, implemented by the memory and PostgreSQL adapters) and what the world may ask of it
 //! (the use-case service, [`ProviderService`], the only thing the HTTP layer calls).
 
+pub mod consistency;
 mod error;
 pub mod idempotency;
 mod page;
@@ -12,6 +13,7 @@ mod version;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
+pub use consistency::{read_consistency, with_read_consistency, ReadConsistency};
 pub use error::{RepoError, ServiceError};
 pub use idempotency::{
     Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError,

@@ -8,6 +8,7 @@ mod migrate;
 mod pool;
 mod queries;
 mod recommend;
+mod replica;
 mod rows;
 mod schema;
 mod sql;
@@ -20,6 +21,7 @@ pub use error::PgError;
 pub use explain::{explain_recommend, explain_search};
 pub use migrate::run_migrations;
 pub use pool::PoolStatus;
+pub use replica::{ReadFigures, ReplicaHealth};
 pub use store::PgStore;
 
 use std::fmt;
@@ -39,6 +41,12 @@ pub struct PgConfig {
     /// connection); past it the statement is cancelled and the store answers `Unavailable`.
     /// Zero disables it.
     pub statement_timeout: Duration,
+    /// A streaming replica of the database at `url`, for reads (a second pool of
+    /// `pool_size`); `None` reads from `url`. Writes always go to `url`.
+    pub read_url: Option<String>,
+    /// How old the data an anonymous read gets from the replica may be; past it, reads go to
+    /// the primary until the replica catches up.
+    pub max_replica_lag: Duration,
 }
 
 impl PgConfig {
@@ -50,14 +58,19 @@ impl PgConfig {
     pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
     /// Default [`PgConfig::statement_timeout`].
     pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Default [`PgConfig::max_replica_lag`].
+    pub const DEFAULT_MAX_REPLICA_LAG: Duration = Duration::from_secs(5);
 
-    /// The defaults for `url`: 16 connections, 5 s to acquire one, 5 s per statement.
+    /// The defaults for `url`: 16 connections, 5 s to acquire one, 5 s per statement, no read
+    /// replica.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             pool_size: Self::DEFAULT_POOL_SIZE,
             acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
+            read_url: None,
+            max_replica_lag: Self::DEFAULT_MAX_REPLICA_LAG,
         }
     }
 }
@@ -69,6 +82,8 @@ impl fmt::Debug for PgConfig {
             .field("pool_size", &self.pool_size)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("read_url", &self.read_url.as_deref().map(redact))
+            .field("max_replica_lag", &self.max_replica_lag)
             .finish()
     }
 }

@@ -28,7 +28,8 @@ const PLANNER_SETTINGS: &str = "SET jit = off; SET max_parallel_workers_per_gath
 /// replanning on every call.
 const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
 
-/// Builds the pool of at most `config.pool_size` connections, each set up by [`establish`].
+/// Builds a pool over `url` (the primary's, or the read replica's) of at most
+/// `config.pool_size` connections, each set up by [`establish`].
 /// No connection is made here: they are opened on first use, so this succeeds while the
 /// database is down; broken connections are discarded and new ones made.
 ///
@@ -40,10 +41,8 @@ const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
 /// # Errors
 /// [`PgError::Config`] for a malformed URL or a pool size of 0; [`PgError::Pool`] if the pool
 /// cannot be built.
-pub(crate) fn build(config: &PgConfig) -> Result<Pool<AsyncPgConnection>, PgError> {
-    config
-        .url
-        .parse::<tokio_postgres::Config>()
+pub(crate) fn build(url: &str, config: &PgConfig) -> Result<Pool<AsyncPgConnection>, PgError> {
+    url.parse::<tokio_postgres::Config>()
         .map_err(|e| PgError::Config(format!("the database URL is malformed: {e}")))?;
     if config.pool_size == 0 {
         return Err(PgError::Config("the pool size must be at least 1".into()));
@@ -55,7 +54,7 @@ pub(crate) fn build(config: &PgConfig) -> Result<Pool<AsyncPgConnection>, PgErro
         let url = url.to_owned();
         Box::pin(async move { establish(&url, statement_timeout_ms).await })
     });
-    let manager = AsyncDieselConnectionManager::new_with_config(&config.url, manager_config);
+    let manager = AsyncDieselConnectionManager::new_with_config(url, manager_config);
     Ok(Pool::builder(manager)
         .max_size(config.pool_size)
         .wait_timeout(Some(config.acquire_timeout))

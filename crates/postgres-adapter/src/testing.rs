@@ -278,6 +278,45 @@ impl TestDb {
         .expect("a store over the test database")
     }
 
+    /// The database's URL on the test standby ([`standby::url`]).
+    ///
+    /// # Panics
+    /// Without a test standby (the message says how to get one).
+    pub fn standby_url(&self) -> String {
+        url_with_database(&standby::url(), &self.name)
+    }
+
+    /// A store over this database reading from its copy on the test standby (anonymous reads
+    /// within `max_replica_lag`): a pool of 8 on each, the default timeouts.
+    ///
+    /// # Panics
+    /// Without a test standby, or outside a Tokio runtime.
+    pub fn routed_store(&self, max_replica_lag: std::time::Duration) -> PgStore {
+        PgStore::connect(&PgConfig {
+            pool_size: 8,
+            read_url: Some(self.standby_url()),
+            max_replica_lag,
+            ..PgConfig::new(self.url.clone())
+        })
+        .expect("a store over the test database and its standby copy")
+    }
+
+    /// Waits until the test standby has replayed this database's creation (it streams it
+    /// from the primary), so that reads can be served there.
+    ///
+    /// # Panics
+    /// If it has not within 30 seconds.
+    pub async fn until_on_standby(&self) {
+        let url = self.standby_url();
+        for _ in 0..300 {
+            if AsyncPgConnection::establish(&url).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the test standby has no database {} after 30 s", self.name);
+    }
+
     /// Empties every table, keeping the schema (for a test that reuses one database).
     ///
     /// # Panics
@@ -307,6 +346,89 @@ impl Drop for TestDb {
         if let Err(e) = dropped {
             eprintln!("could not drop test database {}: {e}", self.name);
         }
+    }
+}
+
+/// The test standby: a streaming replica of the test server, made by
+/// `scripts/test-standby.sh` (which `make test` runs the tests under), for the read-routing
+/// tests. They never skip: without one they panic, saying how to get one.
+pub mod standby {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    use std::fs::File;
+    use std::path::PathBuf;
+
+    /// The script that makes, stops and starts the standby.
+    pub fn script() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/test-standby.sh"
+        ))
+    }
+
+    /// The standby's URL (its `postgres` database): `TEST_STANDBY_URL`.
+    ///
+    /// # Panics
+    /// When it is not set.
+    pub fn url() -> String {
+        std::env::var("TEST_STANDBY_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| {
+                panic!(
+                    "TEST_STANDBY_URL is not set: these tests need a streaming standby of the \
+                     test PostgreSQL. Run them as `make test` does: \
+                     `scripts/test-postgres.sh scripts/test-standby.sh cargo test ...` (it \
+                     makes one with pg_basebackup on port 5499, or reuses it)."
+                )
+            })
+    }
+
+    /// Holds the standby for a test that needs it in a known state: shared by tests that only
+    /// need it streaming, exclusive for one that pauses or stops it. Across test processes
+    /// too (a lock on a file); released when dropped.
+    ///
+    /// # Panics
+    /// If the lock file cannot be opened or locked.
+    pub fn hold(exclusive: bool) -> File {
+        let path = std::env::temp_dir().join("provider-test-standby.lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        let locked = if exclusive {
+            file.lock()
+        } else {
+            file.lock_shared()
+        };
+        locked.unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+        file
+    }
+
+    /// Runs `sql` on the standby.
+    ///
+    /// # Panics
+    /// If it fails.
+    pub async fn execute(sql: &str) {
+        let mut conn = AsyncPgConnection::establish(&url())
+            .await
+            .unwrap_or_else(|e| panic!("connect to the test standby: {e}"));
+        conn.batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql} on the test standby: {e}"));
+    }
+
+    /// Runs `scripts/test-standby.sh <action>` (`stop` or `start`).
+    ///
+    /// # Panics
+    /// If it fails.
+    pub fn control(action: &str) {
+        let status = std::process::Command::new(script())
+            .arg(action)
+            .status()
+            .unwrap_or_else(|e| panic!("run {}: {e}", script().display()));
+        assert!(status.success(), "test-standby.sh {action}: {status}");
     }
 }
 

@@ -24,6 +24,7 @@ fn store_via(db: &TestDb, proxy: &Proxy) -> PgStore {
         pool_size: 4,
         acquire_timeout: ACQUIRE,
         statement_timeout: STATEMENT,
+        ..PgConfig::new("")
     })
     .expect("store")
 }

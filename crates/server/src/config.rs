@@ -46,6 +46,19 @@ pub struct Common {
         global = true
     )]
     pub database_statement_timeout_ms: u64,
+    /// PostgreSQL URL of a streaming replica: reads go to it when it is fresh enough, writes
+    /// to DATABASE_URL.
+    #[arg(long, env = "DATABASE_READ_URL", global = true, hide_env_values = true)]
+    pub database_read_url: Option<String>,
+    /// How old the data an anonymous read gets from the replica may be, in milliseconds; past
+    /// it, reads go to the primary.
+    #[arg(
+        long,
+        env = "MAX_REPLICA_LAG_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub max_replica_lag_ms: u64,
 }
 
 impl Common {
@@ -56,6 +69,11 @@ impl Common {
             pool_size: self.database_pool_size,
             acquire_timeout: Duration::from_millis(self.database_acquire_timeout_ms),
             statement_timeout: Duration::from_millis(self.database_statement_timeout_ms),
+            read_url: self
+                .database_read_url
+                .clone()
+                .filter(|read_url| !read_url.trim().is_empty()),
+            max_replica_lag: Duration::from_millis(self.max_replica_lag_ms),
         })
     }
 }

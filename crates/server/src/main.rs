@@ -10,13 +10,13 @@ use config::{Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ServeArg
 use error::ServerError;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use provider_http::{Metrics, MetricsRoute};
+use provider_http::{Metrics, MetricsRoute, ReplicaState};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::{
     IdempotencyRepository, ProviderRepository, ProviderService, ReviewRepository,
 };
-use provider_postgres_adapter::PgStore;
-use provider_telemetry::{ObservedStore, PoolFigures};
+use provider_postgres_adapter::{PgStore, ReplicaHealth};
+use provider_telemetry::{ObservedStore, PoolFigures, ReadFigures};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -170,6 +170,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServerError> {
         .map_err(ServerError::Runtime)
 }
 
+/// The name of `health` for the metrics, and for readiness.
+fn replica_state(health: ReplicaHealth) -> (&'static str, ReplicaState) {
+    match health {
+        ReplicaHealth::Ok => ("ok", ReplicaState::Ok),
+        ReplicaHealth::Lagging => ("lagging", ReplicaState::Lagging),
+        ReplicaHealth::Down => ("down", ReplicaState::Down),
+    }
+}
+
 /// `DATABASE_URL`, which `command` cannot do without.
 fn database_url<'a>(common: &'a Common, command: &'static str) -> Result<&'a str, ServerError> {
     common
@@ -196,7 +205,7 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     let recorded = args.metrics_enabled.then_some(&metrics);
     let gate = provider_http::Gate::observed(settings, metrics.clone(), route);
     runtime()?.block_on(async {
-        let service = build_service(common, args, recorded).await?;
+        let service = build_service(common, args, recorded, &gate).await?;
         run_http(service, gate, args).await
     })
 }
@@ -250,14 +259,16 @@ fn explain(common: &Common, args: &ExplainArgs) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`); unset: the
-/// in-memory store, with a warning. Either is wrapped in an [`ObservedStore`] timing every
-/// operation into `metrics` (when metrics are on; the pool's figures are then read at each
-/// scrape), or only tracing them (when spans are exported).
+/// `DATABASE_URL` set: PostgreSQL (migrated first unless `MIGRATE_ON_START=false`), reading
+/// from `DATABASE_READ_URL` when set; unset: the in-memory store, with a warning. Either is
+/// wrapped in an [`ObservedStore`] timing every operation into `metrics` (when metrics are on;
+/// the pool's figures, and the read replica's, are then read at each scrape), or only tracing
+/// them (when spans are exported). Readiness reports the replica's state.
 async fn build_service(
     common: &Common,
     args: &ServeArgs,
     metrics: Option<&Metrics>,
+    gate: &provider_http::Gate,
 ) -> Result<ProviderService, ServerError> {
     let Some(config) = common.pg_config() else {
         tracing::warn!(
@@ -283,6 +294,30 @@ async fn build_service(
                 waiting: status.waiting,
             }
         });
+    }
+    if store.replica_health().is_some() {
+        if let Some(metrics) = metrics {
+            let probe = store.clone();
+            metrics.set_read_probe(move || {
+                probe
+                    .read_figures()
+                    .map(|figures| ReadFigures {
+                        primary: figures.primary,
+                        replica: figures.replica,
+                        replica_lag: figures.replica_lag,
+                        replica_state: replica_state(figures.health).0,
+                    })
+                    .unwrap_or_default()
+            });
+        }
+        let probe = store.clone();
+        gate.set_replica_probe(move || {
+            replica_state(probe.replica_health().unwrap_or(ReplicaHealth::Down)).1
+        });
+        tracing::info!(
+            max_replica_lag_ms = config.max_replica_lag.as_millis() as u64,
+            "reads go to the replica at DATABASE_READ_URL when it is fresh enough"
+        );
     }
     tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
     Ok(service_over(store, metrics))

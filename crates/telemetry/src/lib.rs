@@ -4,6 +4,6 @@ mod metrics;
 mod store;
 
 pub use crate::metrics::{
-    ActiveRequest, Metrics, PoolFigures, HISTOGRAM_BUCKETS, SERIES, UNMATCHED_ROUTE,
+    ActiveRequest, Metrics, PoolFigures, ReadFigures, HISTOGRAM_BUCKETS, SERIES, UNMATCHED_ROUTE,
 };
 pub use crate::store::ObservedStore;

@@ -19,6 +19,9 @@ const POOL_CONNECTIONS: &str = "db_pool_connections";
 const POOL_WAITING: &str = "db_pool_waiting";
 const STORE_DURATION: &str = "store_operation_duration_seconds";
 const BUILD_INFO: &str = "provider_api_build_info";
+const READS: &str = "db_reads_total";
+const REPLICA_LAG: &str = "db_replica_lag_seconds";
+const REPLICA_STATE: &str = "db_replica_state";
 
 /// Every series the server can export, with its help text (also what `docs/OPERATIONS.md`
 /// lists and what the Grafana dashboard may query).
@@ -52,6 +55,18 @@ pub const SERIES: &[(&str, &str)] = &[
         BUILD_INFO,
         "Always 1; the labels name the running version and its commit.",
     ),
+    (
+        READS,
+        "Store reads served, by target: the primary or the read replica (with DATABASE_READ_URL).",
+    ),
+    (
+        REPLICA_LAG,
+        "How old the read replica's data may be (NaN while it is down or has not caught up).",
+    ),
+    (
+        REPLICA_STATE,
+        "1 for the read replica's state now (ok, lagging or down), 0 for the others.",
+    ),
 ];
 
 /// Upper bounds of every histogram's buckets, in seconds: 0.5 ms to 10 s.
@@ -78,6 +93,21 @@ pub struct PoolFigures {
 
 type PoolProbe = Box<dyn Fn() -> PoolFigures + Send + Sync>;
 
+/// Where the store's reads went, and its read replica's lag and state, at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ReadFigures {
+    /// Reads served by the primary since the start.
+    pub primary: u64,
+    /// Reads served by the replica since the start.
+    pub replica: u64,
+    /// How old the replica's data may be, when known.
+    pub replica_lag: Option<Duration>,
+    /// `ok`, `lagging` or `down`.
+    pub replica_state: &'static str,
+}
+
+type ReadProbe = Box<dyn Fn() -> ReadFigures + Send + Sync>;
+
 /// The metrics of one server process. Cheap to clone (clones share the registry); build one
 /// per process and hand clones to the HTTP layer and the [`crate::ObservedStore`].
 #[derive(Clone)]
@@ -87,6 +117,7 @@ struct Inner {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     pool: RwLock<Option<PoolProbe>>,
+    reads: RwLock<Option<ReadProbe>>,
     // Handles registered once and reused: a registry lookup builds a key (label vector, label
     // strings) on every call, which on a GET is a measurable share of the request's cost.
     active: metrics::Gauge,
@@ -135,7 +166,7 @@ impl Metrics {
                 REQUEST_DURATION | STORE_DURATION => {
                     recorder.describe_histogram(name, None, help);
                 }
-                RATE_LIMITED | SHED => recorder.describe_counter(name, None, help),
+                RATE_LIMITED | SHED | READS => recorder.describe_counter(name, None, help),
                 _ => recorder.describe_gauge(name, None, help),
             }
         }
@@ -149,6 +180,7 @@ impl Metrics {
             recorder,
             handle,
             pool: RwLock::new(None),
+            reads: RwLock::new(None),
             active,
             rate_limited,
             shed,
@@ -233,6 +265,33 @@ impl Metrics {
         *self.0.pool.write() = Some(Box::new(probe));
     }
 
+    /// Reads the store's read routing figures from `probe` at every scrape, exporting
+    /// `db_reads_total`, `db_replica_lag_seconds` and `db_replica_state` (only set with a read
+    /// replica).
+    pub fn set_read_probe(&self, probe: impl Fn() -> ReadFigures + Send + Sync + 'static) {
+        *self.0.reads.write() = Some(Box::new(probe));
+    }
+
+    fn render_reads(&self) {
+        let Some(probe) = self.0.reads.read().as_ref().map(|probe| probe()) else {
+            return;
+        };
+        let reads = |target: &'static str| {
+            self.0.recorder.register_counter(
+                &Key::from_parts(READS, vec![Label::new("target", target)]),
+                &METADATA,
+            )
+        };
+        reads("primary").absolute(probe.primary);
+        reads("replica").absolute(probe.replica);
+        self.gauge(REPLICA_LAG, vec![])
+            .set(probe.replica_lag.map_or(f64::NAN, |lag| lag.as_secs_f64()));
+        for state in ["ok", "lagging", "down"] {
+            self.gauge(REPLICA_STATE, vec![Label::new("state", state)])
+                .set(f64::from(u8::from(state == probe.replica_state)));
+        }
+    }
+
     /// The exposition, Prometheus text format 0.0.4.
     pub fn render(&self) -> String {
         if let Some(probe) = self.0.pool.read().as_ref() {
@@ -244,6 +303,7 @@ impl Metrics {
                 .set(figures.in_use as f64);
             self.gauge(POOL_WAITING, vec![]).set(figures.waiting as f64);
         }
+        self.render_reads();
         self.0.handle.render()
     }
 
@@ -323,5 +383,28 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("db_pool_waiting 1"), "{text}");
+    }
+
+    #[test]
+    fn read_figures_are_read_at_each_render() {
+        let metrics = Metrics::new();
+        assert!(!metrics.render().contains("db_reads_total"));
+        metrics.set_read_probe(|| ReadFigures {
+            primary: 7,
+            replica: 40,
+            replica_lag: Some(Duration::from_millis(250)),
+            replica_state: "lagging",
+        });
+        let text = metrics.render();
+        for line in [
+            "db_reads_total{target=\"primary\"} 7",
+            "db_reads_total{target=\"replica\"} 40",
+            "db_replica_lag_seconds 0.25",
+            "db_replica_state{state=\"lagging\"} 1",
+            "db_replica_state{state=\"ok\"} 0",
+            "db_replica_state{state=\"down\"} 0",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
     }
 }
