@@ -358,14 +358,56 @@ fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
 /// `RateLimit-Limit`, `-Remaining` and `-Reset` (seconds until the bucket is full again,
 /// rounded up; each spent request takes 60/limit seconds to come back).
 fn rate_limit_headers(limit: u32, remaining: u32) -> Vec<(HeaderName, HeaderValue)> {
+    const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+    const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+    const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
     let spent = u64::from(limit.saturating_sub(remaining));
     let reset = (spent * 60).div_ceil(u64::from(limit.max(1)));
-    [
-        ("ratelimit-limit", u64::from(limit)),
-        ("ratelimit-remaining", u64::from(remaining)),
-        ("ratelimit-reset", reset),
+    vec![
+        (LIMIT, number(u64::from(limit))),
+        (REMAINING, number(u64::from(remaining))),
+        (RESET, number(reset)),
     ]
-    .into_iter()
-    .map(|(name, value)| (HeaderName::from_static(name), HeaderValue::from(value)))
-    .collect()
+}
+
+/// A number as a header value. These headers are on every answer of a limited route: the
+/// numbers up to a minute's worth of seconds (every `RateLimit-Reset`) need no allocation.
+fn number(n: u64) -> HeaderValue {
+    const SMALL: [&str; 61] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+        "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+        "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46",
+        "47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60",
+    ];
+    match usize::try_from(n).ok().and_then(|i| SMALL.get(i)) {
+        Some(digits) => HeaderValue::from_static(digits),
+        None => HeaderValue::from(n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_become_their_decimal_digits_with_or_without_the_table() {
+        for n in [0, 7, 59, 60, 61, 1_000, u64::from(u32::MAX)] {
+            assert_eq!(number(n).to_str().unwrap(), n.to_string());
+        }
+    }
+
+    #[test]
+    fn the_reset_is_the_seconds_until_the_bucket_is_full_again() {
+        let headers = rate_limit_headers(120, 117);
+        let value = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|(_, v)| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(value("ratelimit-limit").as_deref(), Some("120"));
+        assert_eq!(value("ratelimit-remaining").as_deref(), Some("117"));
+        // 3 spent, each back after half a second: 1.5 s, rounded up.
+        assert_eq!(value("ratelimit-reset").as_deref(), Some("2"));
+    }
 }
