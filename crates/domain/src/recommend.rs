@@ -228,10 +228,15 @@ impl JobRequest {
 }
 
 /// The ranking of recommendations, most appropriate first, as one total order:
-/// 1. more requested skills matched; 2. higher day rate; 3. higher confidence-weighted rating
-/// of the matched skills (every per-skill rating of them pooled, `(sum + 2.5 * 5) /
-/// (count + 5)`, exact; 2.5 for all when none was rated, so the v1.0 order stands); 4. higher
-/// overall confidence-weighted rating (exact); 5. more reviews; 6. id ascending.
+///
+/// 1. more requested skills matched;
+/// 2. higher day rate;
+/// 3. higher confidence-weighted rating of the matched skills: every per-skill rating of them
+///    pooled, `(sum + 2.5 * 5) / (count + 5)`, exact (2.5 for all when none was rated, so the
+///    v1.0 order stands);
+/// 4. higher overall confidence-weighted rating (exact);
+/// 5. more reviews;
+/// 6. id ascending.
 pub fn recommendation_order(a: &Recommendation, b: &Recommendation) -> Ordering {
     b.matched_skills
         .len()
