@@ -22,6 +22,8 @@ Two things live here, and nothing else:
    - a recommend window shorter than `expected_job_duration_in_days` (it can never hold the
      job).
    - `page * page_size <= 10000` (every list): deep paging is refused, narrow the filter.
+   - a review's `skill_ratings` rate each skill at most once, compared case-insensitively
+     (`uniqueItems` cannot say "unique by one property, ignoring case").
 
    A 422 carrying any other detail (or a detail on another field) is still a finding, as is
    every other check. Matching is on the exact field and message the server writes.
@@ -33,6 +35,8 @@ Two things live here, and nothing else:
      state the schema cannot know.
    - 422 on `Idempotency-Key` "was used for a different request": a key may be used for one
      request only; the fuzzer draws keys from a small space and reuses them with other bodies.
+   - 422 on `skill_ratings[i].skill` "is not one of the service provider's skills": a review
+     may rate only the skills the provider has now, which the schema cannot know.
 """
 
 from __future__ import annotations
@@ -89,6 +93,15 @@ CROSS_FIELD_RULES = (
     # page is at most 10000 in the schema, so "between 1 and N" for a schema-valid page is
     # the depth rule (N = 10000 / page_size).
     (re.compile(r"page"), re.compile(r"must be between 1 and \d+")),
+    (
+        re.compile(r"skill_ratings\[\d+\]\.skill"),
+        re.compile(r"rates the same skill as skill_ratings\[\d+\]"),
+    ),
+    # Depends on the provider's skills (point 3), not on the request alone.
+    (
+        re.compile(r"skill_ratings\[\d+\]\.skill"),
+        re.compile(r"is not one of the service provider's skills"),
+    ),
 )
 
 

@@ -100,6 +100,15 @@ pub enum ValueError {
         /// The expected job duration in days.
         duration: i64,
     },
+    /// A per-skill rating of a skill the provider does not have (now).
+    #[error("is not one of the service provider's skills")]
+    NotASkillOfTheProvider,
+    /// A per-skill rating of a skill an earlier entry already rates (case-insensitive).
+    #[error("rates the same skill as skill_ratings[{first}]")]
+    RatedTwice {
+        /// Index of the earlier entry rating the same skill.
+        first: usize,
+    },
 }
 
 /// One field at fault: a path such as `availability[1].to_date` and why.

@@ -3,6 +3,7 @@
 use crate::dates::{Availability, DateRange};
 use crate::error::{Collector, ValidationError, ValueError};
 use crate::ids::{ProviderId, ReviewId, UserId};
+use crate::skill_rating::{SkillRating, SkillReviews};
 use crate::values::{Comment, DayRate, ProviderName, Rating, Skill, Skills};
 use std::cmp::Ordering;
 use time::OffsetDateTime;
@@ -160,6 +161,15 @@ impl ReviewStats {
         }
     }
 
+    /// Both figures added: ratings pooled from two sources (several skills' figures).
+    #[must_use]
+    pub fn plus(self, other: Self) -> Self {
+        Self {
+            count: self.count + other.count,
+            sum_tenths: self.sum_tenths + other.sum_tenths,
+        }
+    }
+
     /// The plain mean rating, `0.0` with no reviews. Computed as one division,
     /// `sum_tenths / (10 * count)`, so every store that divides the same two integers in IEEE
     /// double precision gets the same value.
@@ -213,6 +223,8 @@ pub struct Provider {
     pub availability: Availability,
     /// Review count and rating sum.
     pub reviews: ReviewStats,
+    /// Per-skill rating figures of its current skills (see [`SkillReviews`]).
+    pub skill_reviews: SkillReviews,
 }
 
 impl Provider {
@@ -226,20 +238,43 @@ impl Provider {
             cost: draft.cost,
             availability: draft.availability,
             reviews: ReviewStats::default(),
+            skill_reviews: SkillReviews::default(),
         }
     }
 
     /// This provider with every client-settable field replaced by `draft` (id, owner and
-    /// reviews kept).
+    /// reviews kept). The per-skill figures of skills `draft` no longer has are dropped: a
+    /// store that keeps them aside shows them again with [`Self::with_skill_figures`].
     #[must_use]
     pub fn replaced(self, draft: ProviderDraft) -> Self {
         Self {
+            skill_reviews: self.skill_reviews.visible(&draft.skills),
             name: draft.name,
             skills: draft.skills,
             cost: draft.cost,
             availability: draft.availability,
             ..self
         }
+    }
+
+    /// This provider with the per-skill figures of its current skills taken from `all` (the
+    /// figures of every skill key it was ever rated for).
+    #[must_use]
+    pub fn with_skill_figures(self, all: &SkillReviews) -> Self {
+        Self {
+            skill_reviews: all.visible(&self.skills),
+            ..self
+        }
+    }
+
+    /// Its rated skills with their figures, in its skill order (skills never rated left out):
+    /// what the API shows as `skill_ratings`.
+    pub fn skill_ratings(&self) -> Vec<(&Skill, ReviewStats)> {
+        self.skills
+            .iter()
+            .map(|s| (s, self.skill_reviews.get(s.key())))
+            .filter(|(_, stats)| stats.count > 0)
+            .collect()
     }
 }
 
@@ -256,6 +291,8 @@ pub struct Review {
     pub rating: Rating,
     /// An optional comment.
     pub comment: Option<Comment>,
+    /// Per-skill ratings, in the provider's spelling and skill order (as it was when reviewed).
+    pub skill_ratings: Vec<SkillRating>,
     /// When it was written (microsecond precision, UTC).
     pub created_at: OffsetDateTime,
 }

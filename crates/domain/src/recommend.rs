@@ -2,7 +2,7 @@
 
 use crate::dates::DateRange;
 use crate::error::{Collector, ValidationError, ValueError};
-use crate::provider::{parse_ranges, parse_skills, Provider, RangeInput};
+use crate::provider::{parse_ranges, parse_skills, Provider, RangeInput, ReviewStats};
 use crate::values::{RatingBound, Skill, Skills};
 use std::cmp::Ordering;
 
@@ -31,13 +31,15 @@ pub struct JobRequest {
     minimum_rating: RatingBound,
 }
 
-/// A provider suited to a job, with the requested skills it has.
+/// A provider suited to a job, with the requested skills it has and how they were rated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recommendation {
     /// The provider.
     pub provider: Provider,
     /// The requested skills it has, in the provider's spelling and order.
     pub matched_skills: Vec<Skill>,
+    /// Every per-skill rating given to its matched skills, pooled (ranking key 3).
+    pub matched_skill_rating: ReviewStats,
 }
 
 impl JobRequest {
@@ -187,30 +189,63 @@ impl JobRequest {
             .collect()
     }
 
+    /// The per-skill ratings of the requested skills the provider has, pooled: one count and
+    /// one sum over all of them (ranking key 3).
+    pub fn matched_skill_rating(&self, provider: &Provider) -> ReviewStats {
+        provider.skill_reviews.pooled(
+            provider
+                .skills
+                .iter()
+                .filter(|s| self.skills.contains_key(s.key()))
+                .map(Skill::key),
+        )
+    }
+
+    /// `provider` as a recommendation for this job (its matched skills and their pooled
+    /// rating), without checking the rules: for a store that already checked them.
+    pub fn recommendation(&self, provider: Provider) -> Recommendation {
+        Recommendation {
+            matched_skills: self.matched_skills(&provider),
+            matched_skill_rating: self.matched_skill_rating(&provider),
+            provider,
+        }
+    }
+
     /// All four rules: the recommendation when the provider suits the job, else `None`.
     pub fn evaluate(&self, provider: &Provider) -> Option<Recommendation> {
         if !self.affords(provider)
             || provider.reviews.mean() < self.minimum_rating.value()
             || !self.fits_schedule(provider)
+            || !provider
+                .skills
+                .iter()
+                .any(|s| self.skills.contains_key(s.key()))
         {
             return None;
         }
-        let matched_skills = self.matched_skills(provider);
-        (!matched_skills.is_empty()).then(|| Recommendation {
-            provider: provider.clone(),
-            matched_skills,
-        })
+        Some(self.recommendation(provider.clone()))
     }
 }
 
 /// The ranking of recommendations, most appropriate first, as one total order:
-/// more requested skills matched; higher day rate; higher confidence-weighted rating (exact);
-/// more reviews; id ascending.
+///
+/// 1. more requested skills matched;
+/// 2. higher day rate;
+/// 3. higher confidence-weighted rating of the matched skills: every per-skill rating of them
+///    pooled, `(sum + 2.5 * 5) / (count + 5)`, exact (2.5 for all when none was rated, so the
+///    v1.0 order stands);
+/// 4. higher overall confidence-weighted rating (exact);
+/// 5. more reviews;
+/// 6. id ascending.
 pub fn recommendation_order(a: &Recommendation, b: &Recommendation) -> Ordering {
     b.matched_skills
         .len()
         .cmp(&a.matched_skills.len())
         .then_with(|| b.provider.cost.cmp(&a.provider.cost))
+        .then_with(|| {
+            b.matched_skill_rating
+                .cmp_confidence(&a.matched_skill_rating)
+        })
         .then_with(|| b.provider.reviews.cmp_confidence(&a.provider.reviews))
         .then_with(|| b.provider.reviews.count.cmp(&a.provider.reviews.count))
         .then_with(|| a.provider.id.cmp(&b.provider.id))

@@ -9,8 +9,8 @@ use proptest::sample::{select, Index};
 use provider_domain::{
     parse_date, recommendation_order, search_order, Availability, Comment, Date, DateRange,
     DayRate, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput,
-    ProviderName, RangeInput, Recommendation, ReviewStats, SearchFilter, SearchInput, Skill,
-    Skills, UserId, ValueError, MAX_DATE, MIN_DATE,
+    ProviderName, RangeInput, Rating, Recommendation, ReviewStats, SearchFilter, SearchInput,
+    Skill, SkillRating, SkillReviews, Skills, UserId, ValueError, MAX_DATE, MIN_DATE,
 };
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -129,12 +129,15 @@ fn build_provider(
     skills: &[&str],
     ranges: Vec<DateRange>,
     reviews: ReviewStats,
+    skill_reviews: &SkillReviews,
 ) -> Provider {
+    let skills = Skills::from_skills(skills.iter().map(|s| Skill::new(s).unwrap()));
     Provider {
+        skill_reviews: skill_reviews.visible(&skills),
         id: id(n),
         owner: UserId::from_uuid(Uuid::nil()),
         name: ProviderName::new("SEO Incorporated").unwrap(),
-        skills: Skills::from_skills(skills.iter().map(|s| Skill::new(s).unwrap())),
+        skills,
         cost: DayRate::new(cost).unwrap(),
         availability: Availability::new(ranges).unwrap(),
         reviews,
@@ -149,10 +152,22 @@ fn provider() -> impl Strategy<Value = Provider> {
         skill_list(),
         laid_out_ranges(),
         review_stats(),
+        skill_figures(),
     )
-        .prop_map(|(n, cost, skills, ranges, reviews)| {
-            build_provider(n, cost, &skills, ranges, reviews)
+        .prop_map(|(n, cost, skills, ranges, reviews, figures)| {
+            build_provider(n, cost, &skills, ranges, reviews, &figures)
         })
+}
+
+/// Per-skill figures for a few skill keys of the vocabulary (some of which the provider may
+/// not have): often none, so that v1.0 ties occur; small counts, so that key-3 ties occur.
+fn skill_figures() -> impl Strategy<Value = SkillReviews> {
+    prop_oneof![
+        1 => Just(SkillReviews::default()),
+        2 => vec((select(VOCABULARY), review_stats()), 0..4).prop_map(|figures| {
+            SkillReviews::new(figures.into_iter().map(|(s, stats)| (s.to_lowercase(), stats)))
+        }),
+    ]
 }
 
 /// Providers with distinct ids, and the same providers shuffled.
@@ -171,8 +186,12 @@ fn providers_and_shuffled() -> impl Strategy<Value = (Vec<Provider>, Vec<Provide
 fn recommendation() -> impl Strategy<Value = Recommendation> {
     (provider(), any::<Index>()).prop_map(|(provider, k)| {
         let matched = k.index(provider.skills.len() + 1);
+        let matched_skills = provider.skills.as_slice()[..matched].to_vec();
         Recommendation {
-            matched_skills: provider.skills.as_slice()[..matched].to_vec(),
+            matched_skill_rating: provider
+                .skill_reviews
+                .pooled(matched_skills.iter().map(Skill::key)),
+            matched_skills,
             provider,
         }
     })
@@ -378,6 +397,14 @@ proptest! {
         for pair in sorted.windows(2) {
             prop_assert_eq!(recommendation_order(&pair[0], &pair[1]), Ordering::Less);
             prop_assert!(pair[0].matched_skills.len() >= pair[1].matched_skills.len());
+            if pair[0].matched_skills.len() == pair[1].matched_skills.len()
+                && pair[0].provider.cost == pair[1].provider.cost
+            {
+                prop_assert_ne!(
+                    pair[0].matched_skill_rating.cmp_confidence(&pair[1].matched_skill_rating),
+                    Ordering::Less
+                );
+            }
         }
     }
 
@@ -529,7 +556,7 @@ proptest! {
     ) {
         // Arrange
         let job = JobRequest::parse(&input).unwrap();
-        let provider = build_provider(1, 0, &["SEO"], ranges, ReviewStats::default());
+        let provider = build_provider(1, 0, &["SEO"], ranges, ReviewStats::default(), &SkillReviews::default());
         let days = available_days(&provider.availability);
 
         // Act
@@ -578,7 +605,7 @@ proptest! {
     ) {
         // Arrange
         let job = JobRequest::parse(&input).unwrap();
-        let provider = build_provider(1, cost, &["SEO"], Vec::new(), ReviewStats::default());
+        let provider = build_provider(1, cost, &["SEO"], Vec::new(), ReviewStats::default(), &SkillReviews::default());
 
         // Act
         let affords = job.affords(&provider);
@@ -721,5 +748,116 @@ proptest! {
         } else {
             prop_assert_eq!(comment, Err(expected));
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ratings per skill
+// ---------------------------------------------------------------------------------------------
+
+/// The v1.0 ranking, without ranking key 3 (the matched skills' pooled rating).
+fn v1_0_order(a: &Recommendation, b: &Recommendation) -> Ordering {
+    b.matched_skills
+        .len()
+        .cmp(&a.matched_skills.len())
+        .then_with(|| b.provider.cost.cmp(&a.provider.cost))
+        .then_with(|| b.provider.reviews.cmp_confidence(&a.provider.reviews))
+        .then_with(|| b.provider.reviews.count.cmp(&a.provider.reviews.count))
+        .then_with(|| a.provider.id.cmp(&b.provider.id))
+}
+
+/// Providers with distinct ids.
+fn providers() -> impl Strategy<Value = Vec<Provider>> {
+    vec(provider(), 0..12).prop_map(|mut providers| {
+        for (n, p) in providers.iter_mut().enumerate() {
+            p.id = id(n as u128);
+        }
+        providers
+    })
+}
+
+/// The ranked recommendations for `job` over `providers`: ids, matched skills and their pooled
+/// rating, in order.
+fn ranked(job: &JobRequest, providers: &[Provider]) -> Vec<(ProviderId, Vec<Skill>, ReviewStats)> {
+    let mut found: Vec<Recommendation> = providers.iter().filter_map(|p| job.evaluate(p)).collect();
+    found.sort_by(recommendation_order);
+    found
+        .into_iter()
+        .map(|r| (r.provider.id, r.matched_skills, r.matched_skill_rating))
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn with_no_skill_ratings_the_v1_0_order_stands(
+        mut providers in providers(),
+        input in job_input(),
+    ) {
+        // Arrange
+        for p in &mut providers {
+            p.skill_reviews = SkillReviews::default();
+        }
+        let job = JobRequest::parse(&input).unwrap();
+        let found: Vec<Recommendation> = providers.iter().filter_map(|p| job.evaluate(p)).collect();
+        let (mut now, mut before) = (found.clone(), found);
+
+        // Act
+        now.sort_by(recommendation_order);
+        before.sort_by(v1_0_order);
+
+        // Assert
+        prop_assert_eq!(&now, &before);
+        for r in &now {
+            prop_assert_eq!(r.matched_skill_rating, ReviewStats::default());
+        }
+    }
+
+    #[test]
+    fn a_rating_for_an_unmatched_skill_never_changes_a_recommendation(
+        providers in providers(),
+        input in job_input(),
+        pick in any::<Index>(),
+        tenths in 0u8..=50,
+    ) {
+        // Arrange: one provider's skill the job did not ask for.
+        let job = JobRequest::parse(&input).unwrap();
+        let unmatched: Vec<(usize, Skill)> = providers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                p.skills
+                    .iter()
+                    .filter(|s| !job.skills().contains_key(s.key()))
+                    .map(move |s| (i, s.clone()))
+            })
+            .collect();
+        prop_assume!(!unmatched.is_empty());
+        let (i, skill) = pick.get(&unmatched).clone();
+        let mut rated = providers.clone();
+        let rating = SkillRating { skill, rating: Rating::from_tenths(tenths).unwrap() };
+        rated[i].skill_reviews = rated[i].skill_reviews.clone().with(&[rating]);
+
+        // Act / Assert: the same providers, in the same order, with the same figures.
+        prop_assert_eq!(ranked(&job, &providers), ranked(&job, &rated));
+    }
+
+    #[test]
+    fn the_matched_skill_rating_pools_exactly_the_matched_skills_figures(
+        provider in provider(),
+        input in job_input(),
+    ) {
+        // Arrange
+        let job = JobRequest::parse(&input).unwrap();
+
+        // Act
+        let pooled = job.matched_skill_rating(&provider);
+
+        // Assert
+        let (mut count, mut sum) = (0, 0);
+        for s in provider.skills.iter().filter(|s| job.skills().contains_key(s.key())) {
+            count += provider.skill_reviews.get(s.key()).count;
+            sum += provider.skill_reviews.get(s.key()).sum_tenths;
+        }
+        prop_assert_eq!(pooled, ReviewStats { count, sum_tenths: sum });
     }
 }

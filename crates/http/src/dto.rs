@@ -5,7 +5,8 @@
 //! its full path (`availability[1].to_date`).
 
 use provider_domain::{
-    Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, Review, SearchInput,
+    Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, Review, ReviewStats,
+    SearchInput, SkillRatingInput,
 };
 use provider_ports::{NewReview, Page, PageOf};
 use serde::de::value::MapAccessDeserializer;
@@ -214,7 +215,8 @@ impl From<ProviderBody> for ProviderInput {
     "cost_in_pence": 25000,
     "availability": [{"from_date": "2027-11-12", "to_date": "2027-12-28"}],
     "review_rating": 3.5,
-    "review_count": 2
+    "review_count": 2,
+    "skill_ratings": [{"skill": "Cold Calling", "rating": 3.75, "count": 2}]
 }))]
 pub(crate) struct ProviderDto {
     /// Its id.
@@ -231,6 +233,41 @@ pub(crate) struct ProviderDto {
     pub review_rating: f64,
     /// Number of reviews.
     pub review_count: u64,
+    /// How its skills were rated one by one: each of its current skills with at least one
+    /// per-skill rating, in its skill order (`[]` when none).
+    pub skill_ratings: Vec<SkillFiguresDto>,
+}
+
+/// How one of a provider's skills was rated by the reviews that rated it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = SkillRatingFigures)]
+pub(crate) struct SkillFiguresDto {
+    /// The skill, in the provider's spelling.
+    pub skill: String,
+    /// The plain mean of its per-skill ratings: the double nearest to
+    /// `sum_in_tenths / (10 * count)`, never rounded to tenths.
+    pub rating: f64,
+    /// Number of per-skill ratings it was given (at least 1).
+    pub count: u64,
+}
+
+/// Ratings pooled into one figure.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = PooledRating)]
+pub(crate) struct PooledRatingDto {
+    /// The plain mean of the pooled ratings (`0.0` when none).
+    pub rating: f64,
+    /// Number of ratings pooled.
+    pub count: u64,
+}
+
+impl From<ReviewStats> for PooledRatingDto {
+    fn from(stats: ReviewStats) -> Self {
+        Self {
+            rating: stats.mean(),
+            count: stats.count,
+        }
+    }
 }
 
 impl From<&Provider> for ProviderDto {
@@ -255,11 +292,21 @@ impl From<&Provider> for ProviderDto {
                 .collect(),
             review_rating: provider.reviews.mean(),
             review_count: provider.reviews.count,
+            skill_ratings: provider
+                .skill_ratings()
+                .into_iter()
+                .map(|(skill, stats)| SkillFiguresDto {
+                    skill: skill.as_str().to_owned(),
+                    rating: stats.mean(),
+                    count: stats.count,
+                })
+                .collect(),
         }
     }
 }
 
-/// A recommended service provider: the provider, and which of the requested skills it has.
+/// A recommended service provider: the provider, which of the requested skills it has, and
+/// how those skills were rated (ranking key 3).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(as = RecommendedServiceProvider)]
 pub(crate) struct RecommendedDto {
@@ -268,6 +315,10 @@ pub(crate) struct RecommendedDto {
     pub provider: ProviderDto,
     /// The requested skills it has, in the provider's spelling and order.
     pub matched_skills: Vec<String>,
+    /// Every per-skill rating given to its matched skills, pooled: their mean and count
+    /// (`0.0` and `0` when none). Recommend ranks by its confidence-weighted form,
+    /// `(sum + 2.5 * 5) / (count + 5)`, right after the day rate.
+    pub matched_skill_rating: PooledRatingDto,
 }
 
 impl From<&Recommendation> for RecommendedDto {
@@ -279,6 +330,7 @@ impl From<&Recommendation> for RecommendedDto {
                 .iter()
                 .map(|s| s.as_str().to_owned())
                 .collect(),
+            matched_skill_rating: recommendation.matched_skill_rating.into(),
         }
     }
 }
@@ -383,7 +435,11 @@ impl From<RecommendBody> for JobInput {
 /// A review as a client writes it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = ReviewInput, example = json!({"rating": 4.5, "comment": "Quick and thorough."}))]
+#[schema(as = ReviewInput, example = json!({
+    "rating": 4.5,
+    "comment": "Quick and thorough.",
+    "skill_ratings": [{"skill": "Cold Calling", "rating": 5.0}]
+}))]
 pub(crate) struct ReviewBody {
     /// 0..=5 in steps of 0.1 (`4.5` is accepted, `4.55` is refused).
     #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]
@@ -392,6 +448,26 @@ pub(crate) struct ReviewBody {
     /// carriage return. `null` or absent means none.
     #[schema(schema_with = crate::openapi::comment)]
     pub comment: Option<String>,
+    /// Ratings of the provider's skills one by one: 0..=50 entries, each of one of its current
+    /// skills (case-insensitive), each skill at most once (rules the schema cannot say: 422).
+    /// Absent means none.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub skill_ratings: Vec<SkillRatingDto>,
+}
+
+/// One of the provider's skills, rated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SkillRating)]
+pub(crate) struct SkillRatingDto {
+    /// One of the provider's skills: 1..=100 characters after trimming, no control characters,
+    /// matched case-insensitively; answered in the provider's spelling.
+    #[schema(schema_with = crate::openapi::rated_skill)]
+    pub skill: String,
+    /// 0..=5 in steps of 0.1, as a review's rating.
+    #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]
+    pub rating: f64,
 }
 
 impl From<ReviewBody> for NewReview {
@@ -399,6 +475,14 @@ impl From<ReviewBody> for NewReview {
         Self {
             rating: body.rating,
             comment: body.comment,
+            skill_ratings: body
+                .skill_ratings
+                .into_iter()
+                .map(|r| SkillRatingInput {
+                    skill: r.skill,
+                    rating: r.rating,
+                })
+                .collect(),
         }
     }
 }
@@ -421,6 +505,9 @@ pub(crate) struct ReviewDto {
     /// When it was written: RFC 3339, UTC, microsecond precision.
     #[schema(format = DateTime, example = "2027-11-12T09:30:00.123456Z")]
     pub created_at: String,
+    /// Its per-skill ratings, in the provider's spelling and skill order as they were when it
+    /// was written (`[]` when none).
+    pub skill_ratings: Vec<SkillRatingDto>,
 }
 
 impl From<&Review> for ReviewDto {
@@ -435,6 +522,14 @@ impl From<&Review> for ReviewDto {
                 .created_at
                 .format(&Rfc3339)
                 .unwrap_or_else(|_| review.created_at.to_string()),
+            skill_ratings: review
+                .skill_ratings
+                .iter()
+                .map(|r| SkillRatingDto {
+                    skill: r.skill.as_str().to_owned(),
+                    rating: r.rating.as_f64(),
+                })
+                .collect(),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes.
 
 use crate::dto::{
-    DateRangeDto, Deleted, ProviderBody, ProviderDto, ProviderPage, RecommendBody,
+    DateRangeDto, Deleted, PooledRatingDto, ProviderBody, ProviderDto, ProviderPage, RecommendBody,
     RecommendationPage, RecommendedDto, ReplicaState, ReviewBody, ReviewDto, ReviewPage,
-    SearchBody, Status,
+    SearchBody, SkillFiguresDto, SkillRatingDto, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::routes;
@@ -68,6 +68,9 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         RecommendBody,
         ReviewBody,
         ReviewDto,
+        SkillRatingDto,
+        SkillFiguresDto,
+        PooledRatingDto,
         ProviderPage,
         RecommendationPage,
         ReviewPage,
@@ -264,6 +267,18 @@ pub(crate) fn comment() -> Object {
         true,
         "At most 2000 characters after trimming; no control characters (U+0000..=U+001F, \
          U+007F) but tab, line feed and carriage return. `null` or absent means none.",
+    )
+}
+
+/// `SkillRating.skill`.
+pub(crate) fn rated_skill() -> Object {
+    text(
+        1,
+        Skill::MAX_CHARS,
+        &[],
+        false,
+        "One of the provider's current skills, matched case-insensitively after trimming \
+         (1..=100 characters, no control characters); answered in the provider's spelling.",
     )
 }
 

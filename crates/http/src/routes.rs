@@ -321,7 +321,7 @@ pub(crate) async fn delete_provider(
         (status = 409, description = "The caller has already reviewed this provider, or a request with this `Idempotency-Key` is still being processed.", body = ErrorBody),
         (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
-        (status = 422, description = "The id is not a UUID, the rating or comment is invalid, or the `Idempotency-Key` is malformed or was used for a different request.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, the rating, comment or a per-skill rating is invalid (a skill the provider does not have, or one rated twice), or the `Idempotency-Key` is malformed or was used for a different request.", body = ErrorBody),
         (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
         (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
         (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use parking_lot::RwLock;
 use provider_domain::{
     recommendation_order, search_order, JobRequest, Provider, ProviderDraft, ProviderId,
-    Recommendation, Review, SearchFilter, UserId,
+    Recommendation, Review, SearchFilter, SkillReviews, UserId,
 };
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use provider_ports::{
@@ -33,6 +33,9 @@ struct State {
     versions: HashMap<ProviderId, Version>,
     reviews: HashMap<ProviderId, Vec<Review>>,
     reviewers: HashSet<(ProviderId, UserId)>,
+    /// Each provider's per-skill figures for every key it was ever rated for, the keys of
+    /// removed skills included (hidden from the provider until the skill comes back).
+    skill_figures: HashMap<ProviderId, SkillReviews>,
 }
 
 /// Whose key a record is.
@@ -156,6 +159,7 @@ impl ProviderRepository for MemoryStore {
         let State {
             providers,
             versions,
+            skill_figures,
             ..
         } = &mut *state;
         let slot = providers
@@ -166,7 +170,11 @@ impl ProviderRepository for MemoryStore {
         if !check.admits(*version) {
             return Err(RepoError::PreconditionFailed);
         }
-        *slot = slot.clone().replaced(draft.clone());
+        let all = skill_figures.get(&id).cloned().unwrap_or_default();
+        *slot = slot
+            .clone()
+            .replaced(draft.clone())
+            .with_skill_figures(&all);
         *version = version.next();
         Ok(Versioned {
             value: slot.clone(),
@@ -189,6 +197,7 @@ impl ProviderRepository for MemoryStore {
                 }
                 state.providers.remove(&id);
                 state.versions.remove(&id);
+                state.skill_figures.remove(&id);
                 if let Some(reviews) = state.reviews.remove(&id) {
                     for r in reviews {
                         state.reviewers.remove(&(id, r.user_id));
@@ -246,6 +255,7 @@ impl ReviewRepository for MemoryStore {
             versions,
             reviews,
             reviewers,
+            skill_figures,
         } = &mut *state;
         let provider = providers
             .get_mut(&review.provider_id)
@@ -256,6 +266,9 @@ impl ReviewRepository for MemoryStore {
             ));
         }
         provider.reviews = provider.reviews.with(review.rating);
+        let figures = skill_figures.entry(review.provider_id).or_default();
+        *figures = std::mem::take(figures).with(&review.skill_ratings);
+        provider.skill_reviews = figures.visible(&provider.skills);
         let version = versions.entry(review.provider_id).or_insert(Version::FIRST);
         *version = version.next();
         reviews

@@ -14,7 +14,8 @@ use crate::{
 };
 use provider_domain::{
     recommendation_order, search_order, JobInput, JobRequest, Provider, ProviderDraft, ProviderId,
-    ProviderInput, RangeInput, Rating, Review, ReviewId, SearchFilter, SearchInput, UserId,
+    ProviderInput, RangeInput, Rating, Review, ReviewId, ReviewStats, SearchFilter, SearchInput,
+    Skill, SkillRating, SkillRatingInput, UserId,
 };
 use std::any::Any;
 use std::sync::Arc;
@@ -75,7 +76,29 @@ pub fn review(provider: ProviderId, user: UserId, tenths: u8, at: OffsetDateTime
         user_id: user,
         rating: Rating::from_tenths(tenths).expect("valid rating"),
         comment: None,
+        skill_ratings: Vec::new(),
         created_at: at,
+    }
+}
+
+/// A review as [`review`], rating the skills `skills` (`(spelling, tenths)`, in the order
+/// given) too.
+pub fn rated_review(
+    provider: ProviderId,
+    user: UserId,
+    tenths: u8,
+    skills: &[(&str, u8)],
+    at: OffsetDateTime,
+) -> Review {
+    Review {
+        skill_ratings: skills
+            .iter()
+            .map(|(skill, tenths)| SkillRating {
+                skill: Skill::new(skill).expect("valid skill"),
+                rating: Rating::from_tenths(*tenths).expect("valid rating"),
+            })
+            .collect(),
+        ..review(provider, user, tenths, at)
     }
 }
 
@@ -981,6 +1004,250 @@ pub async fn ping_succeeds_when_store_answers(s: &Subject) {
 
 /// Generates a `#[tokio::test]` per contract case for the store made by `$factory`, an async
 /// function (path) returning a fresh [`Subject`].
+/// The figures of one key.
+fn figures(p: &Provider, key: &str) -> (u64, u64) {
+    let f = p.skill_reviews.get(key);
+    (f.count, f.sum_tenths)
+}
+
+/// Per-skill ratings add to the figures of the skill's key; a replace that removes the skill
+/// hides them (a rating given meanwhile is kept under the key), one that brings it back (in
+/// any case) shows them all again.
+pub async fn skill_figures_belong_to_the_key_hidden_while_the_skill_is_gone(s: &Subject) {
+    let owner = user();
+    let p = provider(owner, draft("Skilled", &["SEO", "Cold Calling"], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let add = |r: Review| async move { s.reviews.add(&r).await.expect("add") };
+    add(rated_review(
+        p.id,
+        user(),
+        40,
+        &[("SEO", 45), ("Cold Calling", 30)],
+        at(0),
+    ))
+    .await;
+    add(rated_review(
+        p.id,
+        user(),
+        20,
+        &[("Cold Calling", 50)],
+        at(1),
+    ))
+    .await;
+    add(review(p.id, user(), 10, at(2))).await;
+    let stored = s.providers.get(p.id).await.expect("get").value;
+    assert_eq!(figures(&stored, "seo"), (1, 45));
+    assert_eq!(figures(&stored, "cold calling"), (2, 80));
+    assert_eq!((stored.reviews.count, stored.reviews.sum_tenths), (3, 70));
+
+    let without = s
+        .providers
+        .replace(
+            p.id,
+            owner,
+            &draft("Skilled", &["SEO"], 100, &[]),
+            &VersionCheck::Any,
+        )
+        .await
+        .expect("replace")
+        .value;
+    assert_eq!(figures(&without, "cold calling"), (0, 0));
+    assert_eq!(s.providers.get(p.id).await.expect("get").value, without);
+    // Rated while removed (a replace raced the review): kept under its key, hidden.
+    add(rated_review(
+        p.id,
+        user(),
+        30,
+        &[("Cold Calling", 10)],
+        at(3),
+    ))
+    .await;
+    let hidden = s.providers.get(p.id).await.expect("get").value;
+    assert_eq!(figures(&hidden, "cold calling"), (0, 0));
+    assert_eq!(hidden.skill_ratings().len(), 1);
+
+    let back = s
+        .providers
+        .replace(
+            p.id,
+            owner,
+            &draft("Skilled", &["COLD CALLING", "seo"], 100, &[]),
+            &VersionCheck::Any,
+        )
+        .await
+        .expect("replace")
+        .value;
+    assert_eq!(figures(&back, "cold calling"), (3, 90));
+    assert_eq!(figures(&back, "seo"), (1, 45));
+    assert_eq!(s.providers.get(p.id).await.expect("get").value, back);
+    let shown: Vec<(&str, u64)> = back
+        .skill_ratings()
+        .into_iter()
+        .map(|(skill, f)| (skill.as_str(), f.count))
+        .collect();
+    assert_eq!(shown, vec![("COLD CALLING", 3), ("seo", 1)]);
+}
+
+/// A review's skill ratings read back as written, in its order and spelling.
+pub async fn reviews_read_back_with_their_skill_ratings(s: &Subject) {
+    let p = provider(user(), draft("Skilled", &["SEO", "Cold Calling"], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let first = rated_review(p.id, user(), 40, &[("SEO", 0), ("Cold Calling", 50)], at(0));
+    let second = review(p.id, user(), 20, at(1));
+    s.reviews.add(&first).await.expect("add");
+    s.reviews.add(&second).await.expect("add");
+    let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
+    assert_eq!(listed.items, vec![second, first]);
+}
+
+/// Ranking key 3 over stored providers: the reference ranking, page by page, whichever skills
+/// a job asks for.
+pub async fn recommend_ranks_by_the_matched_skills_pooled_rating(s: &Subject) {
+    let owner = user();
+    let window = [("2027-01-01", "2027-01-31")];
+    let fixture = vec![
+        // Better overall, worse at SEO than Second.
+        provider(owner, draft("First", &["SEO", "Rust"], 10_000, &window)),
+        provider(
+            owner,
+            draft("Second", &["seo", "Plumbing"], 10_000, &window),
+        ),
+        // Never rated per skill: the prior.
+        provider(owner, draft("Third", &["SEO"], 10_000, &window)),
+        provider(
+            owner,
+            draft("Fourth", &["Rust", "Plumbing"], 10_000, &window),
+        ),
+    ];
+    for p in &fixture {
+        s.providers.create(p).await.expect("create");
+    }
+    let reviews = [
+        rated_review(
+            fixture[0].id,
+            user(),
+            50,
+            &[("SEO", 20), ("Rust", 50)],
+            at(0),
+        ),
+        rated_review(fixture[0].id, user(), 50, &[("Rust", 50)], at(1)),
+        rated_review(fixture[1].id, user(), 40, &[("seo", 50)], at(2)),
+        rated_review(fixture[1].id, user(), 30, &[("Plumbing", 10)], at(3)),
+        rated_review(
+            fixture[3].id,
+            user(),
+            10,
+            &[("Plumbing", 50), ("Rust", 45)],
+            at(4),
+        ),
+        review(fixture[2].id, user(), 45, at(5)),
+    ];
+    for r in &reviews {
+        s.reviews.add(r).await.expect("add");
+    }
+    let mut all = Vec::new();
+    for p in &fixture {
+        all.push(s.providers.get(p.id).await.expect("get").value);
+    }
+    let job = |skills: &[&str]| JobInput {
+        job_budget_in_pence: Some(1_000_000),
+        expected_job_duration_in_days: Some(1),
+        skills: Some(skills.iter().map(|s| (*s).to_owned()).collect()),
+        availability: Some(ranges(&window)),
+        minimum_review_rating: None,
+    };
+    let seo = JobRequest::parse(&job(&["seo"])).expect("valid");
+    let found = s
+        .providers
+        .recommend(&seo, Page::default())
+        .await
+        .expect("recommend");
+    let names: Vec<&str> = found
+        .items
+        .iter()
+        .map(|r| r.provider.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["Second", "Third", "First"]);
+    assert_eq!(
+        found.items[0].matched_skill_rating,
+        ReviewStats {
+            count: 1,
+            sum_tenths: 50
+        }
+    );
+    for skills in [
+        &["seo"][..],
+        &["rust"],
+        &["plumbing", "seo"],
+        &["Rust", "Plumbing", "SEO"],
+        &["plumbing"],
+    ] {
+        assert_recommend_matches_reference(s, &all, &job(skills)).await;
+    }
+}
+
+/// Deleting a provider removes its per-skill figures with its reviews: the same id created
+/// again starts with none.
+pub async fn deleting_a_provider_removes_its_skill_figures(s: &Subject) {
+    let owner = user();
+    let p = provider(owner, draft("Again", &["SEO"], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    s.reviews
+        .add(&rated_review(p.id, user(), 40, &[("SEO", 45)], at(0)))
+        .await
+        .expect("add");
+    s.providers
+        .delete(p.id, owner, &VersionCheck::Any)
+        .await
+        .expect("delete");
+    s.providers.create(&p).await.expect("create again");
+    let stored = s.providers.get(p.id).await.expect("get").value;
+    assert_eq!(stored, p);
+    assert!(stored.skill_reviews.is_empty());
+}
+
+/// Through the use case: a per-skill rating of a skill the provider does not have is invalid,
+/// and nothing is stored.
+pub async fn a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_nothing(
+    s: &Subject,
+) {
+    let service = ProviderService::new(s.providers.clone(), s.reviews.clone(), s.keys.clone());
+    let p = provider(user(), draft("Skilled", &["SEO"], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let input = crate::NewReview {
+        rating: 4.0,
+        comment: None,
+        skill_ratings: vec![
+            SkillRatingInput {
+                skill: " seo ".into(),
+                rating: 5.0,
+            },
+            SkillRatingInput {
+                skill: "Plumbing".into(),
+                rating: 5.0,
+            },
+        ],
+    };
+    let got = service.add_review(user(), p.id, &input).await;
+    match got {
+        Err(ServiceError::Invalid(e)) => {
+            assert_eq!(e.fields()[0].field, "skill_ratings[1].skill");
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let stored = s.providers.get(p.id).await.expect("get");
+    assert_eq!(stored.version, Version::FIRST);
+    assert_eq!(stored.value, p);
+    let valid = crate::NewReview {
+        skill_ratings: input.skill_ratings[..1].to_vec(),
+        ..input
+    };
+    let review = service.add_review(user(), p.id, &valid).await.expect("add");
+    assert_eq!(review.skill_ratings[0].skill.as_str(), "SEO");
+    let stored = s.providers.get(p.id).await.expect("get").value;
+    assert_eq!(figures(&stored, "seo"), (1, 50));
+}
+
 #[macro_export]
 macro_rules! contract_tests {
     ($factory:path) => {
@@ -1006,6 +1273,11 @@ macro_rules! contract_tests {
             idempotency_answer_expires_after_retention,
             idempotency_stale_pending_claim_is_taken_over,
             concurrent_creates_with_one_key_create_one_provider,
+            skill_figures_belong_to_the_key_hidden_while_the_skill_is_gone,
+            reviews_read_back_with_their_skill_ratings,
+            recommend_ranks_by_the_matched_skills_pooled_rating,
+            deleting_a_provider_removes_its_skill_figures,
+            a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_nothing,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -30,7 +30,7 @@ pub trait ProviderRepository: Send + Sync {
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError>;
 
     /// Replaces name, skills, day rate and availability of the provider `id` owned by `owner`,
-    /// all at once (a reader sees the old provider or the new one, never a mix), when its
+    /// all at once (the per-skill figures shown become those of the new skills' keys) (a reader sees the old provider or the new one, never a mix), when its
     /// version passes `check`; the version goes up by one in the same step. Reviews stay.
     /// Concurrent replaces with the same `check` of one version: exactly one passes.
     ///
@@ -47,7 +47,8 @@ pub trait ProviderRepository: Send + Sync {
         check: &VersionCheck,
     ) -> Result<Versioned<Provider>, RepoError>;
 
-    /// Deletes the provider `id` owned by `owner`, with its skills, availability and reviews,
+    /// Deletes the provider `id` owned by `owner`, with its skills, availability, reviews and
+    /// per-skill figures,
     /// when its version passes `check`.
     ///
     /// # Errors
@@ -93,8 +94,12 @@ pub trait ProviderRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReviewRepository: Send + Sync {
-    /// Stores a review and adds its rating to the provider's stats, atomically; the provider's
-    /// version goes up by one in the same step (its representation changed).
+    /// Stores a review and adds its rating to the provider's stats and each of its per-skill
+    /// ratings to the figures of that skill's key, atomically; the provider's version goes up
+    /// by one in the same step (its representation changed). The figures belong to the key:
+    /// a skill removed by a replace keeps them hidden (not in [`Provider::skill_reviews`]) and
+    /// shows them again when a replace brings the skill back. A per-skill rating of a skill
+    /// the provider no longer has (a replace in between) is kept under its key, hidden.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Conflict`] if this

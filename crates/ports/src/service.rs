@@ -7,7 +7,8 @@ use crate::{
 };
 use provider_domain::{
     Comment, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput, Rating,
-    Recommendation, Review, ReviewId, SearchFilter, SearchInput, UserId, ValidationError,
+    Recommendation, Review, ReviewId, SearchFilter, SearchInput, SkillRating, SkillRatingInput,
+    UserId, ValidationError,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct NewReview {
     /// Optional comment, at most 2000 characters; see [`Comment::new`] (no control characters
     /// but tab, line feed and carriage return).
     pub comment: Option<String>,
+    /// Ratings of the provider's skills one by one (see [`SkillRating::parse_list`]).
+    pub skill_ratings: Vec<SkillRatingInput>,
 }
 
 /// The use cases of the API over a provider store, a review store and an idempotency store.
@@ -211,10 +214,12 @@ impl ProviderService {
         Ok(self.providers.delete(id, owner, check).await?)
     }
 
-    /// Adds `user`'s review of a provider.
+    /// Adds `user`'s review of a provider, with its per-skill ratings of the provider's current
+    /// skills.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`]; [`ServiceError::NotFound`] when the provider does not exist;
+    /// [`ServiceError::Invalid`] (also: a rated skill the provider does not have, checked after
+    /// the provider is found and the owner refused); [`ServiceError::NotFound`] when the provider does not exist;
     /// [`ServiceError::Forbidden`] when `user` owns it (the review store is not touched);
     /// [`ServiceError::Conflict`] when `user` already reviewed it; [`ServiceError::Unavailable`].
     #[tracing::instrument(skip_all, fields(provider = %provider_id, user = %user))]
@@ -224,12 +229,16 @@ impl ProviderService {
         provider_id: ProviderId,
         input: &NewReview,
     ) -> Result<Review, ServiceError> {
+        // What the body says by itself is checked before the provider is read (a bad body is
+        // 422 whether or not the provider exists); whether each rated skill is one of the
+        // provider's can only be checked after.
         let rating = Rating::from_f64(input.rating);
         let comment = input.comment.as_deref().map(Comment::new).transpose();
-        let (rating, comment) = match (rating, comment) {
-            (Ok(r), Ok(c)) => (r, c),
-            (r, c) => {
-                let errors = [
+        let entries = SkillRating::parse_list(&input.skill_ratings, None);
+        let (rating, comment) = match (rating, comment, entries) {
+            (Ok(r), Ok(c), Ok(_)) => (r, c),
+            (r, c, entries) => {
+                let mut errors: Vec<provider_domain::FieldError> = [
                     r.err().map(|e| ("rating", e)),
                     c.err().map(|e| ("comment", e)),
                 ]
@@ -237,6 +246,9 @@ impl ProviderService {
                 .flatten()
                 .map(|(f, e)| provider_domain::FieldError::new(f, e))
                 .collect();
+                if let Err(e) = entries {
+                    errors.extend(e.0);
+                }
                 return Err(ValidationError(errors).into());
             }
         };
@@ -246,12 +258,14 @@ impl ProviderService {
                 "owners cannot review their own service provider",
             ));
         }
+        let skill_ratings = SkillRating::parse_list(&input.skill_ratings, Some(&provider.skills))?;
         let review = Review {
             id: ReviewId::from_uuid(Uuid::new_v4()),
             provider_id,
             user_id: user,
             rating,
             comment,
+            skill_ratings,
             created_at: truncate_to_micros(self.clock.now()),
         };
         match self.reviews.add(&review).await {

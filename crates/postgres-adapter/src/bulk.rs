@@ -7,7 +7,7 @@
 //! guards: every check, unique constraint, foreign key and the availability overlap trigger
 //! still applies, so a batch that would break one is refused whole.
 
-use crate::rows::{ProviderRows, ReviewRow};
+use crate::rows::{ProviderRows, ReviewRow, ReviewSkillRatingRow};
 use crate::PgError;
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -23,7 +23,7 @@ pub struct BulkLoader {
     client: Client,
 }
 
-/// A provider and its reviews (its review stats must match them).
+/// A provider and its reviews (its review stats and per-skill figures must match them).
 #[derive(Debug, Clone)]
 pub struct BulkProvider {
     /// The provider.
@@ -59,6 +59,8 @@ impl BulkLoader {
             "availability",
             "availability_runs",
             "reviews",
+            "review_skill_ratings",
+            "skill_reviews",
         ] {
             let row = self
                 .client
@@ -113,7 +115,7 @@ impl BulkLoader {
         )
         .await?;
         let tables = "ARRAY['providers', 'provider_skills', 'availability', \
-                      'availability_runs', 'reviews']";
+                      'availability_runs', 'reviews', 'review_skill_ratings', 'skill_reviews']";
         // Foreign keys first (they depend on the referenced unique constraints), then unique
         // and exclusion constraints, then the indexes no constraint owns.
         let constraints = tx
@@ -277,14 +279,22 @@ async fn copy_batch(
             text.providers,
         ),
         (
-            "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence, review_count, rating_sum) FROM STDIN",
+            "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence, review_count, rating_sum, skill_review_count, skill_rating_sum) FROM STDIN",
             text.skills,
+        ),
+        (
+            "COPY skill_reviews (provider_id, skill_key, review_count, rating_sum) FROM STDIN",
+            text.skill_figures,
         ),
         ("COPY availability (provider_id, period) FROM STDIN", text.availability),
         ("COPY availability_runs (provider_id, run) FROM STDIN", text.runs),
         (
             "COPY reviews (id, provider_id, user_id, rating, comment, created_at) FROM STDIN",
             text.reviews,
+        ),
+        (
+            "COPY review_skill_ratings (review_id, position, skill, skill_key, rating) FROM STDIN",
+            text.skill_ratings,
         ),
     ] {
         if data.is_empty() {
@@ -310,6 +320,8 @@ struct CopyText {
     availability: String,
     runs: String,
     reviews: String,
+    skill_figures: String,
+    skill_ratings: String,
 }
 
 impl CopyText {
@@ -332,14 +344,38 @@ impl CopyText {
             for s in &rows.skills {
                 let _ = writeln!(
                     t.skills,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     s.provider_id,
                     s.position,
                     escape(s.skill),
                     escape(s.skill_key),
                     s.cost_in_pence,
                     s.review_count,
-                    s.rating_sum
+                    s.rating_sum,
+                    s.skill_review_count,
+                    s.skill_rating_sum
+                );
+            }
+            // The provider's figures hold only its current skills' keys: those it was rated for.
+            for (key, f) in provider.skill_reviews.iter() {
+                let _ = writeln!(
+                    t.skill_figures,
+                    "{}\t{}\t{}\t{}",
+                    p.id,
+                    escape(key),
+                    f.count,
+                    f.sum_tenths
+                );
+            }
+            for r in reviews.iter().flat_map(ReviewSkillRatingRow::of) {
+                let _ = writeln!(
+                    t.skill_ratings,
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.review_id,
+                    r.position,
+                    escape(&r.skill),
+                    escape(&r.skill_key),
+                    r.rating
                 );
             }
             for a in &rows.availability {

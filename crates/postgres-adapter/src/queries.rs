@@ -39,6 +39,15 @@ const MEAN: &str = "(CASE WHEN p.review_count = 0 THEN 0::float8 \
 /// keys (review count, id) decide, as in the domain.
 const CONFIDENCE: &str = "((p.rating_sum + 125)::float8 / ((p.review_count + 5) * 10)::float8)";
 
+/// Ranking key 3: the confidence-weighted rating of the matched skills' pooled per-skill
+/// ratings, `(skill_sum + 125) / (10 * (skill_count + 5))` over a relation `m` with `skill_sum`
+/// and `skill_count` (as `ReviewStats::confidence` of the domain's pooled figures). Ordering by
+/// this double equals the domain's exact comparison for the reason given at [`CONFIDENCE`]
+/// (pooled counts stay far below the ~3 million where doubles could no longer tell two such
+/// fractions apart: at most 50 per review).
+const MATCHED_CONFIDENCE: &str =
+    "((m.skill_sum + 125)::float8 / ((m.skill_count + 5) * 10)::float8)";
+
 /// The provider columns of a `rows::WholeProviderRow`, which the `page` CTE must select.
 const PROVIDER_COLUMNS: &str =
     "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum";
@@ -50,7 +59,9 @@ fn with_children(page: Statement, order: &str) -> Statement {
     s.append(page);
     s.sql(
         "), skills AS (\
-           SELECT s.provider_id, array_agg(s.skill ORDER BY s.position) AS skills \
+           SELECT s.provider_id, array_agg(s.skill ORDER BY s.position) AS skills, \
+                  array_agg(s.skill_review_count ORDER BY s.position) AS skill_review_counts, \
+                  array_agg(s.skill_rating_sum ORDER BY s.position) AS skill_rating_sums \
            FROM provider_skills s \
            WHERE s.provider_id = ANY (ARRAY(SELECT id FROM page)) \
            GROUP BY s.provider_id\
@@ -65,6 +76,8 @@ fn with_children(page: Statement, order: &str) -> Statement {
          SELECT page.id, page.owner_id, page.name, page.cost_in_pence, \
                 page.review_count, page.rating_sum, \
                 COALESCE(skills.skills, '{}') AS skills, \
+                COALESCE(skills.skill_review_counts, '{}') AS skill_review_counts, \
+                COALESCE(skills.skill_rating_sums, '{}') AS skill_rating_sums, \
                 COALESCE(periods.from_dates, '{}') AS from_dates, \
                 COALESCE(periods.to_dates, '{}') AS to_dates \
          FROM page \
@@ -94,6 +107,10 @@ pub(crate) fn get(id: ProviderId) -> Statement {
         ", p.version, \
          ARRAY(SELECT s.skill FROM provider_skills s WHERE s.provider_id = p.id \
            ORDER BY s.position) AS skills, \
+         ARRAY(SELECT s.skill_review_count FROM provider_skills s WHERE s.provider_id = p.id \
+           ORDER BY s.position) AS skill_review_counts, \
+         ARRAY(SELECT s.skill_rating_sum FROM provider_skills s WHERE s.provider_id = p.id \
+           ORDER BY s.position) AS skill_rating_sums, \
          ARRAY(SELECT lower(a.period) FROM availability a WHERE a.provider_id = p.id \
            ORDER BY a.period) AS from_dates, \
          ARRAY(SELECT upper(a.period) - 1 FROM availability a WHERE a.provider_id = p.id \
@@ -228,34 +245,29 @@ fn budget_and_rating(s: &mut Statement, job: &JobRequest) {
 
 /// The ranked candidates (see `recommend::Candidate`: `provider_id`, `matched`,
 /// `cost_in_pence`), best first, at most `n`. `candidates` is a relation `c` with a
-/// `provider_id`; `matched` writes the matched count of `p` (over `c` and `p`). It sits in the
-/// select list, so it is computed only for the candidates passing the other rules.
-fn ranked(s: &mut Statement, job: &JobRequest, n: i64, matched: impl FnOnce(&mut Statement)) {
-    s.sql("SELECT p.id AS provider_id, ");
-    matched(s);
+/// `provider_id`. The matched count and the matched skills' figures (key 3) come from one
+/// probe of `provider_skills_one_per_key` per candidate passing the other rules (those rules
+/// only read `p`, so they filter before the lateral probe runs).
+fn ranked(s: &mut Statement, job: &JobRequest, n: i64, keys: Vec<String>) {
     s.sql(
-        " AS matched, p.cost_in_pence \
-         FROM candidates c JOIN providers p ON p.id = c.provider_id WHERE TRUE",
-    );
+        "SELECT p.id AS provider_id, m.matched, p.cost_in_pence \
+         FROM candidates c JOIN providers p ON p.id = c.provider_id \
+         CROSS JOIN LATERAL (SELECT count(*) AS matched, \
+           COALESCE(sum(t.skill_review_count), 0)::int8 AS skill_count, \
+           COALESCE(sum(t.skill_rating_sum), 0)::int8 AS skill_sum \
+         FROM provider_skills t WHERE t.provider_id = p.id AND t.skill_key = ANY (",
+    )
+    .bind::<Array<Text>, _>(keys)
+    .sql(")) m WHERE TRUE");
     budget_and_rating(s, job);
     s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ");
     long_enough_run(s, job);
-    // Column 2 is the matched count.
-    s.sql(") ORDER BY 2 DESC, p.cost_in_pence DESC, ")
+    s.sql(") ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
+        .sql(MATCHED_CONFIDENCE)
+        .sql(" DESC, ")
         .sql(CONFIDENCE)
         .sql(" DESC, p.review_count DESC, p.id LIMIT ")
         .bind::<BigInt, _>(n);
-}
-
-/// How many of the requested `keys` provider `p` has: one probe of
-/// `provider_skills_one_per_key`.
-fn matched_probe(s: &mut Statement, keys: Vec<String>) {
-    s.sql(
-        "(SELECT count(*) FROM provider_skills t \
-         WHERE t.provider_id = p.id AND t.skill_key = ANY (",
-    )
-    .bind::<Array<Text>, _>(keys)
-    .sql("))");
 }
 
 /// Whether the windows are rare: fewer than [`RARE_WINDOW_RUNS`] runs satisfy rule 3. Answers
@@ -283,7 +295,7 @@ pub(crate) fn recommend_from_windows(job: &JobRequest, n: i64) -> Statement {
     );
     long_enough_run(&mut s, job);
     s.sql(") SELECT * FROM (");
-    ranked(&mut s, job, n, |s| matched_probe(s, keys));
+    ranked(&mut s, job, n, keys);
     // Rule 2: at least one requested skill.
     s.sql(") x WHERE matched > 0");
     s
@@ -291,17 +303,22 @@ pub(crate) fn recommend_from_windows(job: &JobRequest, n: i64) -> Statement {
 
 /// One walk of recommend (see `crate::recommend`): the postings of each requested skill `i`
 /// within budget and meeting the minimum rating (each posting carries its provider's day rate
-/// and review stats), the first `prefixes[i]` by day rate with ties (all of them when `None`),
-/// then the first `n` candidates available in the windows, ranked. No provider row is read.
+/// and review stats, and the figures of its own skill), the first `prefixes[i]` by day rate
+/// with ties (all of them when `None`), then the first `n` candidates available in the windows,
+/// ranked. No provider row is read.
 ///
 /// Rows (see `recommend::WalkRow`): one per non-empty list, with what was read of it (`list`
 /// its position among the requested skills, `postings` read, `lowest_cost`); then the ranked
 /// candidates, with a `provider_id` (`matched`, `cost_in_pence`). Each row leaves the other
 /// shape's columns NULL.
 ///
-/// A candidate's matched count is the number of lists it appears in when its day rate is at
-/// least every open list's cut (each of its requested skills is then in the prefix read);
-/// otherwise one probe of its skills counts it.
+/// A candidate's matched count and its matched skills' pooled figures (ranking key 3) are
+/// those of the postings read of it when its day rate is at least every open list's cut (the
+/// `cut` below): each of its requested skills is then in the prefix read (a prefix holds every
+/// posting costing at least its lowest day rate, and a provider's postings all carry its day
+/// rate). Below the cut a posting of it may be unread, so one probe of its skill rows counts
+/// both instead. Read from partial postings, key 3 would rank such a candidate on too few
+/// ratings: `tests/ranking.rs` has the case.
 pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64) -> Statement {
     let keys: Vec<String> = job.skills().iter().map(|k| k.key().to_owned()).collect();
     let mut s = Statement::new("WITH lists AS MATERIALIZED (");
@@ -312,7 +329,8 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
         // Aliased `p` so that MEAN reads the posting's copy of the provider's review stats.
         s.sql(&format!("(SELECT {i}::int8 AS i, "))
             .sql(
-                "p.provider_id, p.cost_in_pence, p.review_count, p.rating_sum \
+                "p.provider_id, p.cost_in_pence, p.review_count, p.rating_sum, \
+                 p.skill_review_count, p.skill_rating_sum \
                  FROM provider_skills p WHERE p.skill_key = ",
             )
             .bind::<Text, _>(key.clone());
@@ -333,29 +351,41 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
          ), candidates AS (\
            SELECT provider_id AS id, max(cost_in_pence) AS cost_in_pence, \
                   max(review_count) AS review_count, max(rating_sum) AS rating_sum, \
-                  count(*) AS in_lists \
+                  count(*) AS in_lists, sum(skill_review_count)::int8 AS skill_count, \
+                  sum(skill_rating_sum)::int8 AS skill_sum \
            FROM lists GROUP BY provider_id\
-         ) \
-         SELECT i AS list, postings, lowest AS lowest_cost, \
-                NULL::uuid AS provider_id, NULL::int8 AS matched, NULL::int8 AS cost_in_pence \
-         FROM stats UNION ALL (SELECT NULL::int8, NULL::int8, NULL::int8, p.id, ",
+         ), cut AS (",
     );
     // The cut: the highest lowest day rate of the open lists; 0 when all are exhausted (day
     // rates are never negative).
-    s.sql(
-        "CASE WHEN p.cost_in_pence >= COALESCE((SELECT max(lowest) FROM stats \
-         WHERE postings >= (",
-    )
-    .bind::<Array<BigInt>, _>(bounds)
-    .sql(")[i + 1]), 0) THEN p.in_lists ELSE ");
-    matched_probe(&mut s, keys);
-    s.sql(
-        " END, p.cost_in_pence FROM candidates p \
-         WHERE EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ",
-    );
+    s.sql("SELECT COALESCE(max(lowest), 0) AS cost FROM stats WHERE postings >= (")
+        .bind::<Array<BigInt>, _>(bounds)
+        .sql(
+            ")[i + 1]) \
+             SELECT i AS list, postings, lowest AS lowest_cost, \
+                    NULL::uuid AS provider_id, NULL::int8 AS matched, NULL::int8 AS cost_in_pence \
+             FROM stats UNION ALL (SELECT NULL::int8, NULL::int8, NULL::int8, p.id, m.matched, \
+                    p.cost_in_pence \
+             FROM candidates p CROSS JOIN LATERAL (\
+               SELECT p.in_lists AS matched, p.skill_count, p.skill_sum \
+               WHERE p.cost_in_pence >= (SELECT cost FROM cut) \
+               UNION ALL \
+               SELECT count(*), COALESCE(sum(t.skill_review_count), 0)::int8, \
+                      COALESCE(sum(t.skill_rating_sum), 0)::int8 \
+               FROM provider_skills t \
+               WHERE p.cost_in_pence < (SELECT cost FROM cut) \
+                 AND t.provider_id = p.id AND t.skill_key = ANY (",
+        )
+        .bind::<Array<Text>, _>(keys)
+        .sql(
+            ") HAVING p.cost_in_pence < (SELECT cost FROM cut)\
+             ) m \
+             WHERE EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ",
+        );
     long_enough_run(&mut s, job);
-    // Column 5 is the matched count.
-    s.sql(") ORDER BY 5 DESC, p.cost_in_pence DESC, ")
+    s.sql(") ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
+        .sql(MATCHED_CONFIDENCE)
+        .sql(" DESC, ")
         .sql(CONFIDENCE)
         .sql(" DESC, p.review_count DESC, p.id LIMIT ")
         .bind::<BigInt, _>(n)

@@ -2,12 +2,14 @@
 //! [`ProviderRows`] (a provider as the rows it is stored in), [`WholeProviderRow`] (a provider read
 //! back), [`ReviewRow`] (a review, both ways).
 
-use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
+use crate::schema::{
+    availability, availability_runs, provider_skills, providers, review_skill_ratings, reviews,
+};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date as SqlDate, Text, Uuid as SqlUuid};
 use provider_domain::{
     Availability, Comment, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review,
-    ReviewId, ReviewStats, Skill, Skills, UserId,
+    ReviewId, ReviewStats, Skill, SkillRating, SkillReviews, Skills, UserId,
 };
 use provider_ports::{RepoError, Version, Versioned};
 use std::ops::Bound;
@@ -31,7 +33,8 @@ fn corrupt(what: &'static str, detail: impl ToString) -> RepoError {
 }
 
 /// A provider with its skills and availability, as one row: the children come as arrays
-/// (skills in position order, ranges sorted by start with inclusive `to_dates`).
+/// (skills in position order with their per-skill figures, ranges sorted by start with
+/// inclusive `to_dates`).
 #[derive(Debug, QueryableByName)]
 pub(crate) struct WholeProviderRow {
     #[diesel(sql_type = SqlUuid)]
@@ -48,6 +51,12 @@ pub(crate) struct WholeProviderRow {
     pub(crate) rating_sum: i64,
     #[diesel(sql_type = Array<Text>)]
     pub(crate) skills: Vec<String>,
+    /// Per skill (same order): the count of its per-skill ratings.
+    #[diesel(sql_type = Array<BigInt>)]
+    pub(crate) skill_review_counts: Vec<i64>,
+    /// Per skill (same order): the sum of its per-skill ratings, in tenths.
+    #[diesel(sql_type = Array<BigInt>)]
+    pub(crate) skill_rating_sums: Vec<i64>,
     #[diesel(sql_type = Array<SqlDate>)]
     pub(crate) from_dates: Vec<Date>,
     #[diesel(sql_type = Array<SqlDate>)]
@@ -82,6 +91,26 @@ impl TryFrom<WholeProviderRow> for Provider {
             count: u64::try_from(row.review_count).map_err(|e| corrupt("review_count", e))?,
             sum_tenths: u64::try_from(row.rating_sum).map_err(|e| corrupt("rating_sum", e))?,
         };
+        if row.skill_review_counts.len() != skills.len()
+            || row.skill_rating_sums.len() != skills.len()
+        {
+            return Err(corrupt("skill figures", "not one per skill"));
+        }
+        let figures = skills
+            .iter()
+            .zip(row.skill_review_counts.iter().zip(&row.skill_rating_sums))
+            .map(|(skill, (count, sum))| {
+                Ok((
+                    skill.key().to_owned(),
+                    ReviewStats {
+                        count: u64::try_from(*count)
+                            .map_err(|e| corrupt("skill_review_count", e))?,
+                        sum_tenths: u64::try_from(*sum)
+                            .map_err(|e| corrupt("skill_rating_sum", e))?,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, RepoError>>()?;
         Ok(Provider {
             id: ProviderId::from_uuid(row.id),
             owner: UserId::from_uuid(row.owner_id),
@@ -90,6 +119,7 @@ impl TryFrom<WholeProviderRow> for Provider {
             cost,
             availability,
             reviews,
+            skill_reviews: SkillReviews::new(figures),
         })
     }
 }
@@ -159,6 +189,8 @@ impl<'a> ProviderRows<'a> {
                     // Copied by `set_review_stats` below.
                     review_count: 0,
                     rating_sum: 0,
+                    skill_review_count: 0,
+                    skill_rating_sum: 0,
                 })
             })
             .collect::<Result<Vec<_>, RepoError>>()?;
@@ -199,7 +231,23 @@ impl<'a> ProviderRows<'a> {
             stat(provider.reviews.count)?,
             stat(provider.reviews.sum_tenths)?,
         );
+        rows.set_skill_figures(&provider.skill_reviews)?;
         Ok(rows)
+    }
+
+    /// Copies each skill's figures from `figures` (by key; 0 for a key never rated) onto its
+    /// skill row.
+    ///
+    /// # Errors
+    /// [`RepoError::Unexpected`] when a figure does not fit its column.
+    pub(crate) fn set_skill_figures(&mut self, figures: &SkillReviews) -> Result<(), RepoError> {
+        let stat = |v: u64| i64::try_from(v).map_err(|e| RepoError::Unexpected(e.into()));
+        for skill in &mut self.skills {
+            let f = figures.get(skill.skill_key);
+            skill.skill_review_count = stat(f.count)?;
+            skill.skill_rating_sum = stat(f.sum_tenths)?;
+        }
+        Ok(())
     }
 
     /// Sets the provider's review count and rating sum: on its row, and copied onto its skill
@@ -240,6 +288,9 @@ pub(crate) struct NewSkillRow<'a> {
     pub(crate) cost_in_pence: i64,
     pub(crate) review_count: i64,
     pub(crate) rating_sum: i64,
+    /// The figures of this skill's key (see [`ProviderRows::set_skill_figures`]).
+    pub(crate) skill_review_count: i64,
+    pub(crate) skill_rating_sum: i64,
 }
 
 /// An availability range to insert.
@@ -276,6 +327,45 @@ pub(crate) struct ReviewRow {
     pub(crate) created_at: OffsetDateTime,
 }
 
+/// One per-skill rating of a review, as stored: inserted by the store, copied by the bulk
+/// loader, read back.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = review_skill_ratings)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ReviewSkillRatingRow {
+    pub(crate) review_id: Uuid,
+    pub(crate) position: i16,
+    pub(crate) skill: String,
+    pub(crate) skill_key: String,
+    pub(crate) rating: i16,
+}
+
+impl ReviewSkillRatingRow {
+    /// The rows of `review`'s per-skill ratings, in its order.
+    pub(crate) fn of(review: &Review) -> Vec<Self> {
+        review
+            .skill_ratings
+            .iter()
+            .zip(0i16..)
+            .map(|(r, position)| Self {
+                review_id: review.id.as_uuid(),
+                position,
+                skill: r.skill.as_str().to_owned(),
+                skill_key: r.skill.key().to_owned(),
+                rating: i16::from(r.rating.tenths()),
+            })
+            .collect()
+    }
+
+    fn into_domain(self) -> Result<SkillRating, RepoError> {
+        let tenths = u8::try_from(self.rating).map_err(|e| corrupt("skill rating", e))?;
+        Ok(SkillRating {
+            skill: Skill::new(&self.skill).map_err(|e| corrupt("rated skill", e))?,
+            rating: Rating::from_tenths(tenths).map_err(|e| corrupt("skill rating", e))?,
+        })
+    }
+}
+
 impl From<&Review> for ReviewRow {
     fn from(r: &Review) -> Self {
         Self {
@@ -289,10 +379,13 @@ impl From<&Review> for ReviewRow {
     }
 }
 
-impl TryFrom<ReviewRow> for Review {
-    type Error = RepoError;
-
-    fn try_from(row: ReviewRow) -> Result<Self, RepoError> {
+impl ReviewRow {
+    /// The review of this row and its per-skill rating rows (in position order).
+    pub(crate) fn into_review(
+        self,
+        skill_rows: Vec<ReviewSkillRatingRow>,
+    ) -> Result<Review, RepoError> {
+        let row = self;
         let tenths = u8::try_from(row.rating).map_err(|e| corrupt("rating", e))?;
         Ok(Review {
             id: ReviewId::from_uuid(row.id),
@@ -305,6 +398,10 @@ impl TryFrom<ReviewRow> for Review {
                 .map(Comment::new)
                 .transpose()
                 .map_err(|e| corrupt("comment", e))?,
+            skill_ratings: skill_rows
+                .into_iter()
+                .map(ReviewSkillRatingRow::into_domain)
+                .collect::<Result<_, _>>()?,
             created_at: row.created_at,
         })
     }

@@ -27,6 +27,29 @@ diesel::table! {
         cost_in_pence -> Int8,
         review_count -> Int8,
         rating_sum -> Int8,
+        skill_review_count -> Int8,
+        skill_rating_sum -> Int8,
+    }
+}
+
+diesel::table! {
+    /// A review's per-skill ratings, in its order.
+    review_skill_ratings (review_id, position) {
+        review_id -> Uuid,
+        position -> Int2,
+        skill -> Text,
+        skill_key -> Text,
+        rating -> Int2,
+    }
+}
+
+diesel::table! {
+    /// Per provider and skill key, the count and sum (tenths) of its per-skill ratings.
+    skill_reviews (provider_id, skill_key) {
+        provider_id -> Uuid,
+        skill_key -> Text,
+        review_count -> Int8,
+        rating_sum -> Int8,
     }
 }
 
@@ -79,6 +102,8 @@ diesel::joinable!(provider_skills -> providers (provider_id));
 diesel::joinable!(availability -> providers (provider_id));
 diesel::joinable!(availability_runs -> providers (provider_id));
 diesel::joinable!(reviews -> providers (provider_id));
+diesel::joinable!(review_skill_ratings -> reviews (review_id));
+diesel::joinable!(skill_reviews -> providers (provider_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     providers,
@@ -86,5 +111,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     availability,
     availability_runs,
     reviews,
+    review_skill_ratings,
+    skill_reviews,
     idempotency_keys,
 );

@@ -5,18 +5,24 @@
 
 use crate::error::{pool_error, repo_error, TimedOut};
 use crate::replica::{ReadFigures, Replica, ReplicaHealth, Target};
-use crate::rows::{version_of, ProviderRows, ReviewRow, VersionedProviderRow, WholeProviderRow};
-use crate::schema::{availability, availability_runs, provider_skills, providers, reviews};
+use crate::rows::{
+    version_of, ProviderRows, ReviewRow, ReviewSkillRatingRow, VersionedProviderRow,
+    WholeProviderRow,
+};
+use crate::schema::{
+    availability, availability_runs, provider_skills, providers, review_skill_ratings, reviews,
+    skill_reviews,
+};
 use crate::{pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Array, BigInt, Integer, Text, Uuid as SqlUuid};
 use diesel::{ExpressionMethods, IntoSql, QueryDsl, QueryResult, SelectableHelper};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use provider_domain::{
     JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewStats,
-    SearchFilter, UserId,
+    SearchFilter, SkillReviews, UserId,
 };
 use provider_ports::{
     Page, PageOf, ProviderRepository, RepoError, ReviewRepository, Version, VersionCheck, Versioned,
@@ -261,6 +267,37 @@ impl From<Refused> for RepoError {
     }
 }
 
+/// Every per-skill figure of the provider `id`, the keys of removed skills included.
+async fn skill_figures(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+) -> Result<SkillReviews, Refused> {
+    let rows: Vec<(String, i64, i64)> = skill_reviews::table
+        .filter(skill_reviews::provider_id.eq(id))
+        .select((
+            skill_reviews::skill_key,
+            skill_reviews::review_count,
+            skill_reviews::rating_sum,
+        ))
+        .load(conn)
+        .await?;
+    let stat =
+        |v: i64| u64::try_from(v).map_err(|e| Refused::Repo(RepoError::Unexpected(e.into())));
+    let figures = rows
+        .into_iter()
+        .map(|(key, count, sum)| {
+            Ok((
+                key,
+                ReviewStats {
+                    count: stat(count)?,
+                    sum_tenths: stat(sum)?,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, Refused>>()?;
+    Ok(SkillReviews::new(figures))
+}
+
 /// Inserts a provider's skill, availability and run rows (its provider row exists).
 async fn insert_children(conn: &mut AsyncPgConnection, rows: &ProviderRows<'_>) -> QueryResult<()> {
     if !rows.skills.is_empty() {
@@ -336,10 +373,11 @@ impl ProviderRepository for PgStore {
             availability: draft.availability.clone(),
             // Read (and copied onto the new skill rows) under the provider's row lock below.
             reviews: ReviewStats::default(),
+            skill_reviews: SkillReviews::default(),
         };
         let mut rows = ProviderRows::of(&replaced)?;
         let uuid = id.as_uuid();
-        let (count, sum, version) = self
+        let ((count, sum, version), figures) = self
             .bounded(async {
                 let mut conn = self.conn().await?;
                 let conn: &mut AsyncPgConnection = &mut conn;
@@ -380,10 +418,14 @@ impl ProviderRepository for PgStore {
                     )
                     .execute(conn)
                     .await?;
-                    // The new skill rows carry the provider's review stats, as read under its lock.
+                    // The new skill rows carry the provider's review stats and the figures of
+                    // their keys (those of a skill removed earlier come back), as read under its
+                    // lock: a review of this provider waits for the lock before it writes them.
                     rows.set_review_stats(stats.0, stats.1);
+                    let figures = skill_figures(conn, uuid).await?;
+                    rows.set_skill_figures(&figures).map_err(Refused::Repo)?;
                     insert_children(conn, &rows).await?;
-                    Ok(stats)
+                    Ok((stats, figures))
                 })
                 .await
                 .map_err(RepoError::from)
@@ -394,6 +436,7 @@ impl ProviderRepository for PgStore {
             count: stat(count)?,
             sum_tenths: stat(sum)?,
         };
+        replaced = replaced.with_skill_figures(&figures);
         Ok(Versioned {
             value: replaced,
             version: version_of(version)?,
@@ -475,10 +518,7 @@ impl ProviderRepository for PgStore {
             let found = providers_of(rows)?;
             let items = found
                 .into_iter()
-                .map(|provider| Recommendation {
-                    matched_skills: job.matched_skills(&provider),
-                    provider,
-                })
+                .map(|provider| job.recommendation(provider))
                 .collect();
             Ok(page_of(items, page))
         })
@@ -501,6 +541,7 @@ impl ProviderRepository for PgStore {
 impl ReviewRepository for PgStore {
     async fn add(&self, review: &Review) -> Result<(), RepoError> {
         let row = ReviewRow::from(review);
+        let skill_rows = ReviewSkillRatingRow::of(review);
         self.bounded(async {
             let mut conn = self.conn().await?;
             let conn: &mut AsyncPgConnection = &mut conn;
@@ -527,6 +568,9 @@ impl ReviewRepository for PgStore {
                     .values(&row)
                     .execute(conn)
                     .await?;
+                if !skill_rows.is_empty() {
+                    add_skill_ratings(conn, row.provider_id, &skill_rows).await?;
+                }
                 Ok(())
             })
             .await
@@ -558,11 +602,69 @@ impl ReviewRepository for PgStore {
                     return Err(RepoError::NotFound);
                 }
             }
+            let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+            let mut skill_rows: Vec<ReviewSkillRatingRow> = review_skill_ratings::table
+                .filter(review_skill_ratings::review_id.eq_any(ids))
+                .order((
+                    review_skill_ratings::review_id,
+                    review_skill_ratings::position,
+                ))
+                .select(ReviewSkillRatingRow::as_select())
+                .load(&mut *conn)
+                .await
+                .map_err(repo_error)?;
             let items = rows
                 .into_iter()
-                .map(Review::try_from)
+                .map(|row| {
+                    let (mine, rest) = skill_rows.drain(..).partition(|r| r.review_id == row.id);
+                    skill_rows = rest;
+                    row.into_review(mine)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(page_of(items, page))
         })
     }
+}
+
+/// Records a review's per-skill ratings (inside its transaction, the provider row locked): the
+/// ratings themselves, the figures of each skill key, and the copy of those figures on the
+/// provider's skill row of that key (none when a replace removed the skill meanwhile: the
+/// figures are then kept, hidden, for when it comes back).
+async fn add_skill_ratings(
+    conn: &mut AsyncPgConnection,
+    provider: uuid::Uuid,
+    rows: &[ReviewSkillRatingRow],
+) -> QueryResult<()> {
+    diesel::insert_into(review_skill_ratings::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    let keys: Vec<&str> = rows.iter().map(|r| r.skill_key.as_str()).collect();
+    let ratings: Vec<i64> = rows.iter().map(|r| i64::from(r.rating)).collect();
+    // One rating per key (the domain refuses a key twice; review_skill_ratings_one_per_key
+    // too), so each key is bumped once.
+    diesel::sql_query(
+        "INSERT INTO skill_reviews AS f (provider_id, skill_key, review_count, rating_sum) \
+         SELECT $1, u.k, 1, u.r FROM unnest($2::text[], $3::int8[]) AS u(k, r) \
+         ON CONFLICT (provider_id, skill_key) DO UPDATE \
+         SET review_count = f.review_count + 1, rating_sum = f.rating_sum + EXCLUDED.rating_sum",
+    )
+    .bind::<SqlUuid, _>(provider)
+    .bind::<Array<Text>, _>(&keys)
+    .bind::<Array<BigInt>, _>(&ratings)
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "UPDATE provider_skills s \
+         SET skill_review_count = s.skill_review_count + 1, \
+             skill_rating_sum = s.skill_rating_sum + u.r \
+         FROM unnest($2::text[], $3::int8[]) AS u(k, r) \
+         WHERE s.provider_id = $1 AND s.skill_key = u.k",
+    )
+    .bind::<SqlUuid, _>(provider)
+    .bind::<Array<Text>, _>(&keys)
+    .bind::<Array<BigInt>, _>(&ratings)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

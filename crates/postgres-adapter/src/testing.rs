@@ -22,7 +22,8 @@ use std::sync::OnceLock;
 /// with the migrated database.
 pub mod schema {
     pub use crate::schema::{
-        availability, availability_runs, idempotency_keys, provider_skills, providers, reviews,
+        availability, availability_runs, idempotency_keys, provider_skills, providers,
+        review_skill_ratings, reviews, skill_reviews,
     };
 }
 
@@ -324,8 +325,8 @@ impl TestDb {
     pub async fn truncate(&self) {
         let mut conn = admin_connection(&self.url).await;
         conn.batch_execute(
-            "TRUNCATE reviews, availability_runs, availability, provider_skills, providers, \
-             idempotency_keys",
+            "TRUNCATE review_skill_ratings, skill_reviews, reviews, availability_runs, \
+             availability, provider_skills, providers, idempotency_keys",
         )
         .await
         .expect("truncate the test database");

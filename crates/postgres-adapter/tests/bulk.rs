@@ -1,7 +1,7 @@
 //! The bulk loader of `provider-api seed`: what it writes reads back through the store exactly,
 //! the database's guards still apply, and a refused batch leaves nothing behind.
 
-use provider_domain::{Comment, Rating, Review, ReviewId, UserId};
+use provider_domain::{Comment, Rating, Review, ReviewId, SkillRating, UserId};
 use provider_ports::contract::{draft, provider, user};
 use provider_ports::{Page, ProviderRepository, ReviewRepository};
 use provider_postgres_adapter::bulk::{BulkLoader, BulkProvider};
@@ -34,12 +34,22 @@ fn reviewed(owner: UserId, name: &str, ratings: &[u8]) -> BulkProvider {
             user_id: user(),
             rating: Rating::from_tenths(*tenths).unwrap(),
             comment: (i == 0).then(|| Comment::new("tab\there\nline two\r\n\\ end").unwrap()),
+            // The first two reviews rate skills (with characters COPY escapes), in skill order.
+            skill_ratings: p.skills.as_slice()[i.min(2)..]
+                .iter()
+                .take(2 - i.min(2))
+                .map(|skill| SkillRating {
+                    skill: skill.clone(),
+                    rating: Rating::from_tenths(*tenths).unwrap(),
+                })
+                .collect(),
             created_at: datetime!(2026-06-01 12:00:00.123456 UTC)
                 + time::Duration::seconds(i as i64),
         })
         .collect();
     for r in &reviews {
         p.reviews = p.reviews.with(r.rating);
+        p.skill_reviews = p.skill_reviews.clone().with(&r.skill_ratings);
     }
     BulkProvider {
         provider: p,
@@ -74,6 +84,9 @@ async fn bulk_loaded_providers_and_reviews_read_back_exactly_through_the_store()
     let counts = loader.table_counts().await.unwrap();
     assert!(counts.contains(&("reviews", 3)), "{counts:?}");
     assert!(counts.contains(&("provider_skills", 6)), "{counts:?}");
+    assert!(counts.contains(&("review_skill_ratings", 3)), "{counts:?}");
+    assert!(counts.contains(&("skill_reviews", 2)), "{counts:?}");
+    assert!(!batch[0].provider.skill_reviews.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use provider_domain::{
     Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId, SearchFilter, UserId,
 };
 use provider_ports::contract::{self, Subject};
-use provider_ports::contract::{draft, provider, user};
+use provider_ports::contract::{draft, provider, rated_review, user};
 use provider_ports::{Page, ProviderRepository, RepoError, ReviewRepository, VersionCheck};
 use provider_postgres_adapter::testing::TestDb;
 use provider_postgres_adapter::{PgConfig, PgStore};
@@ -22,6 +22,7 @@ fn review(provider: ProviderId, user: UserId, tenths: u8) -> Review {
         user_id: user,
         rating: Rating::from_tenths(tenths).expect("rating"),
         comment: None,
+        skill_ratings: Vec::new(),
         created_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant"),
     }
 }
@@ -63,6 +64,73 @@ async fn fifty_simultaneous_reviews_by_distinct_users_keep_count_and_sum_exact()
         .await
         .expect("list");
     assert_eq!(listed.items.len(), 50);
+}
+
+/// Reviews rating skills while the owner removes and restores one of them: every per-skill
+/// rating is counted once under its key, and the figures shown on the skill rows (the
+/// postings) agree with them at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_skill_ratings_and_replaces_keep_the_figures_of_each_key_exact() {
+    let db = TestDb::new().await;
+    let store = store(&db);
+    let owner = user();
+    let both = draft("Skilled", &["SEO", "Go"], 1_000, &[]);
+    let p = provider(owner, both.clone());
+    store.create(&p).await.expect("create");
+    let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
+
+    let reviews: Vec<_> = (0..40u8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let r = rated_review(p.id, user(), i, &[("SEO", i), ("Go", 50 - i)], at);
+                store.add(&r).await
+            })
+        })
+        .collect();
+    let replaces: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            let next = if i % 2 == 0 {
+                draft("Skilled", &["SEO"], 1_000, &[])
+            } else {
+                both.clone()
+            };
+            tokio::spawn(async move { store.replace(p.id, owner, &next, &VersionCheck::Any).await })
+        })
+        .collect();
+    for task in reviews {
+        task.await.expect("task").expect("add");
+    }
+    for task in replaces {
+        task.await.expect("task").expect("replace");
+    }
+    store
+        .replace(p.id, owner, &both, &VersionCheck::Any)
+        .await
+        .expect("replace");
+
+    let stored = store.get(p.id).await.expect("get").value;
+    let seo = stored.skill_reviews.get("seo");
+    let go = stored.skill_reviews.get("go");
+    assert_eq!((seo.count, seo.sum_tenths), (40, (0..40u64).sum::<u64>()));
+    assert_eq!(
+        (go.count, go.sum_tenths),
+        (40, (0..40u64).map(|i| 50 - i).sum::<u64>())
+    );
+    // The walk ranks by the postings' copies: they must agree (recommend reads them).
+    let job = provider_domain::JobRequest::parse(&provider_domain::JobInput {
+        job_budget_in_pence: Some(1_000_000),
+        expected_job_duration_in_days: Some(1),
+        skills: Some(vec!["go".into()]),
+        availability: Some(vec![provider_domain::RangeInput {
+            from_date: "2027-01-01".into(),
+            to_date: "2027-01-02".into(),
+        }]),
+        minimum_review_rating: None,
+    })
+    .expect("job");
+    assert_eq!(job.matched_skill_rating(&stored), go);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

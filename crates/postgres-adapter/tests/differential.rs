@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use provider_domain::{
     JobInput, JobRequest, Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId,
-    SearchFilter, SearchInput, UserId,
+    SearchFilter, SearchInput, SkillRating, UserId,
 };
 use provider_memory_adapter::MemoryStore;
 use provider_ports::contract::strategies;
@@ -27,6 +27,7 @@ fn id(kind: u128, i: usize) -> Uuid {
 struct Case {
     drafts: Vec<ProviderDraft>,
     ratings: Vec<(usize, u8)>,
+    skill_ratings: Vec<Vec<(usize, u8)>>,
     replacements: Vec<(usize, ProviderDraft)>,
     searches: Vec<(SearchInput, Page)>,
     jobs: Vec<(JobInput, Page)>,
@@ -36,17 +37,21 @@ fn case() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec(strategies::draft(), 0..16),
         strategies::ratings(),
-        prop::collection::vec((0usize..64, strategies::draft()), 0..3),
+        strategies::skill_ratings(),
+        prop::collection::vec((0usize..64, strategies::draft()), 0..4),
         prop::collection::vec((strategies::search(), strategies::page()), 1..10),
         prop::collection::vec((strategies::job(), strategies::page()), 1..10),
     )
-        .prop_map(|(drafts, ratings, replacements, searches, jobs)| Case {
-            drafts,
-            ratings,
-            replacements,
-            searches,
-            jobs,
-        })
+        .prop_map(
+            |(drafts, ratings, skill_ratings, replacements, searches, jobs)| Case {
+                drafts,
+                ratings,
+                skill_ratings,
+                replacements,
+                searches,
+                jobs,
+            },
+        )
 }
 
 impl std::fmt::Debug for Case {
@@ -54,6 +59,7 @@ impl std::fmt::Debug for Case {
         f.debug_struct("Case")
             .field("drafts", &self.drafts)
             .field("ratings", &self.ratings)
+            .field("skill_ratings", &self.skill_ratings)
             .field("replacements", &self.replacements)
             .field("searches", &self.searches)
             .field("jobs", &self.jobs)
@@ -92,13 +98,41 @@ async fn run_case(
     }
     if !providers.is_empty() {
         let base = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
+        // Half the reviews before the replacements and half after, so that per-skill figures
+        // are hidden by a replace, rated while hidden, and shown again by a later one.
+        let half = case.ratings.len() / 2;
+        let replace_after = |j: usize| j == half;
         for (j, (index, tenths)) in case.ratings.iter().enumerate() {
+            if replace_after(j) {
+                replace_all(&stores, &providers, &case.replacements).await?;
+            }
+            let provider = &providers[index % providers.len()];
+            // The provider's skills now (a replace may have changed them).
+            let skills = memory.get(provider.id).await.expect("get").value.skills;
+            let mut picked: Vec<usize> = case
+                .skill_ratings
+                .get(j)
+                .into_iter()
+                .flatten()
+                .filter(|_| !skills.is_empty())
+                .map(|(pick, _)| pick % skills.len().max(1))
+                .collect();
+            picked.sort_unstable();
+            picked.dedup();
             let review = Review {
                 id: ReviewId::from_uuid(id(3, j)),
-                provider_id: providers[index % providers.len()].id,
+                provider_id: provider.id,
                 user_id: UserId::from_uuid(id(4, j)),
                 rating: Rating::from_tenths(*tenths).expect("rating"),
                 comment: None,
+                skill_ratings: picked
+                    .iter()
+                    .zip(case.skill_ratings.get(j).into_iter().flatten())
+                    .map(|(position, (_, tenths))| SkillRating {
+                        skill: skills.as_slice()[*position].clone(),
+                        rating: Rating::from_tenths(*tenths).expect("rating"),
+                    })
+                    .collect(),
                 // Only three instants: ties broken by id.
                 created_at: base + Duration::seconds((j % 3) as i64),
             };
@@ -106,18 +140,8 @@ async fn run_case(
                 store.add(&review).await.expect("add review");
             }
         }
-        for (index, draft) in &case.replacements {
-            let p = &providers[index % providers.len()];
-            let mut answers = Vec::new();
-            for store in stores {
-                answers.push(
-                    store
-                        .replace(p.id, p.owner, draft, &VersionCheck::Any)
-                        .await
-                        .expect("replace"),
-                );
-            }
-            prop_assert_eq!(&answers[0], &answers[1], "replace");
+        if case.ratings.len() <= half {
+            replace_all(&stores, &providers, &case.replacements).await?;
         }
     }
 
@@ -157,6 +181,28 @@ async fn run_case(
                 page
             );
         }
+    }
+    Ok(())
+}
+
+/// Applies each replacement to both stores; their answers must agree.
+async fn replace_all(
+    stores: &[&dyn Both; 2],
+    providers: &[Provider],
+    replacements: &[(usize, ProviderDraft)],
+) -> Result<(), TestCaseError> {
+    for (index, draft) in replacements {
+        let p = &providers[index % providers.len()];
+        let mut answers = Vec::new();
+        for store in stores {
+            answers.push(
+                store
+                    .replace(p.id, p.owner, draft, &VersionCheck::Any)
+                    .await
+                    .expect("replace"),
+            );
+        }
+        prop_assert_eq!(&answers[0], &answers[1], "replace");
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use provider_domain::{JobInput, JobRequest, Provider, RangeInput};
 use provider_memory_adapter::MemoryStore;
-use provider_ports::contract::{draft, provider, review, user};
+use provider_ports::contract::{draft, provider, rated_review, review, user};
 use provider_ports::{Page, ProviderRepository, ReviewRepository};
 use provider_postgres_adapter::testing::TestDb;
 use time::OffsetDateTime;
@@ -154,4 +154,52 @@ async fn recommend_walk_reads_on_when_an_open_list_may_hide_a_better_provider() 
         .expect("recommend");
     let names: Vec<&str> = two.items.iter().map(|r| r.provider.name.as_str()).collect();
     assert_eq!(names, ["Top", "Hidden"]);
+}
+
+/// Ranking key 3 of a candidate below the walk's cut must pool every matched skill's ratings,
+/// not only those of the postings the walk read. Here C and D (both Rust and SEO, same day
+/// rate) are read in the Rust list only: the SEO list stops at 44,000-45,000, above them. C's
+/// 5.0 for SEO, unread, puts it above D's 4.0 for Rust; counted from the Rust posting alone C
+/// would have the prior 2.5 and rank below D.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommend_walk_pools_every_matched_skills_ratings_of_a_candidate_below_the_cut() {
+    let db = TestDb::new().await;
+    let walker = db.store().with_recommend_prefix(1);
+    let memory = MemoryStore::new();
+    let available = [("2027-01-01", "2027-01-10")];
+    let both = ["Rust", "SEO"];
+    let providers = vec![
+        provider(user(), draft("A", &both, 50_000, &available)),
+        provider(user(), draft("S1", &["SEO"], 45_000, &available)),
+        provider(user(), draft("S2", &["SEO"], 44_000, &available)),
+        provider(user(), draft("C", &both, 20_000, &available)),
+        provider(user(), draft("D", &both, 20_000, &available)),
+    ];
+    for p in &providers {
+        walker.create(p).await.expect("create");
+        memory.create(p).await.expect("create");
+    }
+    let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
+    for r in [
+        rated_review(providers[3].id, user(), 30, &[("SEO", 50)], at),
+        rated_review(providers[4].id, user(), 30, &[("Rust", 40)], at),
+    ] {
+        walker.add(&r).await.expect("review");
+        memory.add(&r).await.expect("review");
+    }
+    let job = job(&["rust", "seo"], 1_000_000, 1, None);
+    for size in [1, 2, 3] {
+        let page = Page::new(Some(1), Some(size)).expect("page");
+        let got = walker.recommend(&job, page).await.expect("recommend");
+        let want = memory.recommend(&job, page).await.expect("recommend");
+        assert_eq!(got, want, "page size {size}");
+    }
+    let page = Page::new(Some(1), Some(3)).expect("page");
+    let three = walker.recommend(&job, page).await.expect("recommend");
+    let names: Vec<&str> = three
+        .items
+        .iter()
+        .map(|r| r.provider.name.as_str())
+        .collect();
+    assert_eq!(names, ["A", "C", "D"]);
 }

@@ -130,6 +130,8 @@ async fn schema_rs_declares_exactly_the_tables_and_columns_the_migrations_make()
         availability,
         availability_runs,
         reviews,
+        review_skill_ratings,
+        skill_reviews,
         idempotency_keys
     ) {
         for c in columns {

@@ -10,7 +10,7 @@
 use crate::error::SeedError;
 use provider_domain::{
     Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review, ReviewId,
-    ReviewStats, Skill, Skills, UserId,
+    ReviewStats, Skill, SkillRating, SkillReviews, Skills, UserId,
 };
 use provider_postgres_adapter::bulk::BulkProvider;
 use rand::{Rng, RngExt, SeedableRng};
@@ -107,16 +107,24 @@ impl Generator {
             (21.0 * u * u * u) as u32
         };
         let mut stats = ReviewStats::default();
+        let mut figures = SkillReviews::default();
+        // Per-skill ratings come from a stream of their own, so that everything else is drawn
+        // exactly as before they existed (the same providers and reviews for a given seed).
+        let mut skill_rng = ChaCha8Rng::seed_from_u64(self.seed ^ SKILL_RATINGS_SEED);
+        skill_rng.set_stream(index);
         let reviews = (0..review_count)
             .map(|_| {
                 let rating = Rating::from_tenths(rng.random_range(10..=50)).expect("in range");
                 stats = stats.with(rating);
+                let skill_ratings = skill_ratings(&mut skill_rng, &skills, rating);
+                figures = std::mem::take(&mut figures).with(&skill_ratings);
                 Review {
                     id: ReviewId::from_uuid(uuid_v7(&mut rng, minted)),
                     provider_id: id,
                     user_id: UserId::from_uuid(uuid(&mut rng)),
                     rating,
                     comment: None,
+                    skill_ratings,
                     created_at: self.reviewed_at
                         + Duration::seconds(rng.random_range(0..365 * 86_400)),
                 }
@@ -131,6 +139,7 @@ impl Generator {
                 cost,
                 availability,
                 reviews: stats,
+                skill_reviews: figures,
             },
             reviews,
         }
@@ -150,6 +159,38 @@ impl Generator {
             .collect();
         Availability::new(ranges).expect("ranges are disjoint by construction")
     }
+}
+
+/// Mixed into the seed of the per-skill ratings' stream.
+const SKILL_RATINGS_SEED: u64 = 0x736b_696c_6c73_2121;
+
+/// A review's per-skill ratings: most reviews (80%) rate one or two of the provider's skills
+/// (60% one, 20% two), each near the review's own rating (within one star), in skill order.
+fn skill_ratings(rng: &mut ChaCha8Rng, skills: &Skills, overall: Rating) -> Vec<SkillRating> {
+    let wanted = match rng.random_range(0..10) {
+        0..=5 => 1,
+        6 | 7 => 2,
+        _ => 0,
+    };
+    let mut positions: Vec<usize> = Vec::new();
+    while positions.len() < wanted.min(skills.len()) {
+        let p = rng.random_range(0..skills.len());
+        if !positions.contains(&p) {
+            positions.push(p);
+        }
+    }
+    positions.sort_unstable();
+    positions
+        .into_iter()
+        .map(|p| {
+            let tenths = (i16::from(overall.tenths()) + rng.random_range(-10i16..=10)).clamp(0, 50);
+            SkillRating {
+                skill: skills.as_slice()[p].clone(),
+                rating: Rating::from_tenths(u8::try_from(tenths).expect("0..=50"))
+                    .expect("in range"),
+            }
+        })
+        .collect()
 }
 
 fn pick<'a>(rng: &mut ChaCha8Rng, words: &[&'a str]) -> &'a str {
@@ -337,6 +378,7 @@ mod tests {
         let g = Generator::new(1, date!(2027 - 01 - 01));
         let end = date!(2027 - 01 - 01) + Duration::days(HORIZON_DAYS);
         let (mut skills, mut ranges, mut reviews) = (0, 0, 0);
+        let mut rated_per_review = [0usize; 3];
         for i in 0..2_000 {
             let s = g.provider(i);
             let p = &s.provider;
@@ -346,6 +388,17 @@ mod tests {
             assert!(p.availability.ranges().iter().all(|r| r.to() < end));
             assert!(s.reviews.len() <= 20);
             assert_eq!(p.reviews.count, s.reviews.len() as u64);
+            let mut figures = provider_domain::SkillReviews::default();
+            for r in &s.reviews {
+                assert!(r.skill_ratings.len() <= 2);
+                assert!(r
+                    .skill_ratings
+                    .iter()
+                    .all(|x| p.skills.contains_key(x.skill.key())));
+                rated_per_review[r.skill_ratings.len()] += 1;
+                figures = figures.with(&r.skill_ratings);
+            }
+            assert_eq!(p.skill_reviews, figures);
             let users: std::collections::HashSet<_> = s.reviews.iter().map(|r| r.user_id).collect();
             assert_eq!(users.len(), s.reviews.len());
             skills += p.skills.len();
@@ -356,5 +409,9 @@ mod tests {
         assert!((4_000..=11_000).contains(&skills), "{skills}");
         assert!((5_000..=7_500).contains(&ranges), "{ranges}");
         assert!((7_000..=13_000).contains(&reviews), "{reviews}");
+        // Most reviews rate one or two skills.
+        let [none, one, two] = rated_per_review;
+        assert!(one + two > 3 * none, "{rated_per_review:?}");
+        assert!(one > two && two > 0, "{rated_per_review:?}");
     }
 }

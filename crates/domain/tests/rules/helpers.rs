@@ -3,7 +3,7 @@
 use provider_domain::{
     parse_date, Availability, DateRange, DayRate, JobInput, JobRequest, Provider, ProviderId,
     ProviderInput, ProviderName, RangeInput, Rating, Recommendation, ReviewStats, SearchFilter,
-    SearchInput, Skill, Skills, UserId, ValidationError, ValueError,
+    SearchInput, Skill, SkillReviews, Skills, UserId, ValidationError, ValueError,
 };
 use uuid::Uuid;
 
@@ -84,6 +84,7 @@ pub(crate) fn provider(n: u128, cost: i64) -> Provider {
         cost: DayRate::new(cost).unwrap(),
         availability: availability(&[("2027-01-01", "2027-12-31")]),
         reviews: ReviewStats::default(),
+        skill_reviews: SkillReviews::default(),
     }
 }
 
@@ -118,6 +119,7 @@ pub(crate) fn recommendation(provider: Provider, matched: &[&str]) -> Recommenda
     Recommendation {
         provider,
         matched_skills: matched.iter().map(|s| Skill::new(s).unwrap()).collect(),
+        matched_skill_rating: ReviewStats::default(),
     }
 }
 

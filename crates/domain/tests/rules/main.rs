@@ -11,5 +11,6 @@ mod ranking;
 mod recommend;
 mod reviews;
 mod search;
+mod skill_ratings;
 mod text;
 mod values;

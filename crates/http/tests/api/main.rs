@@ -18,5 +18,6 @@ mod request_id;
 mod reviews;
 mod safe_writes;
 mod search;
+mod skill_ratings;
 mod text;
 mod validation;

@@ -32,6 +32,7 @@ async fn create_returns_201_with_the_provider_and_its_location() {
             "availability": [{"from_date": "2027-11-12", "to_date": "2027-12-28"}],
             "review_rating": 0.0,
             "review_count": 0,
+            "skill_ratings": [],
         })
     );
 }
@@ -141,6 +142,7 @@ async fn put_replaces_every_field_and_returns_200() {
         "availability": [{"from_date": "2028-02-29", "to_date": "2028-02-29"}],
         "review_rating": 0.0,
         "review_count": 0,
+        "skill_ratings": [],
     });
     assert_eq!(replaced, expected);
     let read = app.get(&format!("/v1_0/service-provider/{id}")).await;

@@ -232,6 +232,7 @@ async fn recommend_items_are_providers_with_their_matched_skills_in_the_provider
 
     let mut expected = created.clone();
     expected["matched_skills"] = json!(["Cold Calling", "SEO Optimisation"]);
+    expected["matched_skill_rating"] = json!({"rating": 0.0, "count": 0});
     assert_eq!(
         body,
         json!({

@@ -37,7 +37,8 @@ async fn review_returns_201_with_the_review_and_the_review_list_as_location() {
     assert_eq!(review["rating"], 4.5);
     assert_eq!(review["comment"], "Quick and thorough.");
     OffsetDateTime::parse(review["created_at"].as_str().unwrap(), &Rfc3339).unwrap();
-    assert_eq!(review.as_object().unwrap().len(), 6);
+    assert_eq!(review["skill_ratings"], json!([]));
+    assert_eq!(review.as_object().unwrap().len(), 7);
 }
 
 #[actix_web::test]

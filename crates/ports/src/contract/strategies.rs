@@ -78,6 +78,21 @@ pub fn ratings() -> impl Strategy<Value = Vec<(usize, u8)>> {
     )
 }
 
+/// Per-skill ratings for each review of [`ratings`] (same index): `(pick, tenths)` pairs, each
+/// rating the provider's skill number `pick` modulo its skill count; often none, as in use.
+pub fn skill_ratings() -> impl Strategy<Value = Vec<Vec<(usize, u8)>>> {
+    prop::collection::vec(
+        prop::collection::vec(
+            (
+                0usize..8,
+                prop::sample::select(vec![0u8, 10, 25, 30, 45, 50]),
+            ),
+            0..3,
+        ),
+        0..30,
+    )
+}
+
 fn window() -> impl Strategy<Value = RangeInput> {
     (0i64..60, 0i64..20).prop_map(|(from, len)| range(from, from + len))
 }

@@ -24,6 +24,16 @@
 //!   less than `T`).
 //!
 //! Otherwise the walk reads longer prefixes (see [`next_prefix`]), ending with the whole lists.
+//!
+//! The keys after the day rate (3: the matched skills' pooled per-skill rating; 4: the overall
+//! confidence-weighted rating; 5: review count; 6: id) add no condition to this bound: in both
+//! cases every unread provider ranks strictly below `T` on keys 1 and 2 already (the prefixes
+//! hold every posting tied with their cut, `WITH TIES`), so no later key can lift it above `T`.
+//! What key 3 does need is that each *candidate's* pooled figures be exact, so that the
+//! candidates themselves are ranked right: the walk takes them from the postings read only
+//! when the candidate costs at least every open list's lowest day rate (then each of its
+//! requested skills' postings was read), and probes its skill rows otherwise
+//! (`queries::recommend_walk`; `tests/ranking.rs` fails when the probe is dropped).
 
 /// What the walk read of one requested skill's postings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +54,9 @@ pub(crate) struct Ranked {
 }
 
 /// Whether the first `n` of `ranked` (the top `n` candidates read from `prefixes`, best first)
-/// are the first `n` of all qualifying providers. See the module documentation for the proof.
+/// are the first `n` of all qualifying providers, under the whole ranking (keys 1 to 6): an
+/// unread provider is below `T` on matched skills or day rate. See the module documentation for
+/// the proof, and why ranking key 3 needs exact candidates rather than a further bound.
 pub(crate) fn is_exact(prefixes: &[Prefix], ranked: &[Ranked], n: usize) -> bool {
     let open: Vec<&Prefix> = prefixes.iter().filter(|p| !p.exhausted).collect();
     if open.is_empty() {
