@@ -32,7 +32,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -229,47 +228,9 @@ def statements(scenarios, ids):
 
 
 def callgrind(scenario, ids, n, env=None, annotate=False):
-    """run.py's `instructions_per_request` measure (callgrind inside actix-web's dispatcher, one
-    worker, sequential requests), kept here because it also has to accept 201 (create) and keep
-    the output for callgrind_annotate. Returns (total instructions, annotate text or None)."""
-    import http.client
-    port = bench.free_port()
-    folder = Path(tempfile.mkdtemp(prefix="breakdown-callgrind-"))
-    out = folder / "callgrind.out"
-    server_env = {**os.environ, "DATABASE_URL": bench.DB_URL, "PORT": str(port), "HOST": "127.0.0.1",
-                  "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false",
-                  "WORKERS": "1", **(env or {})}
-    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                             "--toggle-collect=<actix_http::h1::dispatcher::Dispatcher*>::poll",
-                             str(bench.BIN), "serve"], env=server_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                conn.request("GET", "/v1_0/health")
-                conn.getresponse().read()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("the server under callgrind did not start")
-                time.sleep(0.2)
-        for i in range(n):
-            send(conn, scenario, ids, i)
-    finally:
-        proc.send_signal(bench.signal.SIGTERM)
-        proc.wait(timeout=120)
-    total, text = 0, None
-    for f in folder.glob("callgrind.out*"):
-        for line in f.read_text(errors="replace").splitlines():
-            if line.startswith(("summary:", "totals:")):
-                total = max(total, int(line.split()[1]))
-    if annotate:
-        text = bench.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out)],
-                         capture_output=True).stdout
-    shutil.rmtree(folder, ignore_errors=True)
-    return total, text
+    """run.py's callgrind measure for `n` requests of `scenario` sent by `send` (which also
+    accepts create's 201): (total instructions, annotate text or None)."""
+    return bench.callgrind_run(env or {}, n, lambda conn, i: send(conn, scenario, ids, i), annotate)
 
 
 # The parts of the request path asked about, each the outermost matching function (the largest

@@ -328,23 +328,26 @@ def interleaved(label, ids_file, variants):
     return rows
 
 
-def instructions_per_request(env, scenario, ids, authorization, n):
-    """Instructions the server executes for `n` sequential requests of `scenario` (one worker,
-    one keep-alive connection), its start and stop included: callgrind counts instructions, so
-    the figure does not depend on what else the machine runs."""
+def callgrind_run(env, n, send, annotate=False):
+    """Instructions the server executes for `n` sequential requests, each sent by
+    `send(conn, i)` (which checks its answer), on one worker and one keep-alive connection:
+    (total, callgrind_annotate's inclusive listing when `annotate`, else None). Only what runs
+    inside an HTTP connection's task is counted (actix-web's dispatcher: parsing, the
+    middleware, the handler, the store call's client side, the answer): start-up, timers and
+    background tasks vary from run to run and are not a request's cost. callgrind counts
+    instructions, so the figure does not depend on what else the machine runs."""
     import http.client
     import tempfile
     port = free_port()
-    out = Path(tempfile.mkdtemp(prefix="bench-callgrind-")) / "callgrind.out"
+    folder = Path(tempfile.mkdtemp(prefix="bench-callgrind-"))
+    out = folder / "callgrind.out"
     server_env = {**os.environ, "DATABASE_URL": DB_URL, "PORT": str(port), "HOST": "127.0.0.1",
                   "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false",
                   "WORKERS": "1", **env}
-    # Only what runs inside an HTTP connection's task (actix-web's dispatcher: parsing, the
-    # middleware, the handler, the store call's client side, the answer) is counted: start-up,
-    # timers and background tasks vary from run to run and are not a request's cost.
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                              "--toggle-collect=<actix_http::h1::dispatcher::Dispatcher*>::poll",
-                             str(BIN), "serve"], env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             str(BIN), "serve"], env=server_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 300
         while True:
@@ -357,27 +360,40 @@ def instructions_per_request(env, scenario, ids, authorization, n):
                 if time.time() > deadline:
                     raise RuntimeError("the server under callgrind did not start")
                 time.sleep(0.2)
-        _, method, path, body, _ = scenario
-        headers = {"content-type": "application/json"}
-        if authorization:
-            headers["authorization"] = authorization
-        data = json.dumps(body) if body is not None else None
         for i in range(n):
-            conn.request(method, path.replace("{id}", ids[i % len(ids)]), data, headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{scenario[0]}: HTTP {response.status} under callgrind")
+            send(conn, i)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
     total = 0
-    for f in out.parent.glob("callgrind.out*"):
+    for f in folder.glob("callgrind.out*"):
         for line in f.read_text(errors="replace").splitlines():
             if line.startswith(("summary:", "totals:")):
                 total = max(total, int(line.split()[1]))
-    shutil.rmtree(out.parent, ignore_errors=True)
-    return total
+    text = None
+    if annotate:
+        text = run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out)],
+                   capture_output=True).stdout
+    shutil.rmtree(folder, ignore_errors=True)
+    return total, text
+
+
+def instructions_per_request(env, scenario, ids, authorization, n):
+    """[`callgrind_run`] of `n` requests of `scenario`, each answered 200: the total."""
+    _, method, path, body, _ = scenario
+    headers = {"content-type": "application/json"}
+    if authorization:
+        headers["authorization"] = authorization
+    data = json.dumps(body) if body is not None else None
+
+    def send(conn, i):
+        conn.request(method, path.replace("{id}", ids[i % len(ids)]), data, headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{scenario[0]}: HTTP {response.status} under callgrind")
+
+    return callgrind_run(env, n, send)[0]
 
 
 def instructions_variant(ids):

@@ -8,25 +8,6 @@ use prost::Message;
 use provider_e2e_tests::{HttpSink, Server};
 use provider_postgres_adapter::testing::TestDb;
 
-/// The trace id (hex), name and export path of every span the sink received.
-fn spans(sink: &HttpSink) -> Vec<(String, String, String)> {
-    let mut spans = Vec::new();
-    for request in sink.received() {
-        let export = ExportTraceServiceRequest::decode(request.body.as_slice())
-            .expect("an OTLP protobuf export");
-        for span in export
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .flat_map(|s| &s.spans)
-        {
-            let trace_id: String = span.trace_id.iter().map(|b| format!("{b:02x}")).collect();
-            spans.push((trace_id, span.name.clone(), request.path.clone()));
-        }
-    }
-    spans
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
     let sink = HttpSink::start().await;
@@ -49,8 +30,8 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
     assert!(status.success(), "exit status {status}");
 
     let spans = spans(&sink);
-    let ours: Vec<_> = spans.iter().filter(|(id, _, _)| id == trace_id).collect();
-    let names: Vec<&str> = ours.iter().map(|(_, name, _)| name.as_str()).collect();
+    let ours: Vec<_> = spans.iter().filter(|s| s.trace_id == trace_id).collect();
+    let names: Vec<&str> = ours.iter().map(|s| s.name.as_str()).collect();
     assert!(
         names.contains(&"GET /v1_0/service-provider/{id}"),
         "no request span in the trace: {spans:?}"
@@ -59,14 +40,9 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
         names.contains(&"store get"),
         "no store span in the trace: {spans:?}"
     );
+    assert!(ours.iter().all(|s| s.path == "/v1/traces"), "{spans:?}");
     assert!(
-        ours.iter().all(|(_, _, path)| path == "/v1/traces"),
-        "{spans:?}"
-    );
-    assert!(
-        !spans
-            .iter()
-            .any(|(_, name, _)| name.contains(&missing.to_string())),
+        !spans.iter().any(|s| s.name.contains(&missing.to_string())),
         "an id in a span name: {spans:?}"
     );
 
@@ -82,11 +58,20 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
     );
 }
 
-/// An exported span: its trace id (hex), name and attributes (as text).
-type ExportedSpan = (String, String, Vec<(String, String)>);
+/// An exported span.
+#[derive(Debug)]
+struct ExportedSpan {
+    /// Hex.
+    trace_id: String,
+    name: String,
+    /// The path it was exported to.
+    path: String,
+    /// Keys and values (as text).
+    attributes: Vec<(String, String)>,
+}
 
 /// Every span the sink received.
-fn spans_with_attributes(sink: &HttpSink) -> Vec<ExportedSpan> {
+fn spans(sink: &HttpSink) -> Vec<ExportedSpan> {
     let mut spans = Vec::new();
     for request in sink.received() {
         let export = ExportTraceServiceRequest::decode(request.body.as_slice())
@@ -103,7 +88,12 @@ fn spans_with_attributes(sink: &HttpSink) -> Vec<ExportedSpan> {
                 .iter()
                 .map(|kv| (kv.key.clone(), format!("{:?}", kv.value)))
                 .collect();
-            spans.push((trace_id, span.name.clone(), attributes));
+            spans.push(ExportedSpan {
+                trace_id,
+                name: span.name.clone(),
+                path: request.path.clone(),
+                attributes,
+            });
         }
     }
     spans
@@ -147,38 +137,34 @@ async fn on_postgres_each_sql_statement_is_a_span_of_the_trace_with_its_text_and
     let (status, _) = server.terminate();
     assert!(status.success(), "exit status {status}");
 
-    let spans = spans_with_attributes(&sink);
+    let spans = spans(&sink);
     let statements: Vec<_> = spans
         .iter()
-        .filter(|(t, _, attributes)| {
-            t == trace_id && attributes.iter().any(|(k, _)| k == "db.statement")
-        })
+        .filter(|s| s.trace_id == trace_id && s.attributes.iter().any(|(k, _)| k == "db.statement"))
         .collect();
     assert!(
         !statements.is_empty(),
         "no SQL span in the trace: {spans:?}"
     );
     assert!(
-        statements
-            .iter()
-            .all(|(_, name, attributes)| name == "SELECT"
-                && attributes
-                    .iter()
-                    .any(|(k, v)| k == "db.statement" && v.contains("FROM"))),
+        statements.iter().all(|s| s.name == "SELECT"
+            && s.attributes
+                .iter()
+                .any(|(k, v)| k == "db.statement" && v.contains("FROM"))),
         "{statements:?}"
     );
     // Bound values stay out: neither the id the client asked for nor the name it sent is in
     // any SQL or store span (the request's own span has its path, `http.target`, by design).
-    for (_, span_name, attributes) in spans.iter().filter(|(_, name, attributes)| {
-        name.starts_with("store ") || attributes.iter().any(|(k, _)| k == "db.statement")
+    for span in spans.iter().filter(|s| {
+        s.name.starts_with("store ") || s.attributes.iter().any(|(k, _)| k == "db.statement")
     }) {
-        for text in [span_name.as_str()]
+        for text in [span.name.as_str()]
             .into_iter()
-            .chain(attributes.iter().map(|(_, v)| v.as_str()))
+            .chain(span.attributes.iter().map(|(_, v)| v.as_str()))
         {
             assert!(
                 !text.contains(&id) && !text.contains(name),
-                "a client's value in a span: {span_name} {attributes:?}"
+                "a client's value in a span: {span:?}"
             );
         }
     }
