@@ -341,11 +341,14 @@ async fn primary_position(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
 }
 
 /// How far a standby has replayed the primary's WAL, in bytes; `None` on a server that is not
-/// a standby.
+/// a standby. A primary that went through crash recovery at start-up still reports the
+/// position that recovery reached, so whether it is a standby is asked of
+/// `pg_is_in_recovery()`, not read from a NULL position.
 async fn replayed_position(conn: &mut AsyncPgConnection) -> QueryResult<Option<i64>> {
     use diesel_async::RunQueryDsl;
     diesel::select(sql::<Nullable<BigInt>>(
-        "(pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint",
+        "CASE WHEN pg_is_in_recovery() \
+         THEN (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint END",
     ))
     .get_result(conn)
     .await
