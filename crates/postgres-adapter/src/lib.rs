@@ -4,6 +4,7 @@ pub mod bulk;
 mod error;
 mod explain;
 mod idempotency;
+mod inserts;
 mod migrate;
 mod pool;
 mod queries;

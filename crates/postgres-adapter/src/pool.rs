@@ -19,13 +19,14 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 ///   the ordered walks search and recommend rely on.
 const PLANNER_SETTINGS: &str = "SET jit = off; SET max_parallel_workers_per_gather = 0";
 
-/// The plan mode of search and recommend: every execution is planned for its own values. The
-/// best plan of a search or recommendation depends on them (a common availability window is
+/// The plan mode of the statements whose best plan depends on their values: recommend's, and
+/// a search with an availability window or a name (see `queries::search_needs_custom_plan`).
+/// Every execution of those is planned for its own values: a common availability window is
 /// checked per provider along an ordered walk, a rare one is best looked up first; a walk's
-/// prefix sizes its joins); a generic plan, made blind to the values, could pick the wrong one
-/// for every later call. The other statements (get, writes, reviews) keep PostgreSQL's
-/// default: planned for their first executions, then a generic plan reused, which saves
-/// replanning on every call.
+/// prefix sizes its joins. A generic plan, made blind to the values, could pick the wrong one
+/// for every later call. Every other statement (get, the other searches, writes, reviews)
+/// keeps PostgreSQL's default: planned for its first executions on a connection, then a
+/// generic plan reused, which saves planning on every call.
 const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
 
 /// Builds a pool over `url` (the primary's, or the read replica's) of at most
@@ -67,7 +68,7 @@ pub(crate) fn build(url: &str, config: &PgConfig) -> Result<Pool<AsyncPgConnecti
 /// Opens a pool connection: a span for each of its statements
 /// ([`crate::statements::StatementSpans`]), `statement_timeout` (a runaway statement is
 /// cancelled, and answered `Unavailable`) and the [`PLANNER_SETTINGS`]. Statements are prepared once per
-/// connection; search and recommend add [`custom_plans_in_transaction`].
+/// connection; recommend and the searches of [`CUSTOM_PLANS`] add [`custom_plans_in_transaction`].
 async fn establish(url: &str, statement_timeout_ms: u128) -> ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.set_instrumentation(crate::statements::StatementSpans::default());
@@ -102,7 +103,7 @@ pub(crate) fn status(pool: &Pool<AsyncPgConnection>) -> PoolStatus {
 }
 
 /// Plans every statement of the current transaction for its own values (see [`CUSTOM_PLANS`]):
-/// search and recommend call it first in their transactions.
+/// recommend, and the searches that need it, call it first in their transactions.
 pub(crate) async fn custom_plans_in_transaction(
     conn: &mut AsyncPgConnection,
 ) -> diesel::QueryResult<()> {
@@ -110,7 +111,7 @@ pub(crate) async fn custom_plans_in_transaction(
         .await
 }
 
-/// One connection outside the pool, planning as search and recommend do on the pool's
+/// One connection outside the pool, planning as recommend and the searches of [`CUSTOM_PLANS`] do on the pool's
 /// connections (the [`PLANNER_SETTINGS`] and [`CUSTOM_PLANS`], for the whole session) and with
 /// no statement timeout: what `explain` runs on.
 pub(crate) async fn planning_like_the_store(url: &str) -> Result<AsyncPgConnection, PgError> {

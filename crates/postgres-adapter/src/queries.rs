@@ -4,13 +4,10 @@
 //! Get and search are one statement each, so each reads one snapshot (a provider being
 //! replaced is seen wholly old or wholly new) in one round trip. Recommend runs a few, in one
 //! repeatable-read transaction, so they too read one snapshot. Search and recommend end the
-//! same way ([`with_children`]):
-//!
-//! 1. a `page` CTE holds the page's providers, in order (`LIMIT page_size + 1 OFFSET ...` for
-//!    search, the extra row telling whether more follow; the ranked ids for recommend);
-//! 2. `skills` and `periods` load the children of just that page in batch
-//!    (`provider_id = ANY (ARRAY(SELECT id FROM page))`);
-//! 3. the outer query joins them and restores the page's order.
+//! same way ([`with_children`]): a subquery `page` holds the page's providers (`LIMIT
+//! page_size + 1 OFFSET ...` for search, the extra row telling whether more follow; the ranked
+//! ids for recommend), and each of them gets its skills and ranges from one index scan per
+//! table, aggregated in order, before the page's order is restored.
 
 use crate::sql::Statement;
 use diesel::sql_types::{Array, BigInt, Date as SqlDate, Double, Text, Uuid as SqlUuid};
@@ -52,37 +49,31 @@ const MATCHED_CONFIDENCE: &str =
 const PROVIDER_COLUMNS: &str =
     "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum";
 
-/// Wraps a `page` CTE (selecting at least [`PROVIDER_COLUMNS`]) with the batch loads of its
-/// skills and availability, and orders the result by `order` (over `page`'s columns).
+/// Selects the providers of `page` (a subquery selecting at least [`PROVIDER_COLUMNS`]) with
+/// their skills and availability, ordered by `order` (over `page`'s columns). Each provider's
+/// children are read by one index scan per table (their primary keys lead with the provider),
+/// aggregated in order: no grouping or join over the whole page.
 fn with_children(page: Statement, order: &str) -> Statement {
-    let mut s = Statement::new("WITH page AS (");
+    let mut s = Statement::new(
+        "SELECT page.id, page.owner_id, page.name, page.cost_in_pence, \
+                page.review_count, page.rating_sum, \
+                k.skills, k.skill_review_counts, k.skill_rating_sums, \
+                a.from_dates, a.to_dates \
+         FROM (",
+    );
     s.append(page);
     s.sql(
-        "), skills AS (\
-           SELECT s.provider_id, array_agg(s.skill ORDER BY s.position) AS skills, \
-                  array_agg(s.skill_review_count ORDER BY s.position) AS skill_review_counts, \
-                  array_agg(s.skill_rating_sum ORDER BY s.position) AS skill_rating_sums \
-           FROM provider_skills s \
-           WHERE s.provider_id = ANY (ARRAY(SELECT id FROM page)) \
-           GROUP BY s.provider_id\
-         ), periods AS (\
-           SELECT a.provider_id, \
-                  array_agg(lower(a.period) ORDER BY a.period) AS from_dates, \
-                  array_agg(upper(a.period) - 1 ORDER BY a.period) AS to_dates \
-           FROM availability a \
-           WHERE a.provider_id = ANY (ARRAY(SELECT id FROM page)) \
-           GROUP BY a.provider_id\
-         ) \
-         SELECT page.id, page.owner_id, page.name, page.cost_in_pence, \
-                page.review_count, page.rating_sum, \
-                COALESCE(skills.skills, '{}') AS skills, \
-                COALESCE(skills.skill_review_counts, '{}') AS skill_review_counts, \
-                COALESCE(skills.skill_rating_sums, '{}') AS skill_rating_sums, \
-                COALESCE(periods.from_dates, '{}') AS from_dates, \
-                COALESCE(periods.to_dates, '{}') AS to_dates \
-         FROM page \
-         LEFT JOIN skills ON skills.provider_id = page.id \
-         LEFT JOIN periods ON periods.provider_id = page.id \
+        ") page \
+         CROSS JOIN LATERAL (SELECT \
+           COALESCE(array_agg(s.skill ORDER BY s.position), '{}') AS skills, \
+           COALESCE(array_agg(s.skill_review_count ORDER BY s.position), '{}') \
+             AS skill_review_counts, \
+           COALESCE(array_agg(s.skill_rating_sum ORDER BY s.position), '{}') AS skill_rating_sums \
+           FROM provider_skills s WHERE s.provider_id = page.id) k \
+         CROSS JOIN LATERAL (SELECT \
+           COALESCE(array_agg(lower(a.period) ORDER BY a.period), '{}') AS from_dates, \
+           COALESCE(array_agg(upper(a.period) - 1 ORDER BY a.period), '{}') AS to_dates \
+           FROM availability a WHERE a.provider_id = page.id) a \
          ORDER BY ",
     );
     s.sql(order);
@@ -133,49 +124,116 @@ pub(crate) fn like_escape(needle: &str) -> String {
     out
 }
 
+/// The mean rating of a posting `s` (its copy of the provider's review stats), as [`MEAN`].
+const POSTING_MEAN: &str = "(CASE WHEN s.review_count = 0 THEN 0::float8 \
+                            ELSE s.rating_sum::float8 / (s.review_count * 10)::float8 END)";
+
 /// One page of a search, in `search_order`: cost descending, mean descending, id ascending.
 ///
-/// The walk selects only what `providers_search_order_idx` carries (an index-only scan); the
-/// page's rows are then joined to their providers, so the providers passed over (an offset,
-/// rows failing a filter) cost no heap access.
+/// With skills, the page is walked from each skill's postings (`provider_skills_postings_idx`,
+/// in day-rate order, carrying the provider's review stats): a skill held by few providers
+/// costs as few rows as it has matches, not a probe of every provider walked past. Each skill's
+/// walk stops at the page's end (`offset + size + 1` postings); their union, deduplicated and
+/// ordered, holds the page, since every provider of the page is among the first so many of
+/// each of its requested skills. Without skills, the walk is `providers_search_order_idx`'s
+/// (index-only). Either way the page's rows are then joined to their providers, so the ones
+/// passed over (an offset, rows failing a filter) cost no heap access.
 pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
+    let keys: Vec<&str> = filter.skills().iter().map(|k| k.key()).collect();
     let mut s = Statement::new("SELECT ");
-    s.sql(PROVIDER_COLUMNS)
-        .sql(", w.mean FROM (SELECT p.id, ")
-        .sql(MEAN)
-        .sql(" AS mean FROM providers p WHERE TRUE");
+    s.sql(PROVIDER_COLUMNS).sql(", w.mean FROM (");
+    match keys.as_slice() {
+        [] => {
+            s.sql("SELECT p.id, p.cost_in_pence, ")
+                .sql(MEAN)
+                .sql(" AS mean FROM providers p WHERE TRUE");
+            search_filters(&mut s, filter, "p", MEAN);
+            s.sql(" ORDER BY p.cost_in_pence DESC, ")
+                .sql(MEAN)
+                .sql(" DESC, p.id");
+            limit(&mut s, page);
+        }
+        [key] => {
+            postings_walk(&mut s, filter, key);
+            limit(&mut s, page);
+        }
+        keys => {
+            // Each branch is cut at the page's end; UNION drops a provider met in two lists.
+            s.sql("SELECT u.id, u.cost_in_pence, u.mean FROM (");
+            for (i, key) in keys.iter().enumerate() {
+                if i > 0 {
+                    s.sql(" UNION ");
+                }
+                s.sql("(");
+                postings_walk(&mut s, filter, key);
+                s.sql(" LIMIT ")
+                    // At most 10,001 (page * size <= 10,000).
+                    .bind::<BigInt, _>(i64::from(page.size()) + 1 + page.offset() as i64)
+                    .sql(")");
+            }
+            s.sql(") u ORDER BY u.cost_in_pence DESC, u.mean DESC, u.id");
+            limit(&mut s, page);
+        }
+    }
+    s.sql(") w JOIN providers p ON p.id = w.id");
+    with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
+}
+
+/// The postings of skill `key` passing `filter`, in search order (no limit): `id`,
+/// `cost_in_pence`, `mean`.
+fn postings_walk(s: &mut Statement, filter: &SearchFilter, key: &str) {
+    s.sql("SELECT s.provider_id AS id, s.cost_in_pence, ")
+        .sql(POSTING_MEAN)
+        .sql(" AS mean FROM provider_skills s WHERE s.skill_key = ")
+        .bind::<Text, _>(key.to_owned());
+    search_filters(s, filter, "s", POSTING_MEAN);
+    s.sql(" ORDER BY s.cost_in_pence DESC, ")
+        .sql(POSTING_MEAN)
+        .sql(" DESC, s.provider_id");
+}
+
+/// The filters of a search but its skills, over the relation `alias` (`p`, a provider, or `s`,
+/// a posting: both have `cost_in_pence` and the review stats) whose mean rating is `mean` and
+/// whose provider's id is `alias.id` or `s.provider_id`.
+fn search_filters(s: &mut Statement, filter: &SearchFilter, alias: &str, mean: &str) {
+    let id = if alias == "s" {
+        "s.provider_id"
+    } else {
+        "p.id"
+    };
     if let Some(needle) = filter.name_key() {
         // name_key is the domain's search key, so this is `search_key().contains(needle)`.
-        s.sql(" AND p.name_key LIKE ")
-            .bind::<Text, _>(format!("%{}%", like_escape(needle)))
-            .sql(" ESCAPE '\\'");
-    }
-    if !filter.skills().is_empty() {
-        let keys: Vec<String> = filter.skills().iter().map(|k| k.key().to_owned()).collect();
-        s.sql(
-            " AND EXISTS (SELECT 1 FROM provider_skills s \
-             WHERE s.provider_id = p.id AND s.skill_key = ANY (",
-        )
-        .bind::<Array<Text>, _>(keys)
-        .sql("))");
+        if alias == "s" {
+            s.sql(" AND EXISTS (SELECT 1 FROM providers n WHERE n.id = s.provider_id AND n.name_key LIKE ");
+        } else {
+            s.sql(" AND (p.name_key LIKE ");
+        }
+        s.bind::<Text, _>(format!("%{}%", like_escape(needle)))
+            .sql(" ESCAPE '\\')");
     }
     if let Some(gt) = filter.cost_gt() {
-        s.sql(" AND p.cost_in_pence > ").bind::<BigInt, _>(gt);
+        s.sql(" AND ")
+            .sql(alias)
+            .sql(".cost_in_pence > ")
+            .bind::<BigInt, _>(gt);
     }
     if let Some(lt) = filter.cost_lt() {
-        s.sql(" AND p.cost_in_pence < ").bind::<BigInt, _>(lt);
+        s.sql(" AND ")
+            .sql(alias)
+            .sql(".cost_in_pence < ")
+            .bind::<BigInt, _>(lt);
     }
     // The mean is always within 0..=5 (rating_sum <= 50 * review_count), so the default
     // bounds filter nothing and are left out.
     if filter.reviews_gt().value() > 0.0 {
         s.sql(" AND ")
-            .sql(MEAN)
+            .sql(mean)
             .sql(" >= ")
             .bind::<Double, _>(filter.reviews_gt().value());
     }
     if filter.reviews_lt().value() < 5.0 {
         s.sql(" AND ")
-            .sql(MEAN)
+            .sql(mean)
             .sql(" <= ")
             .bind::<Double, _>(filter.reviews_lt().value());
     }
@@ -186,21 +244,23 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
     // (a common window) or starts from the window's runs (`availability_runs_run_idx`, a rare
     // one).
     for window in filter.windows() {
-        s.sql(
-            " AND EXISTS (SELECT 1 FROM availability_runs r \
-             WHERE r.provider_id = p.id AND r.run && daterange(",
-        )
-        .bind::<SqlDate, _>(window.from())
-        .sql(", ")
-        .bind::<SqlDate, _>(window.to())
-        .sql(", '[]'))");
+        s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = ")
+            .sql(id)
+            .sql(" AND r.run && daterange(")
+            .bind::<SqlDate, _>(window.from())
+            .sql(", ")
+            .bind::<SqlDate, _>(window.to())
+            .sql(", '[]'))");
     }
-    s.sql(" ORDER BY p.cost_in_pence DESC, ")
-        .sql(MEAN)
-        .sql(" DESC, p.id");
-    limit(&mut s, page);
-    s.sql(") w JOIN providers p ON p.id = w.id");
-    with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
+}
+
+/// Whether a search's best plan depends on its values, so that it must be planned for them on
+/// every execution (see `pool::CUSTOM_PLANS`): an availability window (a rare one is best
+/// looked up from the runs first, a common one checked along the walk) or a name (a rare
+/// substring is best looked up in the trigram index, a common one checked along the walk).
+/// Any other search walks an index in search order whatever its values: one generic plan.
+pub(crate) fn search_needs_custom_plan(filter: &SearchFilter) -> bool {
+    filter.name_key().is_some() || !filter.windows().is_empty()
 }
 
 /// Rule 3 for one run `r`: it overlaps some window by at least `duration` days. The windows
@@ -364,8 +424,15 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
             ")[i + 1]) \
              SELECT i AS list, postings, lowest AS lowest_cost, \
                     NULL::uuid AS provider_id, NULL::int8 AS matched, NULL::int8 AS cost_in_pence \
-             FROM stats UNION ALL (SELECT NULL::int8, NULL::int8, NULL::int8, p.id, m.matched, \
-                    p.cost_in_pence \
+             FROM stats UNION ALL (SELECT NULL::int8, NULL::int8, NULL::int8, c.id, c.matched, \
+                    c.cost_in_pence \
+             FROM (SELECT p.id, m.matched, p.cost_in_pence, ",
+        )
+        .sql(MATCHED_CONFIDENCE)
+        .sql(" AS matched_confidence, ")
+        .sql(CONFIDENCE)
+        .sql(
+            " AS confidence, p.review_count \
              FROM candidates p CROSS JOIN LATERAL (\
                SELECT p.in_lists AS matched, p.skill_count, p.skill_sum \
                WHERE p.cost_in_pence >= (SELECT cost FROM cut) \
@@ -379,17 +446,22 @@ pub(crate) fn recommend_walk(job: &JobRequest, prefixes: &[Option<i64>], n: i64)
         .bind::<Array<Text>, _>(keys)
         .sql(
             ") HAVING p.cost_in_pence < (SELECT cost FROM cut)\
-             ) m \
-             WHERE EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = p.id AND ",
+             ) m ORDER BY m.matched DESC, p.cost_in_pence DESC, matched_confidence DESC, \
+               confidence DESC, p.review_count DESC, p.id \
+             OFFSET 0) c \
+             WHERE EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = c.id AND ",
         );
+    // The candidates are ranked first and checked for availability in that order until `n`
+    // pass: the check (a probe of the runs, the costliest step per candidate) is then made for
+    // about `n` of them, not for every candidate read. `OFFSET 0` keeps the planner from moving
+    // the check below the sort; the outer order is the subquery's, so no second sort runs.
     long_enough_run(&mut s, job);
-    s.sql(") ORDER BY m.matched DESC, p.cost_in_pence DESC, ")
-        .sql(MATCHED_CONFIDENCE)
-        .sql(" DESC, ")
-        .sql(CONFIDENCE)
-        .sql(" DESC, p.review_count DESC, p.id LIMIT ")
-        .bind::<BigInt, _>(n)
-        .sql(")");
+    s.sql(
+        ") ORDER BY c.matched DESC, c.cost_in_pence DESC, c.matched_confidence DESC, \
+         c.confidence DESC, c.review_count DESC, c.id LIMIT ",
+    )
+    .bind::<BigInt, _>(n)
+    .sql(")");
     s
 }
 

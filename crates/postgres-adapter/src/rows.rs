@@ -153,6 +153,13 @@ pub(crate) fn version_of(number: i64) -> Result<Version, RepoError> {
         .ok_or_else(|| corrupt("version", number))
 }
 
+/// The version a write answers (`inserts::create`).
+#[derive(Debug, QueryableByName)]
+pub(crate) struct VersionRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) version: i64,
+}
+
 /// A provider as rows of the store's tables: the one definition of what each table holds for
 /// a provider (the keys folded in Rust, its day rate and review figures copied onto its skill
 /// rows, its availability merged into runs). The store inserts these rows; the bulk loader

@@ -6,14 +6,14 @@
 use crate::error::{pool_error, repo_error, TimedOut};
 use crate::replica::{ReadFigures, Replica, ReplicaHealth, Target};
 use crate::rows::{
-    version_of, ProviderRows, ReviewRow, ReviewSkillRatingRow, VersionedProviderRow,
+    version_of, ProviderRows, ReviewRow, ReviewSkillRatingRow, VersionRow, VersionedProviderRow,
     WholeProviderRow,
 };
 use crate::schema::{
     availability, availability_runs, provider_skills, providers, review_skill_ratings, reviews,
     skill_reviews,
 };
-use crate::{pool, queries, recommend, PgConfig, PgError};
+use crate::{inserts, pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Integer, Text, Uuid as SqlUuid};
@@ -298,25 +298,20 @@ async fn skill_figures(
     Ok(SkillReviews::new(figures))
 }
 
-/// Inserts a provider's skill, availability and run rows (its provider row exists).
+/// Inserts a provider's skill, availability and run rows (its provider row exists), each
+/// table's rows in one cached statement.
 async fn insert_children(conn: &mut AsyncPgConnection, rows: &ProviderRows<'_>) -> QueryResult<()> {
+    let id = rows.provider.id;
     if !rows.skills.is_empty() {
-        diesel::insert_into(provider_skills::table)
-            .values(&rows.skills)
-            .execute(conn)
-            .await?;
+        inserts::skills(id, &rows.skills).execute(conn).await?;
     }
     if !rows.availability.is_empty() {
-        diesel::insert_into(availability::table)
-            .values(&rows.availability)
+        inserts::availability(id, &rows.availability)
             .execute(conn)
             .await?;
     }
     if !rows.runs.is_empty() {
-        diesel::insert_into(availability_runs::table)
-            .values(&rows.runs)
-            .execute(conn)
-            .await?;
+        inserts::runs(id, &rows.runs).execute(conn).await?;
     }
     Ok(())
 }
@@ -325,25 +320,17 @@ async fn insert_children(conn: &mut AsyncPgConnection, rows: &ProviderRows<'_>) 
 impl ProviderRepository for PgStore {
     async fn create(&self, provider: &Provider) -> Result<Version, RepoError> {
         let rows = ProviderRows::of(provider)?;
-        let version = self
+        let row: VersionRow = self
             .bounded(async {
                 let mut conn = self.conn().await?;
-                let conn: &mut AsyncPgConnection = &mut conn;
-                conn.transaction::<_, DieselError, _>(async |conn| {
-                    // The column's default: the first version.
-                    let version: i64 = diesel::insert_into(providers::table)
-                        .values(&rows.provider)
-                        .returning(providers::version)
-                        .get_result(conn)
-                        .await?;
-                    insert_children(conn, &rows).await?;
-                    Ok(version)
-                })
-                .await
-                .map_err(repo_error)
+                // One statement: atomic without a transaction around it, one round trip.
+                inserts::create(&rows)
+                    .get_result(&mut *conn)
+                    .await
+                    .map_err(repo_error)
             })
             .await?;
-        version_of(version)
+        version_of(row.version)
     }
 
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
@@ -480,17 +467,23 @@ impl ProviderRepository for PgStore {
         filter: &SearchFilter,
         page: Page,
     ) -> Result<PageOf<Provider>, RepoError> {
+        let custom_plan = queries::search_needs_custom_plan(filter);
         routed_read!(self, |conn| {
             let statement = queries::search(filter, page);
-            let rows: Vec<WholeProviderRow> = conn
-                .build_transaction()
-                .read_only()
-                .run::<_, DieselError, _>(async |conn| {
-                    pool::custom_plans_in_transaction(conn).await?;
-                    statement.load(conn).await
-                })
-                .await
-                .map_err(repo_error)?;
+            // One statement: one snapshot. Only a plan that depends on the values needs the
+            // transaction that sets the plan mode for it; any other search is one round trip.
+            let rows: Vec<WholeProviderRow> = if custom_plan {
+                conn.build_transaction()
+                    .read_only()
+                    .run::<_, DieselError, _>(async |conn| {
+                        pool::custom_plans_in_transaction(conn).await?;
+                        statement.load(conn).await
+                    })
+                    .await
+            } else {
+                statement.load(conn).await
+            }
+            .map_err(repo_error)?;
             let found = providers_of(rows)?;
             Ok(page_of(found, page))
         })
