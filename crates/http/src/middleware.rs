@@ -73,6 +73,7 @@ impl RootSpanBuilder for RequestSpan {
             .extensions_mut()
             .insert(RoutePattern(pattern.clone()));
         let route = pattern.unwrap_or_else(|| "default".to_owned());
+        let (parent, trace_id) = crate::trace::remote_trace(request);
         let span = tracing::info_span!(
             "HTTP request",
             otel.name = %format_args!("{} {route}", request.method()),
@@ -85,14 +86,21 @@ impl RootSpanBuilder for RequestSpan {
             exception.message = Empty,
             exception.details = Empty,
             request_id = %request_id,
-            trace_id = Empty,
+            trace_id = %crate::trace::hex(trace_id),
         );
-        crate::trace::join_trace(request, &span);
+        crate::trace::join_trace(request, &span, parent, trace_id);
         span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        // The status and error fields are for the exported span: the log line of the request
+        // ("request completed") carries the status already, and no line of the request follows
+        // this point to show them. Recording them re-formats the span's fields for the log
+        // lines each time (the largest part of a GET's logging cost): skipped when not
+        // exporting.
+        if crate::trace::exported(&span) {
+            DefaultRootSpanBuilder::on_request_end(span, outcome);
+        }
     }
 }
 

@@ -27,25 +27,54 @@ impl Extractor for Headers<'_> {
 #[derive(Debug, Clone)]
 pub(crate) struct RequestTrace(pub String);
 
-/// Makes `span` a child of the remote span the request's trace headers name (when any), records
-/// its trace id in the span's `trace_id` field and keeps it in the request's extensions.
-///
-/// With an OpenTelemetry layer in the subscriber (the binary adds one only when it exports
-/// spans) the layer's trace id is used: the caller's, else one it made. Without one, nothing
-/// OpenTelemetry would build is paid for: the trace id is the caller's, else a random one.
-pub(crate) fn join_trace(req: &ServiceRequest, span: &Span) {
+/// The trace context the request's headers name (through the global propagator), and the
+/// trace id its span starts with: the caller's, else a new random one.
+pub(crate) fn remote_trace(req: &ServiceRequest) -> (opentelemetry::Context, TraceId) {
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.extract(&Headers(req.headers()))
     });
     let remote = parent.span().span_context().trace_id();
-    let trace_id = match span.set_parent(parent) {
-        Ok(()) => span.context().span().span_context().trace_id(),
-        // No layer (or the span is filtered out): nothing joins a trace, but the logs and the
-        // error reports still carry the caller's trace id, or a new one.
-        Err(_) if remote != TraceId::INVALID => remote,
-        Err(_) => TraceId::from_bytes(Uuid::new_v4().into_bytes()),
+    let trace_id = if remote == TraceId::INVALID {
+        TraceId::from_bytes(Uuid::new_v4().into_bytes())
+    } else {
+        remote
     };
-    let trace_id = format!("{trace_id:032x}");
-    span.record("trace_id", trace_id.as_str());
-    req.extensions_mut().insert(RequestTrace(trace_id));
+    (parent, trace_id)
+}
+
+/// The 32 lowercase hex digits of `id`.
+pub(crate) fn hex(id: TraceId) -> String {
+    format!("{id:032x}")
+}
+
+/// Makes `span` (made with `trace_id` in its `trace_id` field) a child of `parent`, and keeps
+/// the request's trace id in its extensions.
+///
+/// With an OpenTelemetry layer in the subscriber (the binary adds one only when it exports
+/// spans) the layer's trace id is the request's: the caller's, else one the layer made, then
+/// recorded over the span's. Without one, nothing OpenTelemetry would build is paid for, and
+/// the span's field is not written twice (each record re-formats the span's fields for the
+/// log lines): the trace id is the caller's, else the random one.
+pub(crate) fn join_trace(
+    req: &ServiceRequest,
+    span: &Span,
+    parent: opentelemetry::Context,
+    trace_id: TraceId,
+) {
+    let trace_id = match span.set_parent(parent) {
+        Ok(()) => {
+            let layers = span.context().span().span_context().trace_id();
+            if layers != trace_id {
+                span.record("trace_id", hex(layers).as_str());
+            }
+            layers
+        }
+        Err(_) => trace_id,
+    };
+    req.extensions_mut().insert(RequestTrace(hex(trace_id)));
+}
+
+/// Whether `span` is exported (an OpenTelemetry layer keeps a context for it).
+pub(crate) fn exported(span: &Span) -> bool {
+    span.context().span().span_context().is_valid()
 }
