@@ -19,14 +19,21 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 ///   the ordered walks search and recommend rely on.
 const PLANNER_SETTINGS: &str = "SET jit = off; SET max_parallel_workers_per_gather = 0";
 
+/// The plan mode of every connection: each prepared statement is planned once, blind to its
+/// values (a generic plan), and that plan reused on every later execution. PostgreSQL's
+/// default (`auto`) plans the first five executions for their values and then keeps planning
+/// every one whose generic plan looks costlier than the average of those: for a search walking
+/// a skill's postings that was every execution, half of its PostgreSQL time. A statement whose
+/// best plan does not depend on its values (get, the searches walking an index in search order,
+/// writes, reviews) loses nothing by it.
+const GENERIC_PLANS: &str = "plan_cache_mode = force_generic_plan";
+
 /// The plan mode of the statements whose best plan depends on their values: recommend's, and
-/// a search with an availability window or a name (see `queries::search_needs_custom_plan`).
-/// Every execution of those is planned for its own values: a common availability window is
-/// checked per provider along an ordered walk, a rare one is best looked up first; a walk's
-/// prefix sizes its joins. A generic plan, made blind to the values, could pick the wrong one
-/// for every later call. Every other statement (get, the other searches, writes, reviews)
-/// keeps PostgreSQL's default: planned for its first executions on a connection, then a
-/// generic plan reused, which saves planning on every call.
+/// a search with an availability window or a name (see `queries::search_needs_custom_plan`),
+/// set for their transaction. Every execution of those is planned for its own values: a common
+/// availability window is checked per provider along an ordered walk, a rare one is best
+/// looked up first; a walk's prefix sizes its joins. A generic plan, made blind to the values,
+/// could pick the wrong one for every later call.
 const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
 
 /// Builds a pool over `url` (the primary's, or the read replica's) of at most
@@ -67,13 +74,14 @@ pub(crate) fn build(url: &str, config: &PgConfig) -> Result<Pool<AsyncPgConnecti
 
 /// Opens a pool connection: a span for each of its statements
 /// ([`crate::statements::StatementSpans`]), `statement_timeout` (a runaway statement is
-/// cancelled, and answered `Unavailable`) and the [`PLANNER_SETTINGS`]. Statements are prepared once per
-/// connection; recommend and the searches of [`CUSTOM_PLANS`] add [`custom_plans_in_transaction`].
+/// cancelled, and answered `Unavailable`), the [`PLANNER_SETTINGS`] and [`GENERIC_PLANS`].
+/// Statements are prepared once per connection; recommend and the searches of
+/// [`CUSTOM_PLANS`] add [`custom_plans_in_transaction`].
 async fn establish(url: &str, statement_timeout_ms: u128) -> ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.set_instrumentation(crate::statements::StatementSpans::default());
     conn.batch_execute(&format!(
-        "SET statement_timeout = {statement_timeout_ms}; {PLANNER_SETTINGS}"
+        "SET statement_timeout = {statement_timeout_ms}; {PLANNER_SETTINGS}; SET {GENERIC_PLANS}"
     ))
     .await
     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -111,9 +119,11 @@ pub(crate) async fn custom_plans_in_transaction(
         .await
 }
 
-/// One connection outside the pool, planning as recommend and the searches of [`CUSTOM_PLANS`] do on the pool's
-/// connections (the [`PLANNER_SETTINGS`] and [`CUSTOM_PLANS`], for the whole session) and with
-/// no statement timeout: what `explain` runs on.
+/// One connection outside the pool, planning as recommend and the searches of [`CUSTOM_PLANS`]
+/// do on the pool's connections (the [`PLANNER_SETTINGS`] and [`CUSTOM_PLANS`], for the whole
+/// session) and with no statement timeout: what `explain` runs on. The other searches run a
+/// generic plan in the store, which has the same shape here: their plans do not depend on the
+/// values.
 pub(crate) async fn planning_like_the_store(url: &str) -> Result<AsyncPgConnection, PgError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.batch_execute(&format!("{PLANNER_SETTINGS}; SET {CUSTOM_PLANS}"))

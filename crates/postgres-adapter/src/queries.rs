@@ -175,7 +175,13 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
             limit(&mut s, page);
         }
     }
-    s.sql(") w JOIN providers p ON p.id = w.id");
+    // The page's providers, one index lookup each. The store runs a search without custom
+    // plans blind to LIMIT and OFFSET (a generic plan guesses a tenth of the table): a join
+    // here could then be planned as a hash join over every provider; a lateral subquery that
+    // cannot be flattened (OFFSET 0) is a lookup per row of the page whatever the guess.
+    s.sql(") w CROSS JOIN LATERAL (SELECT ")
+        .sql(PROVIDER_COLUMNS)
+        .sql(" FROM providers p WHERE p.id = w.id OFFSET 0) p");
     with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
 }
 
