@@ -110,9 +110,13 @@ fn init_tracing(
     });
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = match format {
+        // The request's fields are under `span` (the current span); the list of every
+        // enclosing span would repeat them in each line, at a cost per line close to the
+        // rest of the line's.
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
+            .with_span_list(false)
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
     };
