@@ -94,9 +94,11 @@ def stop_cluster():
 
 class WireCounter:
     """A TCP relay between the server and PostgreSQL that counts the frontend's protocol
-    messages: each simple Query ('Q') or Sync ('S') is answered by one ReadyForQuery, so their
-    number is the protocol exchanges (round trips unless the driver pipelines them); Parse ('P')
-    counts statements prepared rather than taken from the driver's cache."""
+    messages: each simple Query ('Q') or Sync ('S') is answered by one ReadyForQuery ('Z'), so
+    their number is the protocol exchanges; Parse ('P') counts statements prepared rather than
+    taken from the driver's cache. An exchange sent while none is waiting for its
+    ReadyForQuery is counted as *waited* ('wait'): the driver had to wait for an answer before
+    sending it, a round trip. One sent while another is still unanswered was pipelined."""
 
     def __init__(self, upstream_port):
         self.upstream = upstream_port
@@ -118,24 +120,39 @@ class WireCounter:
             server = socket.create_connection(("127.0.0.1", self.upstream))
             for s in (client, server):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=self.frontend, args=(client, server), daemon=True).start()
-            threading.Thread(target=self.pipe, args=(server, client), daemon=True).start()
+            # Per connection: exchanges sent and not yet answered, and whether the frontend
+            # asked for TLS (then the backend's first answer is one byte, untyped).
+            state = {"unanswered": 0, "ssl_asked": False}
+            threading.Thread(target=self.frontend, args=(client, server, state), daemon=True).start()
+            threading.Thread(target=self.backend, args=(server, client, state), daemon=True).start()
 
-    @staticmethod
-    def pipe(src, dst):
+    def backend(self, src, dst, state):
+        buf, first = b"", True
         try:
             while data := src.recv(65536):
+                buf += data
+                if first and state["ssl_asked"] and buf:
+                    buf = buf[1:]
+                first = False
+                while len(buf) >= 5:
+                    length = struct.unpack("!I", buf[1:5])[0]
+                    if len(buf) < length + 1:
+                        break
+                    if buf[0:1] == b"Z":
+                        with self.lock:
+                            state["unanswered"] -= 1
+                    buf = buf[length + 1:]
                 dst.sendall(data)
         except OSError:
             pass
         finally:
             dst.close()
 
-    def frontend(self, src, dst):
+    def frontend(self, src, dst, state):
         buf, untyped = b"", True  # the startup (and SSLRequest) messages carry no type byte
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
+                # Parsed before it is passed on, so that its answers are never seen first.
                 buf += data
                 while True:
                     if untyped:
@@ -145,6 +162,11 @@ class WireCounter:
                         if len(buf) < length:
                             break
                         untyped = struct.unpack("!I", buf[4:8])[0] == 80877103  # SSLRequest
+                        with self.lock:
+                            state["ssl_asked"] = state["ssl_asked"] or untyped
+                            if not untyped:
+                                # The startup message: answered by a ReadyForQuery too.
+                                state["unanswered"] += 1
                         buf = buf[length:]
                         continue
                     if len(buf) < 5:
@@ -155,6 +177,11 @@ class WireCounter:
                     buf = buf[length + 1:]
                     with self.lock:
                         self.counts[kind] = self.counts.get(kind, 0) + 1
+                        if kind in "QS":
+                            if state["unanswered"] == 0:
+                                self.counts["wait"] = self.counts.get("wait", 0) + 1
+                            state["unanswered"] += 1
+                dst.sendall(data)
         except OSError:
             pass
         finally:
@@ -214,12 +241,13 @@ def statements(scenarios, ids):
                 # tokio-postgres closes a dropped statement with Close + Sync and does not wait
                 # for the answer: such exchanges cost no waiting round trip.
                 "closes": wire.get("C", 0) / REQUESTS,
+                "waits": wire.get("wait", 0) / REQUESTS,
                 "top": [{"calls": r["calls"] / REQUESTS, "plan_ms": r["total_plan_time"] / REQUESTS,
                          "exec_ms": r["total_exec_time"] / REQUESTS, "query": r["query"]} for r in rows[:6]],
             }
             r = results[scenario[0]]
             log(f"{scenario[0]:<28} {r['statements']:.2f} statements, plan {r['plan_ms']:.3f} ms, "
-                f"exec {r['exec_ms']:.3f} ms, {r['exchanges']:.2f} exchanges, {r['parses']:.2f} parses, {r['closes']:.2f} closes per request")
+                f"exec {r['exec_ms']:.3f} ms, {r['exchanges']:.2f} exchanges ({r['waits']:.2f} waited), {r['parses']:.2f} parses, {r['closes']:.2f} closes per request")
             conn.close()
     finally:
         server.stop()
@@ -289,11 +317,12 @@ def report(stats, instr, seeded):
              f"of warm-up; PostgreSQL 15 with pg_stat_statements (track_planning, track_utility on).", ""]
     if seeded:
         lines += [f"Seeded in {seeded['seconds']:.0f} s.", ""]
-    lines += ["| scenario | statements / request | exchanges / request | of which closes | parses / request | "
-              "planning (ms) | execution (ms) | PostgreSQL total (ms) |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += ["| scenario | statements / request | exchanges / request | of which waited | of which closes | "
+              "parses / request | planning (ms) | execution (ms) | PostgreSQL total (ms) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in stats.items():
-        lines.append(f"| {name} | {r['statements']:.2f} | {r['exchanges']:.2f} | {r['closes']:.2f} | {r['parses']:.2f} | "
+        lines.append(f"| {name} | {r['statements']:.2f} | {r['exchanges']:.2f} | {r['waits']:.2f} | {r['closes']:.2f} | "
+                     f"{r['parses']:.2f} | "
                      f"{r['plan_ms']:.3f} | {r['exec_ms']:.3f} | {r['plan_ms'] + r['exec_ms']:.3f} |")
     for name, r in stats.items():
         lines += ["", f"Top statements of {name} (per request):", "",

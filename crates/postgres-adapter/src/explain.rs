@@ -64,7 +64,7 @@ pub async fn explain_search(
 pub async fn explain_recommend(url: &str, job: &JobRequest, page: Page) -> Result<String, PgError> {
     let mut conn = pool::planning_like_the_store(url).await?;
     let prefix = i64::from(PgStore::DEFAULT_RECOMMEND_PREFIX);
-    let ranking = recommend::rank(&mut conn, job, page, prefix)
+    let ranking = recommend::rank(&mut conn, job, page, prefix, false)
         .await
         .map_err(failed)?;
     let mut statements = ranking.statements(job);

@@ -34,7 +34,7 @@ const GENERIC_PLANS: &str = "plan_cache_mode = force_generic_plan";
 /// availability window is checked per provider along an ordered walk, a rare one is best
 /// looked up first; a walk's prefix sizes its joins. A generic plan, made blind to the values,
 /// could pick the wrong one for every later call.
-const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
+pub(crate) const CUSTOM_PLANS: &str = "plan_cache_mode = force_custom_plan";
 
 /// Builds a pool over `url` (the primary's, or the read replica's) of at most
 /// `config.pool_size` connections, each set up by [`establish`].
@@ -110,14 +110,29 @@ pub(crate) fn status(pool: &Pool<AsyncPgConnection>) -> PoolStatus {
     }
 }
 
-/// Plans every statement of the current transaction for its own values (see [`CUSTOM_PLANS`]):
-/// recommend, and the searches that need it, call it first in their transactions.
-pub(crate) async fn custom_plans_in_transaction(
-    conn: &mut AsyncPgConnection,
-) -> diesel::QueryResult<()> {
-    conn.batch_execute(&format!("SET LOCAL {CUSTOM_PLANS}"))
-        .await
+/// Loads a statement, the first of the current transaction, planned for its own values (see
+/// [`CUSTOM_PLANS`]), as every later statement of the transaction will be: the `SET LOCAL` goes
+/// with it in one round trip (pipelined: PostgreSQL runs them in the order sent, the setting
+/// first). Recommend, and the searches that need it, start their transactions with it.
+/// `load_planned_for_values!(conn, statement)`, `conn` a `&mut AsyncPgConnection`, is a
+/// `QueryResult<Vec<_>>` of the rows.
+///
+/// A macro, not a generic function: the bound such a function needs (the statement loadable
+/// on a shared connection of any lifetime) keeps the callers' futures from being proven `Send`.
+macro_rules! load_planned_for_values {
+    ($conn:expr, $statement:expr) => {{
+        let shared: &diesel_async::AsyncPgConnection = $conn;
+        let (mut setting_on, mut statement_on) = (shared, shared);
+        let setting = format!("SET LOCAL {}", $crate::pool::CUSTOM_PLANS);
+        let set = diesel_async::SimpleAsyncConnection::batch_execute(&mut setting_on, &setting);
+        let load = diesel_async::RunQueryDsl::load($statement, &mut statement_on);
+        // Polled in this order, so the setting is sent first.
+        futures_util::future::try_join(set, load)
+            .await
+            .map(|((), rows)| rows)
+    }};
 }
+pub(crate) use load_planned_for_values;
 
 /// One connection outside the pool, planning as recommend and the searches of [`CUSTOM_PLANS`]
 /// do on the pool's connections (the [`PLANNER_SETTINGS`] and [`CUSTOM_PLANS`], for the whole

@@ -10,8 +10,8 @@
 
 mod exact;
 
-use crate::queries;
 use crate::sql::Statement;
+use crate::{pool, queries};
 use diesel::pg::Pg;
 use diesel::row::NamedRow;
 use diesel::sql_types::{BigInt, Nullable, Uuid as SqlUuid};
@@ -123,12 +123,15 @@ impl PageRanking {
 
 /// Ranks the first `page.offset() + page.size() + 1` recommendations for `job`, reading
 /// `prefix` postings per needed row of each skill at first. Run it inside one snapshot (a
-/// repeatable-read transaction), so that every step reads the same data.
+/// repeatable-read transaction), so that every step reads the same data. With
+/// `set_custom_plans` its first statement starts the transaction's custom plans
+/// (`pool::load_planned_for_values`); else the connection plans them so already.
 pub(crate) async fn rank(
     conn: &mut AsyncPgConnection,
     job: &JobRequest,
     page: Page,
     prefix: i64,
+    set_custom_plans: bool,
 ) -> QueryResult<PageRanking> {
     let n = page.offset() + page.size() as usize + 1;
     let n_sql = n as i64;
@@ -138,7 +141,12 @@ pub(crate) async fn rank(
     let ids = 'ranked: {
         for walks in 1.. {
             let step = Step::Walk(reading.clone());
-            let rows: Vec<WalkRow> = step.statement(job, n_sql).load(conn).await?;
+            let statement = step.statement(job, n_sql);
+            let rows: Vec<WalkRow> = if walks == 1 && set_custom_plans {
+                pool::load_planned_for_values!(conn, statement)?
+            } else {
+                statement.load(conn).await?
+            };
             steps.push(step);
             let (prefixes, ranked, ids) = read_walk(rows, &reading);
             if is_exact(&prefixes, &ranked, n) {

@@ -476,8 +476,7 @@ impl ProviderRepository for PgStore {
                 conn.build_transaction()
                     .read_only()
                     .run::<_, DieselError, _>(async |conn| {
-                        pool::custom_plans_in_transaction(conn).await?;
-                        statement.load(conn).await
+                        pool::load_planned_for_values!(conn, statement)
                     })
                     .await
             } else {
@@ -502,8 +501,7 @@ impl ProviderRepository for PgStore {
                 .repeatable_read()
                 .read_only()
                 .run::<_, DieselError, _>(async |conn| {
-                    pool::custom_plans_in_transaction(conn).await?;
-                    let ranking = recommend::rank(conn, job, page, prefix).await?;
+                    let ranking = recommend::rank(conn, job, page, prefix, true).await?;
                     ranking.load_page().load(conn).await
                 })
                 .await
