@@ -45,6 +45,18 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
         !spans.iter().any(|s| s.name.contains(&missing.to_string())),
         "an id in a span name: {spans:?}"
     );
+    // Exported, the request span carries its answer's status.
+    let request = ours
+        .iter()
+        .find(|s| s.name == "GET /v1_0/service-provider/{id}")
+        .expect("request span");
+    assert!(
+        request
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "http.status_code" && v.contains("IntValue(404)")),
+        "no status on the request span: {request:?}"
+    );
 
     let completed: Vec<&String> = log
         .iter()
@@ -55,6 +67,42 @@ async fn a_traceparent_becomes_the_trace_id_of_exported_spans_and_log_lines() {
         completed[0].contains(&format!("\"trace_id\":\"{trace_id}\"")),
         "no trace id on the log line: {}",
         completed[0]
+    );
+    // The request's fields once, under `span`: no list of the enclosing spans repeats them.
+    assert!(
+        !completed[0].contains("\"spans\""),
+        "a span list on the log line: {}",
+        completed[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_traceparent_the_log_lines_carry_the_trace_id_the_exported_spans_have() {
+    let sink = HttpSink::start().await;
+    let server = Server::start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", sink.base.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ]);
+    let response = reqwest::get(server.url("/v1_0/health")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let completed: Vec<serde_json::Value> = log
+        .iter()
+        .filter(|l| l.contains("request completed") && l.contains("/v1_0/health"))
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(completed.len(), 1, "{}", log.join("\n"));
+    let trace_id = completed[0]["span"]["trace_id"]
+        .as_str()
+        .expect("a trace id on the log line");
+    let spans = spans(&sink);
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.trace_id == trace_id && s.name == "GET /v1_0/health"),
+        "the log line's trace id {trace_id} is no exported request span's: {spans:?}"
     );
 }
 
