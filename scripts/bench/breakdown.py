@@ -126,66 +126,76 @@ class WireCounter:
             threading.Thread(target=self.frontend, args=(client, server, state), daemon=True).start()
             threading.Thread(target=self.backend, args=(server, client, state), daemon=True).start()
 
-    def backend(self, src, dst, state):
-        buf, first = b"", True
+    @staticmethod
+    def relay(src, dst, inspect):
+        """Passes what `src` sends on to `dst`, each piece shown to `inspect` first (so that its
+        answers are never seen before it)."""
         try:
             while data := src.recv(65536):
-                buf += data
-                if first and state["ssl_asked"] and buf:
-                    buf = buf[1:]
-                first = False
-                while len(buf) >= 5:
-                    length = struct.unpack("!I", buf[1:5])[0]
-                    if len(buf) < length + 1:
-                        break
-                    if buf[0:1] == b"Z":
-                        with self.lock:
-                            state["unanswered"] -= 1
-                    buf = buf[length + 1:]
+                inspect(data)
                 dst.sendall(data)
         except OSError:
             pass
         finally:
             dst.close()
 
+    def backend(self, src, dst, state):
+        buf, first = b"", True
+
+        def inspect(data):
+            nonlocal buf, first
+            buf += data
+            if first and state["ssl_asked"] and buf:
+                buf = buf[1:]  # the one-byte answer to an SSLRequest
+            first = False
+            kinds, buf = typed_messages(buf)
+            with self.lock:
+                state["unanswered"] -= kinds.count("Z")
+
+        self.relay(src, dst, inspect)
+
     def frontend(self, src, dst, state):
         buf, untyped = b"", True  # the startup (and SSLRequest) messages carry no type byte
-        try:
-            while data := src.recv(65536):
-                # Parsed before it is passed on, so that its answers are never seen first.
-                buf += data
-                while True:
-                    if untyped:
-                        if len(buf) < 8:
-                            break
-                        length = struct.unpack("!I", buf[:4])[0]
-                        if len(buf) < length:
-                            break
-                        untyped = struct.unpack("!I", buf[4:8])[0] == 80877103  # SSLRequest
-                        with self.lock:
-                            state["ssl_asked"] = state["ssl_asked"] or untyped
-                            if not untyped:
-                                # The startup message: answered by a ReadyForQuery too.
-                                state["unanswered"] += 1
-                        buf = buf[length:]
-                        continue
-                    if len(buf) < 5:
-                        break
-                    kind, length = chr(buf[0]), struct.unpack("!I", buf[1:5])[0]
-                    if len(buf) < length + 1:
-                        break
-                    buf = buf[length + 1:]
-                    with self.lock:
-                        self.counts[kind] = self.counts.get(kind, 0) + 1
-                        if kind in "QS":
-                            if state["unanswered"] == 0:
-                                self.counts["wait"] = self.counts.get("wait", 0) + 1
-                            state["unanswered"] += 1
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            dst.close()
+
+        def inspect(data):
+            nonlocal buf, untyped
+            buf += data
+            while untyped and len(buf) >= 8:
+                length = struct.unpack("!I", buf[:4])[0]
+                if len(buf) < length:
+                    return
+                untyped = struct.unpack("!I", buf[4:8])[0] == 80877103  # SSLRequest
+                with self.lock:
+                    state["ssl_asked"] = state["ssl_asked"] or untyped
+                    if not untyped:
+                        # The startup message: answered by a ReadyForQuery too.
+                        state["unanswered"] += 1
+                buf = buf[length:]
+            if untyped:
+                return
+            kinds, buf = typed_messages(buf)
+            with self.lock:
+                for kind in kinds:
+                    self.counts[kind] = self.counts.get(kind, 0) + 1
+                    if kind in "QS":
+                        if state["unanswered"] == 0:
+                            self.counts["wait"] = self.counts.get("wait", 0) + 1
+                        state["unanswered"] += 1
+
+        self.relay(src, dst, inspect)
+
+
+def typed_messages(buf):
+    """The types of the complete protocol messages at the start of `buf` (each a type byte and
+    a length), and what follows them."""
+    kinds = []
+    while len(buf) >= 5:
+        length = struct.unpack("!I", buf[1:5])[0]
+        if len(buf) < length + 1:
+            break
+        kinds.append(chr(buf[0]))
+        buf = buf[length + 1:]
+    return kinds, buf
 
 
 def send(conn, scenario, ids, i):
