@@ -147,7 +147,7 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
             s.sql("SELECT p.id, p.cost_in_pence, ")
                 .sql(MEAN)
                 .sql(" AS mean FROM providers p WHERE TRUE");
-            search_filters(&mut s, filter, "p", MEAN);
+            search_filters(&mut s, filter, Walked::Providers);
             s.sql(" ORDER BY p.cost_in_pence DESC, ")
                 .sql(MEAN)
                 .sql(" DESC, p.id");
@@ -192,54 +192,89 @@ fn postings_walk(s: &mut Statement, filter: &SearchFilter, key: &str) {
         .sql(POSTING_MEAN)
         .sql(" AS mean FROM provider_skills s WHERE s.skill_key = ")
         .bind::<Text, _>(key.to_owned());
-    search_filters(s, filter, "s", POSTING_MEAN);
+    search_filters(s, filter, Walked::Postings);
     s.sql(" ORDER BY s.cost_in_pence DESC, ")
         .sql(POSTING_MEAN)
         .sql(" DESC, s.provider_id");
 }
 
-/// The filters of a search but its skills, over the relation `alias` (`p`, a provider, or `s`,
-/// a posting: both have `cost_in_pence` and the review stats) whose mean rating is `mean` and
-/// whose provider's id is `alias.id` or `s.provider_id`.
-fn search_filters(s: &mut Statement, filter: &SearchFilter, alias: &str, mean: &str) {
-    let id = if alias == "s" {
-        "s.provider_id"
-    } else {
-        "p.id"
-    };
+/// What a search walks in search order: the providers (`p`, `providers_search_order_idx`), or
+/// one skill's postings (`s`, each carrying its provider's day rate and review figures).
+#[derive(Debug, Clone, Copy)]
+enum Walked {
+    Providers,
+    Postings,
+}
+
+impl Walked {
+    /// The day rate of the row walked.
+    fn cost(self) -> &'static str {
+        match self {
+            Self::Providers => "p.cost_in_pence",
+            Self::Postings => "s.cost_in_pence",
+        }
+    }
+
+    /// The mean rating of the row walked.
+    fn mean(self) -> &'static str {
+        match self {
+            Self::Providers => MEAN,
+            Self::Postings => POSTING_MEAN,
+        }
+    }
+
+    /// The id of the provider of the row walked.
+    fn provider_id(self) -> &'static str {
+        match self {
+            Self::Providers => "p.id",
+            Self::Postings => "s.provider_id",
+        }
+    }
+
+    /// The opening of the test of the provider's `name_key` against a `LIKE` pattern, which
+    /// follows, then `)`.
+    fn name_like(self) -> &'static str {
+        match self {
+            Self::Providers => " AND (p.name_key LIKE ",
+            Self::Postings => {
+                " AND EXISTS (SELECT 1 FROM providers n \
+                 WHERE n.id = s.provider_id AND n.name_key LIKE "
+            }
+        }
+    }
+}
+
+/// The filters of a search but its skills, over the rows `walked`.
+fn search_filters(s: &mut Statement, filter: &SearchFilter, walked: Walked) {
     if let Some(needle) = filter.name_key() {
         // name_key is the domain's search key, so this is `search_key().contains(needle)`.
-        if alias == "s" {
-            s.sql(" AND EXISTS (SELECT 1 FROM providers n WHERE n.id = s.provider_id AND n.name_key LIKE ");
-        } else {
-            s.sql(" AND (p.name_key LIKE ");
-        }
-        s.bind::<Text, _>(format!("%{}%", like_escape(needle)))
+        s.sql(walked.name_like())
+            .bind::<Text, _>(format!("%{}%", like_escape(needle)))
             .sql(" ESCAPE '\\')");
     }
     if let Some(gt) = filter.cost_gt() {
         s.sql(" AND ")
-            .sql(alias)
-            .sql(".cost_in_pence > ")
+            .sql(walked.cost())
+            .sql(" > ")
             .bind::<BigInt, _>(gt);
     }
     if let Some(lt) = filter.cost_lt() {
         s.sql(" AND ")
-            .sql(alias)
-            .sql(".cost_in_pence < ")
+            .sql(walked.cost())
+            .sql(" < ")
             .bind::<BigInt, _>(lt);
     }
     // The mean is always within 0..=5 (rating_sum <= 50 * review_count), so the default
     // bounds filter nothing and are left out.
     if filter.reviews_gt().value() > 0.0 {
         s.sql(" AND ")
-            .sql(mean)
+            .sql(walked.mean())
             .sql(" >= ")
             .bind::<Double, _>(filter.reviews_gt().value());
     }
     if filter.reviews_lt().value() < 5.0 {
         s.sql(" AND ")
-            .sql(mean)
+            .sql(walked.mean())
             .sql(" <= ")
             .bind::<Double, _>(filter.reviews_lt().value());
     }
@@ -251,7 +286,7 @@ fn search_filters(s: &mut Statement, filter: &SearchFilter, alias: &str, mean: &
     // one).
     for window in filter.windows() {
         s.sql(" AND EXISTS (SELECT 1 FROM availability_runs r WHERE r.provider_id = ")
-            .sql(id)
+            .sql(walked.provider_id())
             .sql(" AND r.run && daterange(")
             .bind::<SqlDate, _>(window.from())
             .sql(", ")
