@@ -12,12 +12,23 @@ use std::time::{Duration, Instant};
 
 const LAG_BOUND_MS: u64 = 1_000;
 
-fn servers_env<'a>(db: &'a TestDb, read_url: &'a str, lag_ms: &'a str) -> [(&'a str, &'a str); 3] {
-    [
+/// A database of its own, once the test standby has it, and `count` API processes on it that
+/// read from the standby (lag bound [`LAG_BOUND_MS`]), each started; the first is waited for
+/// until it reports its replica ok.
+async fn servers_on_the_standby(count: usize) -> (TestDb, Vec<Server>, reqwest::Client) {
+    let db = TestDb::new().await;
+    db.until_on_standby().await;
+    let read_url = db.standby_url();
+    let lag = LAG_BOUND_MS.to_string();
+    let env = [
         ("DATABASE_URL", db.url()),
-        ("DATABASE_READ_URL", read_url),
-        ("MAX_REPLICA_LAG_MS", lag_ms),
-    ]
+        ("DATABASE_READ_URL", read_url.as_str()),
+        ("MAX_REPLICA_LAG_MS", lag.as_str()),
+    ];
+    let servers: Vec<Server> = (0..count).map(|_| Server::start(&env)).collect();
+    let http = reqwest::Client::new();
+    until_replica(&http, &servers[0], "ok").await;
+    (db, servers, http)
 }
 
 /// Polls `server`'s readiness until it reports the replica `state` (within 30 s).
@@ -124,14 +135,8 @@ impl Drop for StartStandby {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_reads_their_writes_through_another_api_process() {
     let _standby = standby::hold(false);
-    let db = TestDb::new().await;
-    db.until_on_standby().await;
-    let read_url = db.standby_url();
-    let lag = LAG_BOUND_MS.to_string();
-    let env = servers_env(&db, &read_url, &lag);
-    let (writer, reader) = (Server::start(&env), Server::start(&env));
-    let http = reqwest::Client::new();
-    until_replica(&http, &reader, "ok").await;
+    let (_db, mut servers, http) = servers_on_the_standby(2).await;
+    let (reader, writer) = (servers.remove(0), servers.remove(0));
     let owner = uuid::Uuid::new_v4().to_string();
     let reviewer = uuid::Uuid::new_v4().to_string();
 
@@ -192,14 +197,8 @@ async fn a_caller_reads_their_writes_through_another_api_process() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_replay_paused_anonymous_reads_go_to_the_primary_after_the_lag_bound() {
     let _standby = standby::hold(true);
-    let db = TestDb::new().await;
-    db.until_on_standby().await;
-    let read_url = db.standby_url();
-    let lag = LAG_BOUND_MS.to_string();
-    let env = servers_env(&db, &read_url, &lag);
-    let (writer, reader) = (Server::start(&env), Server::start(&env));
-    let http = reqwest::Client::new();
-    until_replica(&http, &reader, "ok").await;
+    let (_db, mut servers, http) = servers_on_the_standby(2).await;
+    let (reader, writer) = (servers.remove(0), servers.remove(0));
     let owner = uuid::Uuid::new_v4().to_string();
 
     standby::execute("SELECT pg_wal_replay_pause()").await;
@@ -250,13 +249,8 @@ async fn with_replay_paused_anonymous_reads_go_to_the_primary_after_the_lag_boun
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_keep_answering_while_the_replica_is_stopped_and_return_to_it() {
     let _standby = standby::hold(true);
-    let db = TestDb::new().await;
-    db.until_on_standby().await;
-    let read_url = db.standby_url();
-    let lag = LAG_BOUND_MS.to_string();
-    let server = Server::start(&servers_env(&db, &read_url, &lag));
-    let http = reqwest::Client::new();
-    until_replica(&http, &server, "ok").await;
+    let (_db, mut servers, http) = servers_on_the_standby(1).await;
+    let server = servers.remove(0);
     let owner = uuid::Uuid::new_v4().to_string();
     let created = create(&http, &server, &owner, "Steady Ltd").await;
     let path = format!("/v1_0/service-provider/{}", created["id"].as_str().unwrap());
