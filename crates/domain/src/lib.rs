@@ -26,15 +26,17 @@ mod provider;
 mod recommend;
 mod search;
 mod skill_rating;
+mod stats;
 mod values;
 
 pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_DATE};
 pub use error::{FieldError, ValidationError, ValueError};
 pub use ids::{ProviderId, ReviewId, UserId};
-pub use provider::{Provider, ProviderDraft, ProviderInput, RangeInput, Review, ReviewStats};
+pub use provider::{Provider, ProviderDraft, ProviderInput, RangeInput, Review};
 pub use recommend::{recommendation_order, JobInput, JobRequest, Recommendation};
 pub use search::{search_order, SearchFilter, SearchInput};
 pub use skill_rating::{SkillRating, SkillRatingInput, SkillReviews};
+pub use stats::ReviewStats;
 pub use values::{fold_case, Comment, DayRate, ProviderName, Rating, RatingBound, Skill, Skills};
 
 /// Re-exported so users can build dates without naming `time` themselves.

@@ -2,7 +2,8 @@
 
 use crate::dates::DateRange;
 use crate::error::{Collector, ValidationError, ValueError};
-use crate::provider::{parse_ranges, parse_skills, Provider, RangeInput, ReviewStats};
+use crate::provider::{parse_ranges, parse_skills, Provider, RangeInput};
+use crate::stats::ReviewStats;
 use crate::values::{RatingBound, Skill, Skills};
 use std::cmp::Ordering;
 

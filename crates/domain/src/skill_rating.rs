@@ -2,7 +2,7 @@
 //! skill how it was rated, and recommend pools the figures of the skills a job matched.
 
 use crate::error::{Collector, ValidationError, ValueError};
-use crate::provider::ReviewStats;
+use crate::stats::ReviewStats;
 use crate::values::{Rating, Skill, Skills};
 use std::collections::{BTreeMap, HashMap};
 

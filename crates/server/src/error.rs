@@ -2,6 +2,7 @@
 //! source, and [`report`] writes the whole chain on one line for the log and stderr.
 
 use crate::config::SecurityConfigError;
+use crate::seed::SeedError;
 use provider_domain::ValidationError;
 use provider_postgres_adapter::PgError;
 use std::error::Error as StdError;
@@ -85,50 +86,6 @@ pub enum ServerError {
         #[source]
         source: PgError,
     },
-}
-
-/// Why `seed` failed. Into an empty database a failure leaves it as it was (one transaction).
-#[derive(Debug, thiserror::Error)]
-pub enum SeedError {
-    /// The bulk loader could not connect.
-    #[error("cannot connect to the database")]
-    Connect(#[source] PgError),
-    /// Counting the providers already stored failed.
-    #[error("cannot count the providers already stored")]
-    Count(#[source] PgError),
-    /// The progress bar's template does not parse (a bug).
-    #[error("invalid progress bar template")]
-    Progress(#[source] indicatif::style::TemplateError),
-    /// Generating a batch of providers panicked or was cancelled.
-    #[error("generating providers {from}..{to} did not finish")]
-    Generate {
-        /// First provider number of the batch.
-        from: u64,
-        /// Provider number after the batch's last.
-        to: u64,
-        /// Why the task did not finish.
-        #[source]
-        source: tokio::task::JoinError,
-    },
-    /// The one-transaction load into an empty database could not begin.
-    #[error("cannot begin loading into the empty database")]
-    Begin(#[source] PgError),
-    /// Copying a batch into the database failed.
-    #[error("cannot load a batch of providers")]
-    Load(#[source] PgError),
-    /// Building the indexes and checking the constraints at the end of a load into an empty
-    /// database failed (nothing was loaded).
-    #[error("cannot build the indexes and check the constraints after loading")]
-    Finish(#[source] PgError),
-    /// A task loading batches panicked or was cancelled.
-    #[error("a loading task did not finish")]
-    Task(#[source] tokio::task::JoinError),
-    /// `VACUUM (ANALYZE)` after loading failed.
-    #[error("cannot vacuum and analyze the loaded tables")]
-    Vacuum(#[source] PgError),
-    /// Counting each table's rows for the summary failed.
-    #[error("cannot count the rows of each table")]
-    Summary(#[source] PgError),
 }
 
 /// `error` and its sources on one line, `what failed: why: why`. A source whose text the line

@@ -7,12 +7,12 @@
 //! same rows. `seed` numbers providers on from those already stored, so seeding a database that
 //! has data adds to it without colliding with what is there.
 
-use crate::error::SeedError;
 use provider_domain::{
     Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review, ReviewId,
     ReviewStats, Skill, SkillRating, SkillReviews, Skills, UserId,
 };
 use provider_postgres_adapter::bulk::BulkProvider;
+use provider_postgres_adapter::PgError;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration, OffsetDateTime};
@@ -207,6 +207,50 @@ fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// Why `seed` failed. Into an empty database a failure leaves it as it was (one transaction).
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The bulk loader could not connect.
+    #[error("cannot connect to the database")]
+    Connect(#[source] PgError),
+    /// Counting the providers already stored failed.
+    #[error("cannot count the providers already stored")]
+    Count(#[source] PgError),
+    /// The progress bar's template does not parse (a bug).
+    #[error("invalid progress bar template")]
+    Progress(#[source] indicatif::style::TemplateError),
+    /// Generating a batch of providers panicked or was cancelled.
+    #[error("generating providers {from}..{to} did not finish")]
+    Generate {
+        /// First provider number of the batch.
+        from: u64,
+        /// Provider number after the batch's last.
+        to: u64,
+        /// Why the task did not finish.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// The one-transaction load into an empty database could not begin.
+    #[error("cannot begin loading into the empty database")]
+    Begin(#[source] PgError),
+    /// Copying a batch into the database failed.
+    #[error("cannot load a batch of providers")]
+    Load(#[source] PgError),
+    /// Building the indexes and checking the constraints at the end of a load into an empty
+    /// database failed (nothing was loaded).
+    #[error("cannot build the indexes and check the constraints after loading")]
+    Finish(#[source] PgError),
+    /// A task loading batches panicked or was cancelled.
+    #[error("a loading task did not finish")]
+    Task(#[source] tokio::task::JoinError),
+    /// `VACUUM (ANALYZE)` after loading failed.
+    #[error("cannot vacuum and analyze the loaded tables")]
+    Vacuum(#[source] PgError),
+    /// Counting each table's rows for the summary failed.
+    #[error("cannot count the rows of each table")]
+    Summary(#[source] PgError),
 }
 
 /// Settings of `seed`.
