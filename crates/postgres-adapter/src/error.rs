@@ -1,7 +1,8 @@
 //! Errors: [`PgError`] for building the store and migrating, and the mapping of Diesel and pool
 //! errors onto the port's [`RepoError`].
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::pg::sql_state;
+use diesel::result::{DatabaseErrorKind, Error as DieselError, SqlState};
 use diesel_async::pooled_connection::deadpool::PoolError;
 use provider_domain::{ValidationError, ValueError};
 use provider_ports::RepoError;
@@ -52,22 +53,50 @@ fn bulk_message(e: &tokio_postgres::Error) -> String {
 #[error("PostgreSQL did not answer within {0:?}")]
 pub(crate) struct TimedOut(pub(crate) std::time::Duration);
 
-/// Messages of server errors that mean "not now" rather than "never": the statement timeout
-/// (SQLSTATE 57014 has no kind of its own in Diesel), lock timeouts, and a server going away.
-fn is_transient(message: &str) -> bool {
-    const TRANSIENT: &[&str] = &[
-        "canceling statement due to statement timeout",
-        "canceling statement due to lock timeout",
-        "canceling statement due to user request",
-        "terminating connection",
-        "the database system is",
+/// Whether a server error means "not now" rather than "never", decided by its SQLSTATE alone:
+/// its message is in the server's language (`lc_messages`), which this store does not choose.
+///
+/// * class 08, connection exception: the connection failed, was refused or broke;
+/// * class 53, insufficient resources: out of memory, disk full, too many connections;
+/// * class 57, operator intervention: 57014 `query_canceled` (the `statement_timeout` every
+///   connection sets, or a cancel request), 57P01 `admin_shutdown`, 57P02 `crash_shutdown`,
+///   57P03 `cannot_connect_now` (the server is starting or stopping), 57P04 `database_dropped`,
+///   57P05 `idle_session_timeout`;
+/// * 40001 `serialization_failure` (also a standby cancelling a statement in conflict with
+///   recovery) and 40P01 `deadlock_detected`: the transaction lost a race, and may win it again;
+/// * 55P03 `lock_not_available` (a `lock_timeout`) and 25P03
+///   `idle_in_transaction_session_timeout`: timeouts, like the statement timeout.
+fn is_transient(code: SqlState) -> bool {
+    /// The classes, each named by its own generic code (`08000`, `53000`, `57000`).
+    const CLASSES: [SqlState; 3] = [
+        sql_state::CONNECTION_EXCEPTION,
+        sql_state::INSUFFICIENT_RESOURCES,
+        sql_state::OPERATOR_INTERVENTION,
     ];
-    TRANSIENT.iter().any(|t| message.starts_with(t))
+    CLASSES.iter().any(|c| c.class() == code.class())
+        || matches!(
+            code,
+            sql_state::T_R_SERIALIZATION_FAILURE
+                | sql_state::T_R_DEADLOCK_DETECTED
+                | sql_state::LOCK_NOT_AVAILABLE
+                | sql_state::IDLE_IN_TRANSACTION_SESSION_TIMEOUT
+        )
+}
+
+/// A server error that means "not now" (see [`is_transient`]), as the logs show it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message} (SQLSTATE {code})")]
+struct Transient {
+    code: SqlState,
+    message: String,
 }
 
 /// Maps a Diesel error to the port's error. Constraint violations carry their meaning:
 /// a duplicate key is a conflict, a missing referenced provider is "not found", overlapping
-/// availability is invalid data; a lost connection or a timeout is "unavailable".
+/// availability is invalid data. "Unavailable" is a server error whose SQLSTATE says "not now"
+/// ([`is_transient`]), or a command that got no answer at all: it was not sent, or the
+/// connection closed before the answer came (no SQLSTATE then, only the kind of error says
+/// so); or a transaction left broken by such a failure.
 pub(crate) fn repo_error(e: DieselError) -> RepoError {
     match e {
         DieselError::NotFound => RepoError::NotFound,
@@ -90,21 +119,29 @@ pub(crate) fn repo_error(e: DieselError) -> RepoError {
             DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection => {
                 RepoError::Unavailable(info.message().to_owned().into())
             }
-            _ if is_transient(info.message()) => {
-                RepoError::Unavailable(info.message().to_owned().into())
-            }
-            _ => RepoError::Unexpected(DieselError::DatabaseError(kind, info).into()),
+            _ => match info.sqlstate() {
+                Some(code) if is_transient(code) => RepoError::Unavailable(Box::new(Transient {
+                    code,
+                    message: info.message().to_owned(),
+                })),
+                _ => RepoError::Unexpected(DieselError::DatabaseError(kind, info).into()),
+            },
         },
         DieselError::BrokenTransactionManager => RepoError::Unavailable(e.into()),
         other => RepoError::Unexpected(other.into()),
     }
 }
 
-/// Maps a failure to get a pooled connection: all "unavailable" (timeout, refused, closed),
-/// except a pool built without a runtime, which is a bug.
+/// Maps a failure to get a pooled connection: all "unavailable" (a timeout, a refused or broken
+/// connection, a server refusing the login or still starting up, whatever its SQLSTATE: the
+/// store cannot answer until a connection can be made), except a pool built without a runtime,
+/// which is a bug.
 pub(crate) fn pool_error(e: PoolError) -> RepoError {
     match e {
         PoolError::NoRuntimeSpecified => RepoError::Unexpected(e.into()),
         other => RepoError::Unavailable(other.into()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -76,7 +76,7 @@ pub(crate) fn build(url: &str, config: &PgConfig) -> Result<Pool<AsyncPgConnecti
 /// ([`crate::statements::StatementSpans`]), `statement_timeout` (a runaway statement is
 /// cancelled, and answered `Unavailable`), the [`PLANNER_SETTINGS`] and [`GENERIC_PLANS`].
 /// Statements are prepared once per connection; recommend and the searches of
-/// [`CUSTOM_PLANS`] add [`custom_plans_in_transaction`].
+/// [`CUSTOM_PLANS`] add [`load_planned_for_values!`].
 async fn establish(url: &str, statement_timeout_ms: u128) -> ConnectionResult<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.set_instrumentation(crate::statements::StatementSpans::default());

@@ -3,15 +3,16 @@
 //! runs them to show their plans.
 //!
 //! A walk of the requested skills' postings answers first, reading a prefix of each list
-//! (`queries::recommend_walk`); [`exact`] tells whether what it read proves the page. When it
-//! does not, either the windows are rare (few runs satisfy rule 3, so the walk would find few
-//! candidates however far it read): then the providers available then are ranked directly
-//! (`queries::recommend_from_windows`); or the walk reads on, further down the lists.
+//! ([`sql::walk`]); [`exact`] tells whether what it read proves the page. When it does not,
+//! either the windows are rare (few runs satisfy rule 3, so the walk would find few candidates
+//! however far it read): then the providers available then are ranked directly
+//! ([`sql::from_windows`]); or the walk reads on, further down the lists.
 
 mod exact;
+mod sql;
 
+use crate::pool;
 use crate::sql::Statement;
-use crate::{pool, queries};
 use diesel::pg::Pg;
 use diesel::row::NamedRow;
 use diesel::sql_types::{BigInt, Nullable, Uuid as SqlUuid};
@@ -27,7 +28,7 @@ use uuid::Uuid;
 pub(crate) enum Step {
     /// A walk of the postings, reading these prefixes of the lists (`None`: all of one).
     Walk(Vec<Option<i64>>),
-    /// The count of runs satisfying rule 3, up to [`queries::RARE_WINDOW_RUNS`].
+    /// The count of runs satisfying rule 3, up to [`sql::RARE_WINDOW_RUNS`].
     WindowRuns,
     /// The ranking of the providers available in rare windows.
     FromWindows,
@@ -37,9 +38,9 @@ impl Step {
     /// The statement of this step, for a page needing `n` rows.
     fn statement(&self, job: &JobRequest, n: i64) -> Statement {
         match self {
-            Self::Walk(prefixes) => queries::recommend_walk(job, prefixes, n),
-            Self::WindowRuns => queries::recommend_window_runs(job),
-            Self::FromWindows => queries::recommend_from_windows(job, n),
+            Self::Walk(prefixes) => sql::walk(job, prefixes, n),
+            Self::WindowRuns => sql::window_runs(job),
+            Self::FromWindows => sql::from_windows(job, n),
         }
     }
 }
@@ -117,7 +118,7 @@ impl PageRanking {
 
     /// The statement that loads the page's providers, in ranking order.
     pub(crate) fn load_page(&self) -> Statement {
-        queries::providers_in_order(self.page_ids.clone())
+        sql::providers_in_order(self.page_ids.clone())
     }
 }
 
@@ -160,7 +161,7 @@ pub(crate) async fn rank(
                     .get_result(conn)
                     .await?;
                 steps.push(Step::WindowRuns);
-                if count.runs < queries::RARE_WINDOW_RUNS {
+                if count.runs < sql::RARE_WINDOW_RUNS {
                     let rows: Vec<Candidate> =
                         Step::FromWindows.statement(job, n_sql).load(conn).await?;
                     steps.push(Step::FromWindows);

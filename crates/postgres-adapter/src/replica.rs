@@ -1,7 +1,9 @@
-//! Read routing: a second pool over a streaming replica ([`crate::PgConfig::read_url`]), which
-//! a read uses when the replica is fresh enough for the read's [`ReadConsistency`], and a
-//! monitor that keeps track of how far behind the primary it is. Writes never come here.
+//! Read routing: whether a read goes to the read replica or to the primary ([`Reads`] and
+//! [`routed_read!`]), the second pool over a streaming replica ([`crate::PgConfig::read_url`])
+//! and the monitor that keeps track of how far behind the primary it is. Writes never come
+//! here.
 //!
+//! A read uses the replica when it is fresh enough for the read's [`ReadConsistency`].
 //! Freshness is measured in the primary's WAL positions, not in the replica's replay
 //! timestamps (which stand still whenever the primary is idle): every tick the monitor notes
 //! the primary's position and the time it was read, then the replica's replay position. The
@@ -12,6 +14,7 @@
 //! it reads the primary.
 
 use crate::error::{pool_error, repo_error};
+use crate::{pool, PgConfig, PgError};
 use deadpool::managed::{TimeoutType, Timeouts};
 use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Nullable};
@@ -65,6 +68,134 @@ pub(crate) enum Target {
     Primary,
     Replica,
 }
+
+/// Where reads go: the primary's pool, and the read replica when reads are routed
+/// ([`PgConfig::read_url`]). Cheap to clone: clones share the pools and the replica's state.
+#[derive(Clone)]
+pub(crate) struct Reads {
+    primary: Pool<AsyncPgConnection>,
+    replica: Option<Arc<Replica>>,
+}
+
+impl std::fmt::Debug for Reads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.replica.fmt(f)
+    }
+}
+
+impl Reads {
+    /// Reads over `primary`, and over a pool on `config.read_url` when it is set: a replica
+    /// watched by a task started on the current Tokio runtime, which ends with the last clone.
+    ///
+    /// # Errors
+    /// [`PgError::Config`] for a malformed replica URL, or a replica outside a Tokio runtime;
+    /// [`PgError::Pool`] if its pool cannot be built.
+    pub(crate) fn new(
+        primary: Pool<AsyncPgConnection>,
+        config: &PgConfig,
+    ) -> Result<Self, PgError> {
+        let replica = match &config.read_url {
+            None => None,
+            Some(read_url) => {
+                let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+                    PgError::Config(
+                        "a read replica is watched by a task: build the store inside a Tokio \
+                         runtime"
+                            .into(),
+                    )
+                })?;
+                Some(Replica::start(
+                    pool::build(read_url, config)?,
+                    primary.clone(),
+                    config.max_replica_lag,
+                    config.acquire_timeout,
+                    &runtime,
+                ))
+            }
+        };
+        Ok(Self { primary, replica })
+    }
+
+    /// A replica connection for a read of the current task's
+    /// [`provider_ports::read_consistency`], when reads are routed and the replica is fit for
+    /// it; what [`routed_read!`] reads from before the primary.
+    pub(crate) async fn replica_conn(
+        &self,
+    ) -> Result<Option<(&Replica, Object<AsyncPgConnection>)>, RepoError> {
+        let Some(replica) = self.replica.as_deref() else {
+            return Ok(None);
+        };
+        let consistency = provider_ports::read_consistency();
+        Ok(replica
+            .connection(&self.primary, consistency)
+            .await?
+            .map(|conn| (replica, conn)))
+    }
+
+    /// A primary connection, for a read the replica does not serve.
+    pub(crate) async fn primary_conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
+        self.primary.get().await.map_err(pool_error)
+    }
+
+    /// Counts a read the primary served (when reads are routed).
+    pub(crate) fn served_by_primary(&self) {
+        if let Some(replica) = &self.replica {
+            replica.served(Target::Primary);
+        }
+    }
+
+    /// The read replica's state, when reads are routed to one.
+    pub(crate) fn replica_health(&self) -> Option<ReplicaHealth> {
+        self.replica.as_deref().map(Replica::health)
+    }
+
+    /// Reads per target and the replica's lag, when reads are routed to a replica.
+    pub(crate) fn figures(&self) -> Option<ReadFigures> {
+        self.replica.as_deref().map(Replica::figures)
+    }
+}
+
+/// A read routed by `$reads` (a [`Reads`]): `$body`, an expression over the connection `$conn`
+/// giving a `Result<_, RepoError>`, run on the read replica when there is one fit for the
+/// current task's [`provider_ports::read_consistency`], else on the primary. A read that fails
+/// on the replica for any reason but its answer (the replica went away, a recovery conflict
+/// cancelled it) runs again on the primary: reads change nothing, and a replica is never a
+/// reason to fail. `routed_read!(reads, |conn| body)` is a future of the body's result, not
+/// bounded in time (the store bounds it).
+///
+/// A macro, not a method taking an async closure: the futures of a generic async closure
+/// cannot be proven `Send` for every lifetime of the connection they borrow, which the ports'
+/// `async_trait` methods require.
+macro_rules! routed_read {
+    ($reads:expr, |$conn:ident| $body:expr) => {
+        async {
+            let reads: &$crate::replica::Reads = $reads;
+            if let Some((replica, mut lent)) = reads.replica_conn().await? {
+                let $conn: &mut diesel_async::AsyncPgConnection = &mut lent;
+                match async { $body }.await {
+                    Err(
+                        provider_ports::RepoError::Unavailable(error)
+                        | provider_ports::RepoError::Unexpected(error),
+                    ) => {
+                        // Not marked down for one failure: a connection that cannot be
+                        // made does that, and the monitor in any case.
+                        tracing::debug!(%error, "a read failed on the replica: the primary answers");
+                    }
+                    answer => {
+                        replica.served($crate::replica::Target::Replica);
+                        return answer;
+                    }
+                }
+            }
+            let mut lent = reads.primary_conn().await?;
+            let $conn: &mut diesel_async::AsyncPgConnection = &mut lent;
+            let answer = async { $body }.await;
+            reads.served_by_primary();
+            answer
+        }
+    };
+}
+pub(crate) use routed_read;
 
 /// The replica's pool and what is known about it. Shared by the store's clones and watched by
 /// one monitor task, which ends when the last clone is dropped.

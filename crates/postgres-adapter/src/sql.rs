@@ -9,6 +9,7 @@
 use diesel::expression::{AsExpression, TypedExpressionType};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::RunQueryDslSupport;
 use diesel::sql_types::{SqlType, Untyped};
 use diesel::QueryResult;
 
@@ -91,3 +92,7 @@ impl QueryId for Statement {
 impl Query for Statement {
     type SqlType = Untyped;
 }
+
+/// Run with `diesel_async::RunQueryDsl` (`load`, `execute`, `get_result`), like Diesel's own
+/// queries.
+impl RunQueryDslSupport for Statement {}

@@ -1,10 +1,10 @@
 //! [`PgStore`]: the repository ports (`ProviderRepository`, `ReviewRepository`) over the pool
 //! of [`crate::pool`]: each operation's statements and transaction, and its time bound. Reads
-//! go through [`PgStore::read`], which routes them to the read replica when there is one fit
-//! for them ([`crate::replica`]).
+//! go where [`crate::replica`] routes them (`routed_read!`): to the read replica when there is
+//! one fit for them, else to the primary.
 
 use crate::error::{pool_error, repo_error, TimedOut};
-use crate::replica::{ReadFigures, Replica, ReplicaHealth, Target};
+use crate::replica::{routed_read, ReadFigures, Reads, ReplicaHealth};
 use crate::rows::{
     version_of, ProviderRows, ReviewRow, ReviewSkillRatingRow, VersionRow, VersionedProviderRow,
     WholeProviderRow,
@@ -28,55 +28,16 @@ use provider_ports::{
     Page, PageOf, ProviderRepository, RepoError, ReviewRepository, Version, VersionCheck, Versioned,
 };
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
-
-/// Runs a read — `$body`, an expression over the connection `$conn` giving a
-/// `Result<_, RepoError>` — within the operation timeout, on the read replica when there is one
-/// fit for the current task's [`provider_ports::read_consistency`], else on the primary. A read
-/// that fails on the replica for any reason but its answer (the replica went away, a recovery
-/// conflict cancelled it) runs again on the primary: reads change nothing, and a replica is
-/// never a reason to fail.
-///
-/// A macro, not a method taking an async closure: the futures of a generic async closure
-/// cannot be proven `Send` for every lifetime of the connection they borrow, which the ports'
-/// `async_trait` methods require.
-macro_rules! routed_read {
-    ($store:expr, |$conn:ident| $body:expr) => {{
-        let store: &PgStore = $store;
-        store
-            .bounded(async {
-                if let Some((replica, mut lent)) = store.replica_conn().await? {
-                    let $conn: &mut AsyncPgConnection = &mut lent;
-                    match async { $body }.await {
-                        Err(RepoError::Unavailable(error) | RepoError::Unexpected(error)) => {
-                            // Not marked down for one failure: a connection that cannot be
-                            // made does that, and the monitor in any case.
-                            tracing::debug!(%error, "a read failed on the replica: the primary answers");
-                        }
-                        answer => {
-                            replica.served(Target::Replica);
-                            return answer;
-                        }
-                    }
-                }
-                let mut lent = store.conn().await?;
-                let $conn: &mut AsyncPgConnection = &mut lent;
-                let answer = async { $body }.await;
-                store.served_by_primary();
-                answer
-            })
-            .await
-    }};
-}
 
 /// Providers and reviews in PostgreSQL (the schema is `migrations/`). Cheap to clone:
 /// clones share one pool.
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
-    /// The read replica, when reads are routed (`PgConfig::read_url`).
-    replica: Option<Arc<Replica>>,
+    /// Where reads go: the read replica when there is one fit for them
+    /// (`PgConfig::read_url`), else `pool`.
+    reads: Reads,
     /// Bound on a whole operation, client side: acquiring, then the statements. The server's
     /// statement timeout cannot help when the network itself hangs.
     op_timeout: Duration,
@@ -88,7 +49,7 @@ impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore")
             .field("pool", &self.pool.status())
-            .field("replica", &self.replica)
+            .field("replica", &self.reads)
             .field("op_timeout", &self.op_timeout)
             .field("recommend_prefix", &self.recommend_prefix)
             .finish()
@@ -108,28 +69,10 @@ impl PgStore {
     /// Tokio runtime; [`PgError::Pool`] if a pool cannot be built.
     pub fn connect(config: &PgConfig) -> Result<Self, PgError> {
         let pool = pool::build(&config.url, config)?;
-        let replica = match &config.read_url {
-            None => None,
-            Some(read_url) => {
-                let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-                    PgError::Config(
-                        "a read replica is watched by a task: build the store inside a Tokio \
-                         runtime"
-                            .into(),
-                    )
-                })?;
-                Some(Replica::start(
-                    pool::build(read_url, config)?,
-                    pool.clone(),
-                    config.max_replica_lag,
-                    config.acquire_timeout,
-                    &runtime,
-                ))
-            }
-        };
+        let reads = Reads::new(pool.clone(), config)?;
         Ok(Self {
             pool,
-            replica,
+            reads,
             op_timeout: config.acquire_timeout + config.statement_timeout + Duration::from_secs(1),
             recommend_prefix: i64::from(Self::DEFAULT_RECOMMEND_PREFIX),
         })
@@ -157,35 +100,12 @@ impl PgStore {
 
     /// The read replica's state, when reads are routed to one.
     pub fn replica_health(&self) -> Option<ReplicaHealth> {
-        self.replica.as_deref().map(Replica::health)
+        self.reads.replica_health()
     }
 
     /// Reads per target and the replica's lag, when reads are routed to a replica.
     pub fn read_figures(&self) -> Option<ReadFigures> {
-        self.replica.as_deref().map(Replica::figures)
-    }
-
-    /// A replica connection for a read of the current task's
-    /// [`provider_ports::read_consistency`], when reads are routed and the replica is fit for
-    /// it; what [`routed_read!`] reads from before the primary.
-    pub(crate) async fn replica_conn(
-        &self,
-    ) -> Result<Option<(&Replica, Object<AsyncPgConnection>)>, RepoError> {
-        let Some(replica) = self.replica.as_deref() else {
-            return Ok(None);
-        };
-        let consistency = provider_ports::read_consistency();
-        Ok(replica
-            .connection(&self.pool, consistency)
-            .await?
-            .map(|conn| (replica, conn)))
-    }
-
-    /// Counts a read the primary served (when reads are routed).
-    pub(crate) fn served_by_primary(&self) {
-        if let Some(replica) = &self.replica {
-            replica.served(Target::Primary);
-        }
+        self.reads.figures()
     }
 
     pub(crate) async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
@@ -334,14 +254,15 @@ impl ProviderRepository for PgStore {
     }
 
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
-        routed_read!(self, |conn| {
+        self.bounded(routed_read!(&self.reads, |conn| {
             let rows: Vec<VersionedProviderRow> =
                 queries::get(id).load(conn).await.map_err(repo_error)?;
             rows.into_iter()
                 .next()
                 .ok_or(RepoError::NotFound)
                 .and_then(Versioned::try_from)
-        })
+        }))
+        .await
     }
 
     async fn replace(
@@ -468,7 +389,7 @@ impl ProviderRepository for PgStore {
         page: Page,
     ) -> Result<PageOf<Provider>, RepoError> {
         let custom_plan = queries::search_needs_custom_plan(filter);
-        routed_read!(self, |conn| {
+        self.bounded(routed_read!(&self.reads, |conn| {
             let statement = queries::search(filter, page);
             // One statement: one snapshot. Only a plan that depends on the values needs the
             // transaction that sets the plan mode for it; any other search is one round trip.
@@ -485,7 +406,8 @@ impl ProviderRepository for PgStore {
             .map_err(repo_error)?;
             let found = providers_of(rows)?;
             Ok(page_of(found, page))
-        })
+        }))
+        .await
     }
 
     async fn recommend(
@@ -493,7 +415,7 @@ impl ProviderRepository for PgStore {
         job: &JobRequest,
         page: Page,
     ) -> Result<PageOf<Recommendation>, RepoError> {
-        routed_read!(self, |conn| {
+        self.bounded(routed_read!(&self.reads, |conn| {
             let prefix = self.recommend_prefix;
             let rows: Vec<WholeProviderRow> = conn
                 .build_transaction()
@@ -512,7 +434,8 @@ impl ProviderRepository for PgStore {
                 .map(|provider| job.recommendation(provider))
                 .collect();
             Ok(page_of(items, page))
-        })
+        }))
+        .await
     }
 
     async fn ping(&self) -> Result<(), RepoError> {
@@ -572,7 +495,7 @@ impl ReviewRepository for PgStore {
 
     async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError> {
         let id = provider.as_uuid();
-        routed_read!(self, |conn| {
+        self.bounded(routed_read!(&self.reads, |conn| {
             let rows: Vec<ReviewRow> = reviews::table
                 .filter(reviews::provider_id.eq(id))
                 .order((reviews::created_at.desc(), reviews::id.desc()))
@@ -613,7 +536,8 @@ impl ReviewRepository for PgStore {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(page_of(items, page))
-        })
+        }))
+        .await
     }
 }
 

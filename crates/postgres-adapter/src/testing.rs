@@ -150,7 +150,7 @@ async fn admin_connection(admin_url: &str) -> AsyncPgConnection {
         Ok(conn) => conn,
         Err(e) => panic!(
             "cannot reach PostgreSQL at {} ({e}).\n{HOW_TO_GET_POSTGRES}",
-            crate::redact(admin_url)
+            crate::config::redact(admin_url)
         ),
     }
 }

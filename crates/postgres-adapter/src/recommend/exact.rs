@@ -33,7 +33,7 @@
 //! candidates themselves are ranked right: the walk takes them from the postings read only
 //! when the candidate costs at least every open list's lowest day rate (then each of its
 //! requested skills' postings was read), and probes its skill rows otherwise
-//! (`queries::recommend_walk`; `tests/ranking.rs` fails when the probe is dropped).
+//! (`sql::walk`; `tests/ranking.rs` fails when the probe is dropped).
 
 /// What the walk read of one requested skill's postings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
