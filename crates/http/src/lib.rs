@@ -10,6 +10,7 @@ mod observe;
 mod openapi;
 mod report;
 mod routes;
+mod schema;
 mod trace;
 
 pub use auth::{
@@ -185,7 +186,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/openapi.json")
-                    .route(web::get().to(routes::openapi_json))
+                    .route(web::get().to(openapi::openapi_json))
                     .default_service(web::to(not_allowed(GET))),
             )
             .default_service(web::to(routes::no_route)),

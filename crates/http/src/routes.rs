@@ -447,24 +447,6 @@ pub(crate) async fn recommend(
     Ok(HttpResponse::Ok().json(RecommendationPage::new(paging.0, &found)))
 }
 
-/// This document: the OpenAPI 3 description of the API.
-#[utoipa::path(
-    get,
-    path = "/v1_0/openapi.json",
-    operation_id = "openapiDocument",
-    tag = "documentation",
-    responses(
-        (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
-        (status = 503, description = "The server is shedding load (more than `MAX_IN_FLIGHT` requests in flight); retry after `Retry-After`.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
-    )
-)]
-pub(crate) async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(mime_json())
-        .body(crate::openapi::document())
-}
-
 fn mime_json() -> actix_web::mime::Mime {
     actix_web::mime::APPLICATION_JSON
 }
