@@ -214,7 +214,7 @@ impl Default for Gate {
 }
 
 /// Routes that are never rate limited or identified: probes, the API's own description.
-fn unlimited(path: &str) -> bool {
+pub(crate) fn unlimited(path: &str) -> bool {
     matches!(
         path,
         "/v1_0/health" | "/v1_0/health/ready" | "/v1_0/openapi.json" | "/metrics"
@@ -223,7 +223,7 @@ fn unlimited(path: &str) -> bool {
 }
 
 /// Routes that are never shed: the probes an orchestrator relies on during an overload.
-fn never_shed(path: &str) -> bool {
+pub(crate) fn never_shed(path: &str) -> bool {
     matches!(path, "/v1_0/health" | "/v1_0/health/ready" | "/metrics")
 }
 

@@ -8,10 +8,14 @@ use crate::dto::{
     SearchBody, SkillFiguresDto, SkillRatingDto, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
+use crate::gate::{never_shed, unlimited};
 use crate::routes;
+use crate::MAX_BODY_BYTES;
 use actix_web::HttpResponse;
 use std::sync::LazyLock;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The OpenAPI 3 description of the whole API, served at `GET /v1_0/openapi.json` and shown by
@@ -79,7 +83,7 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         ReplicaState,
         Deleted,
     )),
-    modifiers(&UserIdHeader),
+    modifiers(&UserIdHeader, &SharedErrors),
     tags(
         (name = "service providers", description = "Create, read, replace, delete, search and recommend service providers."),
         (name = "reviews", description = "Reviews of service providers: one per user and provider, never by its owner."),
@@ -105,6 +109,101 @@ impl Modify for UserIdHeader {
     }
 }
 
+/// Adds the error responses that whole classes of routes share to every operation of the class,
+/// so that each handler's `#[utoipa::path]` lists only its own. A response an operation
+/// declares itself is kept (its description says more about that route).
+///
+/// | Status | Operations |
+/// |---|---|
+/// | 400, 413, 415 | those with a request body (it is read as JSON, at most [`MAX_BODY_BYTES`]) |
+/// | 401 | those the gate identifies (all but the probes and this document): a missing or bad `user-id` where the operation needs a caller (`security`), else a bad bearer token |
+/// | 429 | those the gate rate-limits (the same) |
+/// | 503 | those the gate may shed (all but the probes) |
+/// | 500 | all |
+///
+/// Which routes the gate identifies, limits and sheds is asked of the gate itself, so that the
+/// document and the server cannot disagree.
+struct SharedErrors;
+
+impl Modify for SharedErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                shared_errors(path, operation);
+            }
+        }
+    }
+}
+
+/// The shared error responses of `operation` at `path` (see [`SharedErrors`]).
+fn shared_errors(path: &str, operation: &mut Operation) {
+    let mut shared = Vec::new();
+    if operation.request_body.is_some() {
+        shared.push((400, "The body is not valid JSON.".to_owned()));
+        shared.push((
+            413,
+            format!("The body is larger than {MAX_BODY_BYTES} bytes."),
+        ));
+        shared.push((
+            415,
+            "The body is not declared as `application/json`.".to_owned(),
+        ));
+    }
+    if !unlimited(path) {
+        let unidentified = if operation.security.is_some() {
+            "The `user-id` header is missing or not a UUID."
+        } else {
+            "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad \
+             one is refused)."
+        };
+        shared.push((401, unidentified.to_owned()));
+        shared.push((
+            429,
+            "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); \
+             `Retry-After` says when to try again."
+                .to_owned(),
+        ));
+    }
+    if !never_shed(path) {
+        shared.push((
+            503,
+            "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); \
+             retry later."
+                .to_owned(),
+        ));
+    }
+    shared.push((
+        500,
+        "A bug in the server (never expected); the body says no more than that.".to_owned(),
+    ));
+    for (status, description) in shared {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(error_response(&description)));
+    }
+}
+
+/// A response with this description and an [`ErrorBody`].
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
 /// This document: the OpenAPI 3 description of the API.
 #[utoipa::path(
     get,
@@ -114,7 +213,6 @@ impl Modify for UserIdHeader {
     responses(
         (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
         (status = 503, description = "The server is shedding load (more than `MAX_IN_FLIGHT` requests in flight); retry after `Retry-After`.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn openapi_json() -> HttpResponse {

@@ -65,7 +65,6 @@ fn respond(answered: Answered) -> Result<HttpResponse, ApiError> {
     tag = "health",
     responses(
         (status = 200, description = "The process is running.", body = Status),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn health() -> HttpResponse {
@@ -81,7 +80,6 @@ pub(crate) async fn health() -> HttpResponse {
     responses(
         (status = 200, description = "The data store answers. With a read replica configured, `replica` says its state (`ok`, `lagging` or `down`); reads skip a replica that is not `ok`, so it never makes the service unready.", body = Status),
         (status = 503, description = "The data store does not answer.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -132,15 +130,8 @@ pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResp
                 ("listReviews" = (operation_id = "listReviews", parameters(("id" = "$response.body#/id")),
                     description = "The new provider's reviews.")),
             )),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 409, description = "A request with this `Idempotency-Key` is still being processed.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each. Also a malformed `Idempotency-Key`, or one used for a different request.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn create_provider(
@@ -182,12 +173,8 @@ pub(crate) async fn create_provider(
             headers(("etag" = String, description = "The provider's strong entity tag, `\"<version>\"`; it changes with every replace and every new review."))),
         (status = 304, description = "Not modified: `If-None-Match` names the current version. No body.",
             headers(("etag" = String, description = "The current entity tag."))),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_provider(
@@ -229,16 +216,9 @@ pub(crate) async fn get_provider(
     responses(
         (status = 200, description = "Replaced; the provider as now stored.", body = ProviderDto,
             headers(("etag" = String, description = "The new strong entity tag, `\"<version>\"`."))),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
         (status = 412, description = "`If-Match` names no current version: nothing was changed.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or a field is invalid, unknown, missing or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn replace_provider(
@@ -269,13 +249,9 @@ pub(crate) async fn replace_provider(
     security(("user_id" = [])),
     responses(
         (status = 200, description = "Deleted.", body = Deleted),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
         (status = 412, description = "`If-Match` names no current version: nothing was deleted.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn delete_provider(
@@ -314,17 +290,10 @@ pub(crate) async fn delete_provider(
                 ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/service_provider_id")),
                     description = "The reviewed provider, its rating updated.")),
             )),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 403, description = "The caller owns this provider.", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 409, description = "The caller has already reviewed this provider, or a request with this `Idempotency-Key` is still being processed.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, the rating, comment or a per-skill rating is invalid (a skill the provider does not have, or one rated twice), or the `Idempotency-Key` is malformed or was used for a different request.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn add_review(
@@ -362,12 +331,8 @@ pub(crate) async fn add_review(
     params(("id" = uuid::Uuid, Path, description = "The provider's id."), PageParams),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewPage),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or paging is out of range or unknown.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn list_reviews(
@@ -392,14 +357,7 @@ pub(crate) async fn list_reviews(
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of matching providers.", body = ProviderPage),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A filter or paging value is invalid, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn search(
@@ -428,14 +386,7 @@ pub(crate) async fn search(
     request_body(content = RecommendBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of recommended providers.", body = RecommendationPage),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field or paging value is invalid, missing, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn recommend(
