@@ -6,12 +6,12 @@
 //! handlers list [`Caller`] first and [`JsonBody`] last: identity is checked before anything
 //! else, and the body is only read once everything else about the request is fine.
 
-use crate::auth::Authentication;
 use crate::error::{ApiError, FieldDetail};
-use crate::gate::{Gate, Identified};
+use crate::gate::Gate;
+use crate::identity::{header_caller, Caller};
 use crate::MAX_BODY_BYTES;
 use actix_web::dev::Payload;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::web::{self, BytesMut};
 use actix_web::{mime, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -26,59 +26,26 @@ use std::num::IntErrorKind;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// Header names that carry the caller's identity (`user_id` is accepted as an alias).
-const IDENTITY_HEADERS: [&str; 2] = ["user-id", "user_id"];
-
-/// The caller of a route that needs one. Header mode: the `user-id` (or `user_id`) header;
-/// missing, malformed, or given twice with different values: 401. JWT mode: the `sub` of the
-/// bearer token the [`Gate`] verified; no token: 401 with `WWW-Authenticate: Bearer`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Caller(pub UserId);
-
+/// The caller of a route that needs one: the one the gate identified; else, in header mode, the
+/// `user-id` (or `user_id`) header (missing, malformed, or given twice with different values:
+/// 401); in JWT mode, 401 with `WWW-Authenticate: Bearer` (no token: a bad one never reaches a
+/// handler).
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(caller) = req.extensions().get::<Caller>() {
+            return ready(Ok(*caller));
+        }
         let jwt = req
             .app_data::<web::Data<Gate>>()
-            .is_some_and(|gate| matches!(gate.authentication(), Authentication::Jwt(_)));
-        if !jwt {
-            return ready(header_caller(req).map(Caller));
+            .is_some_and(|gate| gate.authentication().is_jwt());
+        if jwt {
+            return ready(Err(ApiError::MissingBearer));
         }
-        // The gate has verified the token already (a bad one never reaches a handler).
-        let identified = req.extensions().get::<Identified>().and_then(|i| i.0);
-        ready(identified.map(Caller).ok_or(ApiError::MissingBearer))
+        ready(header_caller(req).map(Caller))
     }
-}
-
-/// The caller named by the `user-id` (or `user_id`) header: header mode's identity.
-pub(crate) fn header_caller(req: &HttpRequest) -> Result<UserId, ApiError> {
-    let mut found: Option<&HeaderValue> = None;
-    for value in IDENTITY_HEADERS
-        .iter()
-        .flat_map(|name| req.headers().get_all(*name))
-    {
-        match found {
-            Some(seen) if seen != value => {
-                return Err(ApiError::Unauthenticated(
-                    "the user-id header is given more than once with different values",
-                ))
-            }
-            _ => found = Some(value),
-        }
-    }
-    let value = found.ok_or(ApiError::Unauthenticated(
-        "the user-id header is required: the caller's id, a UUID",
-    ))?;
-    value
-        .to_str()
-        .ok()
-        .and_then(|text| Uuid::parse_str(text.trim()).ok())
-        .map(UserId::from_uuid)
-        .ok_or(ApiError::Unauthenticated(
-            "the user-id header must be a UUID",
-        ))
 }
 
 /// The `{id}` segment of the path, a provider id. Not a UUID: 422 on field `id`.

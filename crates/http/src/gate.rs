@@ -2,9 +2,9 @@
 //! identity (who is calling; a bad credential is 401), then the caller's rate limit. One
 //! [`Gate`] is built per process and shared by every worker, so the limits are per process.
 
-use crate::auth::{bearer_token, Authentication};
 use crate::dto::ReplicaState;
 use crate::error::ApiError;
+use crate::identity::{Authentication, Caller};
 use crate::middleware::with_headers;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -54,15 +54,15 @@ impl Default for HttpSettings {
     }
 }
 
-/// Whose bucket a request is charged to.
+/// Whose bucket a request is charged to: the identified user's, else the client address's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Caller {
+enum Bucket {
     User(UserId),
     Address(IpAddr),
 }
 
 type Limiter =
-    RateLimiter<Caller, DefaultKeyedStateStore<Caller>, DefaultClock, StateInformationMiddleware>;
+    RateLimiter<Bucket, DefaultKeyedStateStore<Bucket>, DefaultClock, StateInformationMiddleware>;
 
 /// Idle buckets are dropped at most this often, or at once past [`MAX_TRACKED_CALLERS`].
 const EVICTION_INTERVAL: Duration = Duration::from_secs(10);
@@ -110,11 +110,6 @@ impl std::fmt::Debug for ReplicaProbe {
         f.write_str("ReplicaProbe")
     }
 }
-
-/// The identity a request carries, decided once by the gate: a verified caller or none.
-/// (A bad credential never gets this far: it is answered 401.)
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Identified(pub Option<UserId>);
 
 impl Gate {
     /// A gate with these settings and a registry of its own, `/metrics` on the API's port.
@@ -271,19 +266,19 @@ pub(crate) async fn gate(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
-    let identity = identify(&gate, req.request());
+    let identity = shared.settings.authentication.identify(req.request());
     let user = identity.as_ref().ok().copied().flatten();
     let mut headers = Vec::new();
     if let Some(limiter) = &shared.limiter {
         gate.evict_idle(limiter);
         let key = user.map_or_else(
             || {
-                Caller::Address(client_address(
+                Bucket::Address(client_address(
                     req.request(),
                     shared.settings.trust_forwarded_for,
                 ))
             },
-            Caller::User,
+            |caller| Bucket::User(caller.0),
         );
         let limit = shared.settings.rate_limit_per_minute;
         match limiter.check_key(&key) {
@@ -306,7 +301,9 @@ pub(crate) async fn gate(
         Ok(user) => user,
         Err(error) => return Err(with_headers(error.into(), headers)),
     };
-    req.extensions_mut().insert(Identified(user));
+    if let Some(caller) = user {
+        req.extensions_mut().insert::<Caller>(caller);
+    }
     // An identified caller must see their own writes whichever replica of the API they reach
     // next; an anonymous one may read data a bounded time old (a lagging database replica).
     let consistency = if user.is_some() {
@@ -323,22 +320,6 @@ pub(crate) async fn gate(
             Ok(response.map_into_boxed_body())
         }
         Err(error) => Err(with_headers(error, headers)),
-    }
-}
-
-/// Who the request says it is. Header mode: a well-formed `user-id`, else nobody (a write
-/// route refuses nobody with 401; a read ignores a malformed header). JWT mode: a valid bearer
-/// token's `sub`, nobody without a bearer token, 401 for a bad one, on any route.
-fn identify(gate: &Gate, req: &HttpRequest) -> Result<Option<UserId>, ApiError> {
-    match gate.authentication() {
-        Authentication::Header => Ok(crate::extract::header_caller(req).ok()),
-        Authentication::Jwt(verifier) => match bearer_token(req) {
-            None => Ok(None),
-            Some(token) => verifier
-                .verify(token)
-                .map(Some)
-                .map_err(ApiError::InvalidToken),
-        },
     }
 }
 

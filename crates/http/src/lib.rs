@@ -1,10 +1,10 @@
 #![doc = include_str!("../README.md")]
 
-mod auth;
 mod dto;
 mod error;
 mod extract;
 mod gate;
+mod identity;
 mod middleware;
 mod observe;
 mod openapi;
@@ -13,13 +13,13 @@ mod routes;
 mod schema;
 mod trace;
 
-pub use auth::{
-    Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
-    MIN_HS256_SECRET_BYTES,
-};
 pub use dto::ReplicaState;
 pub use error::{ApiError, ErrorBody, FieldDetail};
 pub use gate::{Gate, HttpSettings, MetricsRoute};
+pub use identity::{
+    Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
+    MIN_HS256_SECRET_BYTES,
+};
 pub use openapi::ApiDoc;
 pub use provider_telemetry::Metrics;
 

@@ -7,9 +7,10 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
-    etag, Caller, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
+    etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
 };
 use crate::gate::Gate;
+use crate::identity::Caller;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{Answered, ProviderService, ServiceError, StoredAnswer};
