@@ -1,7 +1,8 @@
 //! The one error type of the HTTP layer, and the one place where errors become status codes.
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{Error, HttpResponse, ResponseError};
 use provider_domain::ValidationError;
 use provider_ports::ServiceError;
 use serde::Serialize;
@@ -248,5 +249,40 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.json(self.body())
+    }
+}
+
+/// `error`, answered with `headers` added to its response (whatever made it).
+pub(crate) fn with_headers(error: Error, headers: Vec<(HeaderName, HeaderValue)>) -> Error {
+    if headers.is_empty() {
+        return error;
+    }
+    WithHeaders { error, headers }.into()
+}
+
+/// An error whose response carries extra headers.
+#[derive(Debug)]
+struct WithHeaders {
+    error: Error,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::fmt::Display for WithHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl ResponseError for WithHeaders {
+    fn status_code(&self) -> StatusCode {
+        self.error.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = self.error.error_response();
+        for (name, value) in &self.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
     }
 }

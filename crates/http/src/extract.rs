@@ -7,8 +7,8 @@
 //! else, and the body is only read once everything else about the request is fine.
 
 use crate::error::{ApiError, FieldDetail};
-use crate::gate::Gate;
 use crate::identity::{header_caller, Caller};
+use crate::middleware::gate::Gate;
 use crate::MAX_BODY_BYTES;
 use actix_web::dev::Payload;
 use actix_web::http::header;

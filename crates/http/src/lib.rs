@@ -3,23 +3,19 @@
 mod dto;
 mod error;
 mod extract;
-mod gate;
 mod identity;
 mod middleware;
-mod observe;
 mod openapi;
-mod report;
 mod routes;
 mod schema;
-mod trace;
 
 pub use dto::ReplicaState;
 pub use error::{ApiError, ErrorBody, FieldDetail};
-pub use gate::{Gate, HttpSettings, MetricsRoute};
 pub use identity::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
     MIN_HS256_SECRET_BYTES,
 };
+pub use middleware::gate::{Gate, HttpSettings, MetricsRoute};
 pub use openapi::ApiDoc;
 pub use provider_telemetry::Metrics;
 
@@ -98,11 +94,11 @@ pub fn app_with(
         })
         .configure(configure)
         .default_service(web::to(routes::no_route))
-        .wrap(from_fn(middleware::json_errors))
-        .wrap(from_fn(gate::gate))
-        .wrap(from_fn(middleware::request_id))
-        .wrap(from_fn(observe::observe))
-        .wrap(TracingLogger::<middleware::RequestSpan>::new())
+        .wrap(from_fn(middleware::json_errors::json_errors))
+        .wrap(from_fn(middleware::gate::gate))
+        .wrap(from_fn(middleware::request_id::request_id))
+        .wrap(from_fn(middleware::observe::observe))
+        .wrap(TracingLogger::<middleware::span::RequestSpan>::new())
 }
 
 /// The app of `METRICS_PORT`: `GET /metrics` rendering `metrics`, and nothing else (404).
@@ -121,14 +117,14 @@ pub fn metrics_app(
         .app_data(web::Data::new(metrics))
         .configure(configure_metrics)
         .default_service(web::to(routes::no_route))
-        .wrap(from_fn(middleware::json_errors))
+        .wrap(from_fn(middleware::json_errors::json_errors))
 }
 
 /// `GET /metrics` (Prometheus text format 0.0.4), reading a `web::Data<Metrics>`.
 fn configure_metrics(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/metrics")
-            .route(web::get().to(observe::exposition))
+            .route(web::get().to(routes::metrics))
             .default_service(web::to(routes::not_allowed(&["GET"]))),
     );
 }

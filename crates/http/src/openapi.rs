@@ -8,7 +8,8 @@ use crate::dto::{
     SearchBody, SkillFiguresDto, SkillRatingDto, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
-use crate::gate::{never_shed, unlimited};
+use crate::middleware::gate::unlimited;
+use crate::middleware::load_shedding::never_shed;
 use crate::routes;
 use crate::MAX_BODY_BYTES;
 use actix_web::HttpResponse;

@@ -9,14 +9,18 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
     etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
 };
-use crate::gate::Gate;
 use crate::identity::Caller;
+use crate::middleware::gate::Gate;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{Answered, ProviderService, ServiceError, StoredAnswer};
+use provider_telemetry::Metrics;
 use serde::Serialize;
 
 type Service = web::Data<ProviderService>;
+
+/// The content type of the Prometheus text exposition format 0.0.4.
+const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The header marking a replayed answer.
 const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
@@ -421,4 +425,11 @@ pub(crate) async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse
         method: req.method().to_string(),
         path: req.path().to_owned(),
     })
+}
+
+/// `GET /metrics`: the exposition of the request and store metrics.
+pub(crate) async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(EXPOSITION)
+        .body(metrics.render())
 }
