@@ -1,5 +1,6 @@
 //! The one error type of the HTTP layer, and the one place where errors become status codes.
 
+use crate::limits::MAX_BODY_BYTES;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{Error, HttpResponse, ResponseError};
@@ -81,8 +82,8 @@ pub enum ApiError {
         /// The fields at fault.
         details: Vec<FieldDetail>,
     },
-    /// The body is longer than [`crate::MAX_BODY_BYTES`] (413).
-    #[error("the request body is larger than {} bytes", crate::MAX_BODY_BYTES)]
+    /// The body is longer than [`MAX_BODY_BYTES`] (413).
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
     /// The body is not declared as JSON (415).
     #[error("the request body must be JSON (Content-Type: application/json)")]
@@ -129,6 +130,20 @@ impl ApiError {
         Self::Unprocessable {
             error: format!("{} {}", detail.field, detail.message),
             details: vec![detail],
+        }
+    }
+
+    /// A 422 about the fields of `what` (`the query string`, `the request body`): "`what` is
+    /// invalid: `field` `message`; ...".
+    pub(crate) fn invalid(what: &str, details: Vec<FieldDetail>) -> Self {
+        let list = details
+            .iter()
+            .map(|d| format!("{} {}", d.field, d.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self::Unprocessable {
+            error: format!("{what} is invalid: {list}"),
+            details,
         }
     }
 

@@ -4,6 +4,7 @@ mod dto;
 mod error;
 mod extract;
 mod identity;
+mod limits;
 mod middleware;
 mod openapi;
 mod routes;
@@ -15,6 +16,7 @@ pub use identity::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
     MIN_HS256_SECRET_BYTES,
 };
+pub use limits::MAX_BODY_BYTES;
 pub use middleware::gate::{Gate, HttpSettings, MetricsRoute};
 pub use openapi::ApiDoc;
 pub use provider_telemetry::Metrics;
@@ -26,9 +28,6 @@ use actix_web::{web, App};
 use provider_ports::ProviderService;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::{Config, SwaggerUi};
-
-/// Largest request body accepted, in bytes; a longer one is answered 413.
-pub const MAX_BODY_BYTES: usize = 65_536;
 
 /// The whole application over `service`: every route of the API under `/v1_0`, the docs UI at
 /// `/docs/`, `GET /metrics` (unless the gate serves it elsewhere), a JSON 404 for any other path, and the middleware that puts `x-request-id` on every

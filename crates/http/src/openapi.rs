@@ -8,10 +8,10 @@ use crate::dto::{
     SearchBody, SkillFiguresDto, SkillRatingDto, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
+use crate::limits::MAX_BODY_BYTES;
 use crate::middleware::gate::unlimited;
 use crate::middleware::load_shedding::never_shed;
 use crate::routes;
-use crate::MAX_BODY_BYTES;
 use actix_web::HttpResponse;
 use std::sync::LazyLock;
 use utoipa::openapi::path::Operation;
