@@ -129,9 +129,10 @@ mod whole {
         }
     }
 
-    /// A required integer.
+    /// A required integer. Asked for as an `i64` (serde_json hands a number written with a
+    /// fraction to `visit_f64` all the same), so that a refusal says an integer was expected.
     pub(super) fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        deserializer.deserialize_any(Whole)
+        deserializer.deserialize_i64(Whole)
     }
 
     /// An optional integer (`null` or absent: `None`).

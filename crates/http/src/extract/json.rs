@@ -1,6 +1,8 @@
 //! JSON request bodies: their media type, their size, their syntax (400), their shape (422,
 //! naming the field by its path).
 
+mod typed;
+
 use crate::error::{ApiError, FieldDetail};
 use crate::limits::MAX_BODY_BYTES;
 use actix_web::dev::Payload;
@@ -9,8 +11,9 @@ use actix_web::web::{self, BytesMut};
 use actix_web::{mime, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
-use serde::de::DeserializeOwned;
-use serde_json::error::Category;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_path_to_error::{Path, Segment};
+use typed::{Refusal, Slot, Typed};
 
 /// A JSON request body of type `T`.
 ///
@@ -80,7 +83,7 @@ fn check_headers(req: &HttpRequest) -> Result<(), ApiError> {
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b != b'{') {
-        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        serde_json::from_slice::<IgnoredAny>(bytes)
             .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
         return Err(ApiError::Unprocessable {
             error: "the request body must be a JSON object".into(),
@@ -88,102 +91,108 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
         });
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        match e.inner().classify() {
+    let slot = Slot::default();
+    let value: T = serde_path_to_error::deserialize(Typed::new(&mut deserializer, &slot)).map_err(
+        |e| match e.inner() {
+            Refusal::Syntax(message) => ApiError::MalformedJson(message.clone()),
             // Shape errors stop reading early: a syntax error further on still makes it 400.
-            Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            refusal => match serde_json::from_slice::<IgnoredAny>(bytes) {
                 Err(syntax) => ApiError::MalformedJson(syntax.to_string()),
-                Ok(_) => shape_error(&path, &without_position(e.inner())),
+                Ok(_) => shape_error(e.path(), refusal),
             },
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::MalformedJson(e.inner().to_string())
-            }
-        }
-    })?;
+        },
+    )?;
     deserializer
         .end()
         .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     Ok(value)
 }
 
-/// serde_json's message without its ` at line L column C` suffix.
-fn without_position(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    let suffix = format!(" at line {} column {}", error.line(), error.column());
-    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
-}
-
-/// The text between the first pair of backticks after `prefix`, and what follows it.
-fn quoted<'a>(message: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
-    let rest = message.strip_prefix(prefix)?;
-    let end = rest.find('`')?;
-    Some((&rest[..end], &rest[end + 1..]))
-}
-
 /// A 422 for JSON of the wrong shape, naming the field: the path serde_path_to_error tracked,
-/// plus the field serde names in the message (unknown, missing or duplicate fields).
-fn shape_error(path: &str, message: &str) -> ApiError {
-    let at = |name: &str| {
-        if path == "." || path.is_empty() {
-            name.to_owned()
-        } else if path == name || path.ends_with(&format!(".{name}")) {
-            path.to_owned()
-        } else {
-            format!("{path}.{name}")
-        }
+/// and for a field unknown, missing or given twice, that field.
+fn shape_error(path: &Path, refusal: &Refusal) -> ApiError {
+    // The path of a refusal about a field is its object's, or (an unknown one, read as a key
+    // before it was refused) the field's own.
+    let at = |name: &str| match path.iter().next_back() {
+        None => name.to_owned(),
+        Some(Segment::Map { key }) if key == name => path.to_string(),
+        Some(_) => format!("{path}.{name}"),
     };
-    let detail = if let Some((name, rest)) = quoted(message, "unknown field `") {
-        let expected = rest.trim_start_matches(", ");
-        let message = if expected.starts_with("expected") {
-            format!("is not a known field ({expected})")
-        } else {
-            "is not a known field".to_owned()
-        };
-        Some(FieldDetail::new(at(name), message))
-    } else if let Some((name, _)) = quoted(message, "missing field `") {
-        Some(FieldDetail::new(at(name), "is required"))
-    } else if let Some((name, _)) = quoted(message, "duplicate field `") {
-        Some(FieldDetail::new(at(name), "is given more than once"))
-    } else if path == "." || path.is_empty() {
-        None
-    } else {
-        Some(FieldDetail::new(path, readable(message)))
+    let field = match refusal {
+        Refusal::UnknownField { field, .. } => Some(at(field)),
+        Refusal::MissingField(field) | Refusal::DuplicateField(field) => Some(at(field)),
+        _ if path.iter().next().is_none() => None,
+        _ => Some(path.to_string()),
     };
-    match detail {
-        Some(detail) => ApiError::invalid("the request body", vec![detail]),
+    match field {
+        Some(field) => ApiError::invalid(
+            "the request body",
+            vec![FieldDetail::new(field, refusal.message())],
+        ),
         None => ApiError::Unprocessable {
             error: format!(
                 "the request body must be a JSON object: {}",
-                readable(message)
+                refusal.message()
             ),
             details: vec![],
         },
     }
 }
 
-/// serde's message in the words of a JSON API: `invalid type: string "x", expected i64` becomes
-/// `must be an integer (got string "x")`.
-fn readable(message: &str) -> String {
-    let split = ["invalid type: ", "invalid value: "]
-        .iter()
-        .find_map(|prefix| message.strip_prefix(prefix))
-        .and_then(|rest| rest.rsplit_once(", expected "));
-    match split {
-        Some((got, expected)) => format!("must be {} (got {got})", json_words(expected)),
-        None => message.to_owned(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dto::ProviderBody;
 
-/// What serde expected, in JSON words.
-fn json_words(expected: &str) -> &str {
-    match expected {
-        "i64" | "i32" => "an integer",
-        "u64" | "u32" => "a non-negative integer",
-        "f64" | "f32" => "a number",
-        "a sequence" => "an array",
-        "a boolean" => "true or false",
-        other if other.starts_with("struct ") => "a JSON object",
-        other => other,
+    fn details(json: &str) -> Vec<(String, String)> {
+        match parse_json::<ProviderBody>(json.as_bytes()) {
+            Err(ApiError::Unprocessable { details, .. }) => {
+                details.into_iter().map(|d| (d.field, d.message)).collect()
+            }
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_field_is_named_by_its_path() {
+        let json = r#"{"name": "a", "cost_in_pence": 1,
+                       "availability": [{"from_date": "x", "to_date": "y"}, {"from_date": 5}]}"#;
+        assert_eq!(
+            details(json),
+            [(
+                "availability[1].from_date".to_owned(),
+                "must be a string (got integer `5`)".to_owned()
+            )]
+        );
+        assert_eq!(
+            details(r#"{"name": "a", "cost_in_pence": 1, "availability": [{"to_date": "x"}]}"#),
+            [(
+                "availability[0].from_date".to_owned(),
+                "is required".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_whole_whatever_it_holds() {
+        // The field's name is data, not words to cut at a backtick.
+        assert_eq!(
+            details(r#"{"name": "a", "cost_in_pence": 1, "a`b": 1}"#),
+            [(
+                "a`b".to_owned(),
+                "is not a known field (expected one of `name`, `skills`, `cost_in_pence`, \
+                 `availability`)"
+                    .to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_after_a_shape_error_is_400() {
+        let refused = parse_json::<ProviderBody>(br#"{"name": 5, "cost_in_pence": 1 x"#);
+        assert!(
+            matches!(refused, Err(ApiError::MalformedJson(_))),
+            "{refused:?}"
+        );
     }
 }
