@@ -156,8 +156,19 @@ impl ApiError {
             Self::Service(ServiceError::Internal(_)) | Self::Panic => {
                 (INTERNAL_SENTENCE.into(), vec![])
             }
+            // The ports speak of keys and versions; a client, of the headers that carry them.
+            Self::Service(ServiceError::PreconditionFailed) => (
+                "the service provider has changed: If-Match does not name its current ETag \
+                 (read it again)"
+                    .into(),
+                vec![],
+            ),
+            Self::Service(ServiceError::KeyInFlight) => (
+                "a request with this Idempotency-Key is still being processed; retry later".into(),
+                vec![],
+            ),
             Self::Service(ServiceError::KeyReused) => (
-                self.to_string(),
+                "this Idempotency-Key was used for a different request".into(),
                 vec![FieldDetail::new(
                     "Idempotency-Key",
                     "was used for a different request (another body or route); use a new key",
@@ -218,6 +229,7 @@ impl ResponseError for ApiError {
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+                ServiceError::KeyInFlight => StatusCode::CONFLICT,
                 ServiceError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

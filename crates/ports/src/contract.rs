@@ -976,7 +976,7 @@ pub async fn concurrent_creates_with_one_key_create_one_provider(s: &Subject) {
                 replays += usize::from(answered.replayed);
                 answers.push(answered.answer);
             }
-            Err(ServiceError::Conflict(_)) => in_flight += 1,
+            Err(ServiceError::KeyInFlight) => in_flight += 1,
             Err(e) => panic!("a sender failed otherwise: {e:?}"),
         }
     }

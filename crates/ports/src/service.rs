@@ -93,7 +93,7 @@ impl ProviderService {
     /// outcome gives the key up, so that a retry runs again.
     ///
     /// # Errors
-    /// [`ServiceError::Conflict`] while the same request is still being processed;
+    /// [`ServiceError::KeyInFlight`] while the same request is still being processed;
     /// [`ServiceError::KeyReused`] when the key was used for another request;
     /// [`ServiceError::Unavailable`]; and whatever `run` fails with.
     #[tracing::instrument(skip_all)]
@@ -121,12 +121,7 @@ impl ProviderService {
                     replayed: true,
                 })
             }
-            Claim::InFlight => {
-                return Err(ServiceError::Conflict(
-                    "a request with this Idempotency-Key is still being processed; retry later"
-                        .into(),
-                ))
-            }
+            Claim::InFlight => return Err(ServiceError::KeyInFlight),
             Claim::Mismatch => return Err(ServiceError::KeyReused),
         }
         let outcome = run().await;
