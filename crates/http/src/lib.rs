@@ -7,6 +7,7 @@ mod identity;
 mod limits;
 mod middleware;
 mod openapi;
+mod replay;
 mod routes;
 mod schema;
 

@@ -11,55 +11,20 @@ use crate::extract::{
 };
 use crate::identity::Caller;
 use crate::middleware::gate::Gate;
+use crate::replay;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use provider_ports::{Answered, ProviderService, ServiceError, StoredAnswer};
+use provider_ports::{ProviderService, ServiceError};
 use provider_telemetry::Metrics;
-use serde::Serialize;
 
 type Service = web::Data<ProviderService>;
 
 /// The content type of the Prometheus text exposition format 0.0.4.
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The header marking a replayed answer.
-const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
-
 /// The URL of a provider.
 fn provider_url(id: impl std::fmt::Display) -> String {
     format!("/v1_0/service-provider/{id}")
-}
-
-/// A JSON answer as kept for replays: `status`, `headers` (lower-case names), `body`.
-fn json_answer(
-    status: StatusCode,
-    headers: Vec<(&str, String)>,
-    body: &impl Serialize,
-) -> Result<StoredAnswer, ServiceError> {
-    Ok(StoredAnswer {
-        status: status.as_u16(),
-        headers: headers
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect(),
-        body: serde_json::to_vec(body).map_err(|e| ServiceError::Internal(e.into()))?,
-    })
-}
-
-/// The response of an answer, first or replayed (then with `Idempotency-Replayed: true`).
-fn respond(answered: Answered) -> Result<HttpResponse, ApiError> {
-    let Answered { answer, replayed } = answered;
-    let status = StatusCode::from_u16(answer.status)
-        .map_err(|e| ApiError::Service(ServiceError::Internal(e.into())))?;
-    let mut response = HttpResponse::build(status);
-    response.content_type(mime_json());
-    for (name, value) in answer.headers {
-        response.insert_header((name, value));
-    }
-    if replayed {
-        response.insert_header((IDEMPOTENCY_REPLAYED, "true"));
-    }
-    Ok(response.body(answer.body))
 }
 
 /// Liveness: 200 while the process runs.
@@ -150,17 +115,17 @@ pub(crate) async fn create_provider(
     let answered = service
         .once(request.as_ref(), || async {
             let created = service.create(caller.0, &input).await?;
-            json_answer(
+            replay::json(
                 StatusCode::CREATED,
                 vec![
-                    ("location", provider_url(created.value.id)),
-                    ("etag", etag(created.version)),
+                    (header::LOCATION, provider_url(created.value.id)),
+                    (header::ETAG, etag(created.version)),
                 ],
                 &ProviderDto::from(&created.value),
             )
         })
         .await?;
-    respond(answered)
+    replay::respond(answered)
 }
 
 /// One service provider.
@@ -314,17 +279,17 @@ pub(crate) async fn add_review(
     let answered = service
         .once(request.as_ref(), || async {
             let review = service.add_review(caller.0, id.0, &input).await?;
-            json_answer(
+            replay::json(
                 StatusCode::CREATED,
                 vec![(
-                    "location",
+                    header::LOCATION,
                     format!("{}/reviews", provider_url(review.provider_id)),
                 )],
                 &ReviewDto::from(&review),
             )
         })
         .await?;
-    respond(answered)
+    replay::respond(answered)
 }
 
 /// One page of a service provider's reviews, newest first.
@@ -401,10 +366,6 @@ pub(crate) async fn recommend(
 ) -> Result<HttpResponse, ApiError> {
     let found = service.recommend(&body.0.into(), paging.0).await?;
     Ok(HttpResponse::Ok().json(RecommendationPage::new(paging.0, &found)))
-}
-
-fn mime_json() -> actix_web::mime::Mime {
-    actix_web::mime::APPLICATION_JSON
 }
 
 /// The default handler of a route asked with a method it does not answer: 405 with `Allow`.
