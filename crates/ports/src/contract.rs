@@ -1243,6 +1243,9 @@ pub async fn a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_n
     assert_eq!(figures(&stored, "seo"), (1, 50));
 }
 
+/// Turns every case of the contract into a `#[tokio::test]` over the stores `$factory` makes
+/// (an async function giving a fresh [`Subject`] per call):
+/// `provider_ports::contract_tests!(my_store_subject);` in a test file of the store's crate.
 #[macro_export]
 macro_rules! contract_tests {
     ($factory:path) => {
