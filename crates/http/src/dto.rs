@@ -434,6 +434,23 @@ impl From<RecommendBody> for JobInput {
     }
 }
 
+/// Reads a search body exactly as `POST /v1_0/service-providers` does (unknown fields refused),
+/// for tools that replay API requests, such as `provider-api explain`.
+///
+/// # Errors
+/// The JSON error when the text is not a valid search body.
+pub fn search_input_from_json(json: &str) -> Result<SearchInput, serde_json::Error> {
+    serde_json::from_str::<SearchBody>(json).map(Into::into)
+}
+
+/// Reads a recommend body exactly as `POST /v1_0/service-providers/recommend` does.
+///
+/// # Errors
+/// The JSON error when the text is not a valid recommend body.
+pub fn job_input_from_json(json: &str) -> Result<JobInput, serde_json::Error> {
+    serde_json::from_str::<RecommendBody>(json).map(Into::into)
+}
+
 /// A review as a client writes it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,7 @@ mod replay;
 mod routes;
 mod schema;
 
-pub use dto::ReplicaState;
+pub use dto::{job_input_from_json, search_input_from_json, ReplicaState};
 pub use error::{ApiError, ErrorBody, FieldDetail};
 pub use identity::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
@@ -31,9 +31,10 @@ use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// The whole application over `service`: every route of the API under `/v1_0`, the docs UI at
-/// `/docs/`, `GET /metrics` (unless the gate serves it elsewhere), a JSON 404 for any other path, and the middleware that puts `x-request-id` on every
-/// response, opens a log span per request carrying that id, turns a panic into a 500 and makes
-/// every error response JSON.
+/// `/docs/`, `GET /metrics` (unless the gate serves it elsewhere), a JSON 404 for any other
+/// path, and the middleware (`middleware`): the request's span and id, metrics and error
+/// reports, the gate (with default settings: header identity, no rate limit), panics as 500s
+/// and every error response as JSON.
 ///
 /// ```no_run
 /// # async fn run(service: provider_ports::ProviderService) -> std::io::Result<()> {
@@ -189,23 +190,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::redirect("/docs", "/docs/"))
     .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/v1_0/openapi.json")));
-}
-
-/// Reads a search body exactly as `POST /v1_0/service-providers` does (unknown fields refused),
-/// for tools that replay API requests, such as `provider-api explain`.
-///
-/// # Errors
-/// The JSON error when the text is not a valid search body.
-pub fn search_input_from_json(
-    json: &str,
-) -> Result<provider_domain::SearchInput, serde_json::Error> {
-    serde_json::from_str::<dto::SearchBody>(json).map(Into::into)
-}
-
-/// Reads a recommend body exactly as `POST /v1_0/service-providers/recommend` does.
-///
-/// # Errors
-/// The JSON error when the text is not a valid recommend body.
-pub fn job_input_from_json(json: &str) -> Result<provider_domain::JobInput, serde_json::Error> {
-    serde_json::from_str::<dto::RecommendBody>(json).map(Into::into)
 }
