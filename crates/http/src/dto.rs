@@ -4,6 +4,7 @@
 //! search) and carry dates as text: the domain parses them, so that a bad date is reported with
 //! its full path (`availability[1].to_date`).
 
+use crate::schema;
 use provider_domain::{
     Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, Review, ReviewStats,
     SearchInput, SkillRatingInput,
@@ -128,9 +129,10 @@ mod whole {
         }
     }
 
-    /// A required integer.
+    /// A required integer. Asked for as an `i64` (serde_json hands a number written with a
+    /// fraction to `visit_f64` all the same), so that a refusal says an integer was expected.
     pub(super) fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        deserializer.deserialize_any(Whole)
+        deserializer.deserialize_i64(Whole)
     }
 
     /// An optional integer (`null` or absent: `None`).
@@ -177,12 +179,12 @@ mod whole {
 }))]
 pub(crate) struct ProviderBody {
     /// 1..=200 characters after trimming; no control characters.
-    #[schema(schema_with = crate::openapi::provider_name)]
+    #[schema(schema_with = schema::provider_name)]
     pub name: String,
     /// 0..=50 entries, each 1..=100 characters after trimming, with no control characters.
     /// Absent means none.
     #[serde(default)]
-    #[schema(schema_with = crate::openapi::provider_skills)]
+    #[schema(schema_with = schema::provider_skills)]
     pub skills: Vec<String>,
     /// The day rate in pence, `0..=100000000000`.
     #[serde(deserialize_with = "whole::required")]
@@ -349,11 +351,11 @@ impl From<&Recommendation> for RecommendedDto {
 pub(crate) struct SearchBody {
     /// Case-insensitive substring of the name (trimmed; empty filters nothing; at most 200
     /// characters; no control characters).
-    #[schema(schema_with = crate::openapi::search_name)]
+    #[schema(schema_with = schema::search_name)]
     pub name: Option<String>,
     /// Has at least one of these skills (case-insensitive, exact skill); absent or `[]`: no skill
     /// filter. At most 50, each with no control characters.
-    #[schema(schema_with = crate::openapi::search_skills)]
+    #[schema(schema_with = schema::search_skills)]
     pub skills: Option<Vec<String>>,
     /// `cost_in_pence` strictly above this.
     #[serde(default, deserialize_with = "whole::optional")]
@@ -410,7 +412,7 @@ pub(crate) struct RecommendBody {
     pub expected_job_duration_in_days: Option<i64>,
     /// Wanted skills, 1..=50 (a provider needs at least one, case-insensitive); no control
     /// characters.
-    #[schema(required = true, schema_with = crate::openapi::recommend_skills)]
+    #[schema(required = true, schema_with = schema::recommend_skills)]
     pub skills: Option<Vec<String>>,
     /// Windows the job may be done in, 1..=20; each at least as long as the job.
     #[schema(required = true, nullable = false, min_items = 1, max_items = 20)]
@@ -432,6 +434,23 @@ impl From<RecommendBody> for JobInput {
     }
 }
 
+/// Reads a search body exactly as `POST /v1_0/service-providers` does (unknown fields refused),
+/// for tools that replay API requests, such as `provider-api explain`.
+///
+/// # Errors
+/// The JSON error when the text is not a valid search body.
+pub fn search_input_from_json(json: &str) -> Result<SearchInput, serde_json::Error> {
+    serde_json::from_str::<SearchBody>(json).map(Into::into)
+}
+
+/// Reads a recommend body exactly as `POST /v1_0/service-providers/recommend` does.
+///
+/// # Errors
+/// The JSON error when the text is not a valid recommend body.
+pub fn job_input_from_json(json: &str) -> Result<JobInput, serde_json::Error> {
+    serde_json::from_str::<RecommendBody>(json).map(Into::into)
+}
+
 /// A review as a client writes it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -446,7 +465,7 @@ pub(crate) struct ReviewBody {
     pub rating: f64,
     /// At most 2000 characters after trimming; no control characters but tab, line feed and
     /// carriage return. `null` or absent means none.
-    #[schema(schema_with = crate::openapi::comment)]
+    #[schema(schema_with = schema::comment)]
     pub comment: Option<String>,
     /// Ratings of the provider's skills one by one: 0..=50 entries, each of one of its current
     /// skills (case-insensitive), each skill at most once (rules the schema cannot say: 422).
@@ -463,7 +482,7 @@ pub(crate) struct ReviewBody {
 pub(crate) struct SkillRatingDto {
     /// One of the provider's skills: 1..=100 characters after trimming, no control characters,
     /// matched case-insensitively; answered in the provider's spelling.
-    #[schema(schema_with = crate::openapi::rated_skill)]
+    #[schema(schema_with = schema::rated_skill)]
     pub skill: String,
     /// 0..=5 in steps of 0.1, as a review's rating.
     #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]

@@ -1,7 +1,9 @@
 //! The one error type of the HTTP layer, and the one place where errors become status codes.
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
+use crate::limits::MAX_BODY_BYTES;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{Error, HttpResponse, ResponseError};
 use provider_domain::ValidationError;
 use provider_ports::ServiceError;
 use serde::Serialize;
@@ -80,8 +82,8 @@ pub enum ApiError {
         /// The fields at fault.
         details: Vec<FieldDetail>,
     },
-    /// The body is longer than [`crate::MAX_BODY_BYTES`] (413).
-    #[error("the request body is larger than {} bytes", crate::MAX_BODY_BYTES)]
+    /// The body is longer than [`MAX_BODY_BYTES`] (413).
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
     /// The body is not declared as JSON (415).
     #[error("the request body must be JSON (Content-Type: application/json)")]
@@ -131,6 +133,20 @@ impl ApiError {
         }
     }
 
+    /// A 422 about the fields of `what` (`the query string`, `the request body`): "`what` is
+    /// invalid: `field` `message`; ...".
+    pub(crate) fn invalid(what: &str, details: Vec<FieldDetail>) -> Self {
+        let list = details
+            .iter()
+            .map(|d| format!("{} {}", d.field, d.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self::Unprocessable {
+            error: format!("{what} is invalid: {list}"),
+            details,
+        }
+    }
+
     fn body(&self) -> ErrorBody {
         let (error, details) = match self {
             Self::Service(ServiceError::Invalid(invalid)) => {
@@ -140,8 +156,19 @@ impl ApiError {
             Self::Service(ServiceError::Internal(_)) | Self::Panic => {
                 (INTERNAL_SENTENCE.into(), vec![])
             }
+            // The ports speak of keys and versions; a client, of the headers that carry them.
+            Self::Service(ServiceError::PreconditionFailed) => (
+                "the service provider has changed: If-Match does not name its current ETag \
+                 (read it again)"
+                    .into(),
+                vec![],
+            ),
+            Self::Service(ServiceError::KeyInFlight) => (
+                "a request with this Idempotency-Key is still being processed; retry later".into(),
+                vec![],
+            ),
             Self::Service(ServiceError::KeyReused) => (
-                self.to_string(),
+                "this Idempotency-Key was used for a different request".into(),
                 vec![FieldDetail::new(
                     "Idempotency-Key",
                     "was used for a different request (another body or route); use a new key",
@@ -202,6 +229,7 @@ impl ResponseError for ApiError {
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+                ServiceError::KeyInFlight => StatusCode::CONFLICT,
                 ServiceError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -248,5 +276,40 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.json(self.body())
+    }
+}
+
+/// `error`, answered with `headers` added to its response (whatever made it).
+pub(crate) fn with_headers(error: Error, headers: Vec<(HeaderName, HeaderValue)>) -> Error {
+    if headers.is_empty() {
+        return error;
+    }
+    WithHeaders { error, headers }.into()
+}
+
+/// An error whose response carries extra headers.
+#[derive(Debug)]
+struct WithHeaders {
+    error: Error,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::fmt::Display for WithHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl ResponseError for WithHeaders {
+    fn status_code(&self) -> StatusCode {
+        self.error.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = self.error.error_response();
+        for (name, value) in &self.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
     }
 }

@@ -1,24 +1,24 @@
 #![doc = include_str!("../README.md")]
 
-mod auth;
 mod dto;
 mod error;
 mod extract;
-mod gate;
+mod identity;
+mod limits;
 mod middleware;
-mod observe;
 mod openapi;
-mod report;
+mod replay;
 mod routes;
-mod trace;
+mod schema;
 
-pub use auth::{
+pub use dto::{job_input_from_json, search_input_from_json, ReplicaState};
+pub use error::{ApiError, ErrorBody, FieldDetail};
+pub use identity::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
     MIN_HS256_SECRET_BYTES,
 };
-pub use dto::ReplicaState;
-pub use error::{ApiError, ErrorBody, FieldDetail};
-pub use gate::{Gate, HttpSettings, MetricsRoute};
+pub use limits::MAX_BODY_BYTES;
+pub use middleware::gate::{Gate, HttpSettings, MetricsRoute};
 pub use openapi::ApiDoc;
 pub use provider_telemetry::Metrics;
 
@@ -30,13 +30,11 @@ use provider_ports::ProviderService;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-/// Largest request body accepted, in bytes; a longer one is answered 413.
-pub const MAX_BODY_BYTES: usize = 65_536;
-
 /// The whole application over `service`: every route of the API under `/v1_0`, the docs UI at
-/// `/docs/`, `GET /metrics` (unless the gate serves it elsewhere), a JSON 404 for any other path, and the middleware that puts `x-request-id` on every
-/// response, opens a log span per request carrying that id, turns a panic into a 500 and makes
-/// every error response JSON.
+/// `/docs/`, `GET /metrics` (unless the gate serves it elsewhere), a JSON 404 for any other
+/// path, and the middleware (`middleware`): the request's span and id, metrics and error
+/// reports, the gate (with default settings: header identity, no rate limit), panics as 500s
+/// and every error response as JSON.
 ///
 /// ```no_run
 /// # async fn run(service: provider_ports::ProviderService) -> std::io::Result<()> {
@@ -97,11 +95,11 @@ pub fn app_with(
         })
         .configure(configure)
         .default_service(web::to(routes::no_route))
-        .wrap(from_fn(middleware::json_errors))
-        .wrap(from_fn(gate::gate))
-        .wrap(from_fn(middleware::request_id))
-        .wrap(from_fn(observe::observe))
-        .wrap(TracingLogger::<middleware::RequestSpan>::new())
+        .wrap(from_fn(middleware::json_errors::json_errors))
+        .wrap(from_fn(middleware::gate::gate))
+        .wrap(from_fn(middleware::request_id::request_id))
+        .wrap(from_fn(middleware::observe::observe))
+        .wrap(TracingLogger::<middleware::span::RequestSpan>::new())
 }
 
 /// The app of `METRICS_PORT`: `GET /metrics` rendering `metrics`, and nothing else (404).
@@ -120,14 +118,14 @@ pub fn metrics_app(
         .app_data(web::Data::new(metrics))
         .configure(configure_metrics)
         .default_service(web::to(routes::no_route))
-        .wrap(from_fn(middleware::json_errors))
+        .wrap(from_fn(middleware::json_errors::json_errors))
 }
 
 /// `GET /metrics` (Prometheus text format 0.0.4), reading a `web::Data<Metrics>`.
 fn configure_metrics(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/metrics")
-            .route(web::get().to(observe::exposition))
+            .route(web::get().to(routes::metrics))
             .default_service(web::to(routes::not_allowed(&["GET"]))),
     );
 }
@@ -185,30 +183,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/openapi.json")
-                    .route(web::get().to(routes::openapi_json))
+                    .route(web::get().to(openapi::openapi_json))
                     .default_service(web::to(not_allowed(GET))),
             )
             .default_service(web::to(routes::no_route)),
     )
     .service(web::redirect("/docs", "/docs/"))
     .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/v1_0/openapi.json")));
-}
-
-/// Reads a search body exactly as `POST /v1_0/service-providers` does (unknown fields refused),
-/// for tools that replay API requests, such as `provider-api explain`.
-///
-/// # Errors
-/// The JSON error when the text is not a valid search body.
-pub fn search_input_from_json(
-    json: &str,
-) -> Result<provider_domain::SearchInput, serde_json::Error> {
-    serde_json::from_str::<dto::SearchBody>(json).map(Into::into)
-}
-
-/// Reads a recommend body exactly as `POST /v1_0/service-providers/recommend` does.
-///
-/// # Errors
-/// The JSON error when the text is not a valid recommend body.
-pub fn job_input_from_json(json: &str) -> Result<provider_domain::JobInput, serde_json::Error> {
-    serde_json::from_str::<dto::RecommendBody>(json).map(Into::into)
 }

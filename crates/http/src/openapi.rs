@@ -1,4 +1,6 @@
-//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes.
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes, and the
+//! route that serves it. The handlers know nothing of it: this module imports them, never the
+//! other way round.
 
 use crate::dto::{
     DateRangeDto, Deleted, PooledRatingDto, ProviderBody, ProviderDto, ProviderPage, RecommendBody,
@@ -6,11 +8,15 @@ use crate::dto::{
     SearchBody, SkillFiguresDto, SkillRatingDto, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
+use crate::limits::MAX_BODY_BYTES;
+use crate::middleware::gate::unlimited;
+use crate::middleware::load_shedding::never_shed;
 use crate::routes;
-use provider_domain::{Comment, JobRequest, ProviderName, SearchFilter, Skill, Skills};
+use actix_web::HttpResponse;
 use std::sync::LazyLock;
-use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The OpenAPI 3 description of the whole API, served at `GET /v1_0/openapi.json` and shown by
@@ -55,7 +61,7 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         routes::list_reviews,
         routes::search,
         routes::recommend,
-        routes::openapi_json,
+        openapi_json,
     ),
     components(schemas(
         ErrorBody,
@@ -78,7 +84,7 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         ReplicaState,
         Deleted,
     )),
-    modifiers(&UserIdHeader),
+    modifiers(&UserIdHeader, &SharedErrors),
     tags(
         (name = "service providers", description = "Create, read, replace, delete, search and recommend service providers."),
         (name = "reviews", description = "Reviews of service providers: one per user and provider, never by its owner."),
@@ -104,219 +110,123 @@ impl Modify for UserIdHeader {
     }
 }
 
-// Text fields. The server refuses C0 control characters and U+007F anywhere in the text as
-// sent (a comment may hold tab, line feed and carriage return), then trims surrounding white
-// space and counts characters (Unicode scalar values). JSON Schema's `minLength`/`maxLength`
-// count the raw string (a name of 201 characters ending in a space is accepted, `"  "` is
-// refused), so text fields carry no length keywords but a `pattern` that says exactly what the
-// server accepts: optional white space, then 1..=max characters that start and end with a
-// character that is not white space, then optional white space; no refused control character
-// anywhere. "White space" is what `str::trim` removes (Unicode `White_Space`), spelled out
-// because `\s` differs between regex engines (ECMA-262 counts U+FEFF and not U+0085).
+/// Adds the error responses that whole classes of routes share to every operation of the class,
+/// so that each handler's `#[utoipa::path]` lists only its own. A response an operation
+/// declares itself is kept (its description says more about that route).
+///
+/// | Status | Operations |
+/// |---|---|
+/// | 400, 413, 415 | those with a request body (it is read as JSON, at most [`MAX_BODY_BYTES`]) |
+/// | 401 | those the gate identifies (all but the probes and this document): a missing or bad `user-id` where the operation needs a caller (`security`), else a bad bearer token |
+/// | 429 | those the gate rate-limits (the same) |
+/// | 503 | those the gate may shed (all but the probes) |
+/// | 500 | all |
+///
+/// Which routes the gate identifies, limits and sheds is asked of the gate itself, so that the
+/// document and the server cannot disagree.
+struct SharedErrors;
 
-/// What `str::trim` removes, less the control characters (tab, line feed, vertical tab, form
-/// feed, carriage return), as the inside of a regex character class.
-const SPACE: &str = r" \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-
-/// The control characters of the Text rule (U+0000..=U+001F, U+007F) but `allowed`, as the
-/// inside of a regex character class.
-fn refused_controls(allowed: &[char]) -> String {
-    let refused: Vec<u32> = (0..=0x1F_u32)
-        .chain([0x7F])
-        .filter(|c| !allowed.iter().any(|a| u32::from(*a) == *c))
-        .collect();
-    let mut class = String::new();
-    let mut i = 0;
-    while i < refused.len() {
-        let mut j = i;
-        while j + 1 < refused.len() && refused[j + 1] == refused[j] + 1 {
-            j += 1;
+impl Modify for SharedErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                shared_errors(path, operation);
+            }
         }
-        class.push_str(&format!("\\u{:04X}", refused[i]));
-        if j > i {
-            class.push_str(&format!("-\\u{:04X}", refused[j]));
-        }
-        i = j + 1;
     }
-    class
 }
 
-/// A regex matching text the server accepts: no control character but `allowed` (which are
-/// white space: tab, line feed, carriage return), and a trimmed length of `min..=max`
-/// characters (`min` is 0 or 1).
-fn text_pattern(min: usize, max: usize, allowed: &[char]) -> String {
-    debug_assert!(min <= 1 && max >= 2);
-    let refused = refused_controls(allowed);
-    let space: String = allowed
-        .iter()
-        .map(|c| format!("\\u{:04X}", u32::from(*c)))
-        .chain([SPACE.to_owned()])
-        .collect();
-    let edge = format!("[^{space}{refused}]");
-    let any = format!("[^{refused}]");
-    let core = format!("{edge}(?:{any}{{0,{}}}{edge})?", max - 2);
-    let core = if min == 0 {
-        format!("(?:{core})?")
-    } else {
-        core
-    };
-    format!("^[{space}]*{core}[{space}]*$")
+/// The shared error responses of `operation` at `path` (see [`SharedErrors`]).
+fn shared_errors(path: &str, operation: &mut Operation) {
+    let mut shared = Vec::new();
+    if operation.request_body.is_some() {
+        shared.push((400, "The body is not valid JSON.".to_owned()));
+        shared.push((
+            413,
+            format!("The body is larger than {MAX_BODY_BYTES} bytes."),
+        ));
+        shared.push((
+            415,
+            "The body is not declared as `application/json`.".to_owned(),
+        ));
+    }
+    if !unlimited(path) {
+        let unidentified = if operation.security.is_some() {
+            "The `user-id` header is missing or not a UUID."
+        } else {
+            "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad \
+             one is refused)."
+        };
+        shared.push((401, unidentified.to_owned()));
+        shared.push((
+            429,
+            "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); \
+             `Retry-After` says when to try again."
+                .to_owned(),
+        ));
+    }
+    if !never_shed(path) {
+        shared.push((
+            503,
+            "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); \
+             retry later."
+                .to_owned(),
+        ));
+    }
+    shared.push((
+        500,
+        "A bug in the server (never expected); the body says no more than that.".to_owned(),
+    ));
+    for (status, description) in shared {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(error_response(&description)));
+    }
 }
 
-/// A string the server accepts (see [`text_pattern`]); `nullable` when JSON `null` means
-/// "absent".
-fn text(min: usize, max: usize, allowed: &[char], nullable: bool, description: &str) -> Object {
-    let kind = if nullable {
-        SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        SchemaType::Type(Type::String)
-    };
-    ObjectBuilder::new()
-        .schema_type(kind)
-        .pattern(Some(text_pattern(min, max, allowed)))
-        .description(Some(description))
+/// A response with this description and an [`ErrorBody`].
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
         .build()
 }
 
-/// A list of skills: `min_items..=max_items` entries, each a trimmed 1..=100 characters.
-fn skills(min_items: usize, max_items: usize, nullable: bool, description: &str) -> Array {
-    let item = text(
-        1,
-        Skill::MAX_CHARS,
-        &[],
-        false,
-        "A skill: 1..=100 characters after trimming; no control characters (U+0000..=U+001F, \
-         U+007F).",
-    );
-    let builder = if nullable {
-        ArrayBuilder::new().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
-    } else {
-        ArrayBuilder::new()
-    };
-    builder
-        .items(item)
-        .min_items((min_items > 0).then_some(min_items))
-        .max_items(Some(max_items))
-        .description(Some(description))
-        .build()
-}
-
-/// `ServiceProviderInput.name`.
-pub(crate) fn provider_name() -> Object {
-    text(
-        1,
-        ProviderName::MAX_CHARS,
-        &[],
-        false,
-        "1..=200 characters after trimming surrounding white space; no control characters \
-         (U+0000..=U+001F, U+007F) anywhere, leading or trailing ones included.",
+/// This document: the OpenAPI 3 description of the API.
+#[utoipa::path(
+    get,
+    path = "/v1_0/openapi.json",
+    operation_id = "openapiDocument",
+    tag = "documentation",
+    responses(
+        (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
+        (status = 503, description = "The server is shedding load (more than `MAX_IN_FLIGHT` requests in flight); retry after `Retry-After`.", body = ErrorBody),
     )
-}
-
-/// `ServiceProviderInput.skills`.
-pub(crate) fn provider_skills() -> Array {
-    skills(
-        0,
-        Skills::MAX_ENTRIES,
-        false,
-        "0..=50 entries, each 1..=100 characters after trimming; later case-insensitive \
-         duplicates are dropped (first spelling and order kept). Absent means none.",
-    )
-}
-
-/// `SearchRequest.name`.
-pub(crate) fn search_name() -> Object {
-    text(
-        0,
-        ProviderName::MAX_CHARS,
-        &[],
-        true,
-        "Case-insensitive substring of the name: at most 200 characters after trimming, no \
-         control characters (U+0000..=U+001F, U+007F); empty (or `null`) filters nothing.",
-    )
-}
-
-/// `SearchRequest.skills`.
-pub(crate) fn search_skills() -> Array {
-    skills(
-        0,
-        SearchFilter::MAX_SKILLS,
-        true,
-        "Has at least one of these skills (case-insensitive, exact skill): 0..=50 entries, each \
-         1..=100 characters after trimming; absent, `null` or `[]`: no skill filter.",
-    )
-}
-
-/// `RecommendRequest.skills`.
-pub(crate) fn recommend_skills() -> Array {
-    skills(
-        1,
-        JobRequest::MAX_SKILLS,
-        false,
-        "Wanted skills, 1..=50 entries, each 1..=100 characters after trimming (a provider needs \
-         at least one, case-insensitive).",
-    )
-}
-
-/// `ReviewInput.comment`.
-pub(crate) fn comment() -> Object {
-    text(
-        0,
-        Comment::MAX_CHARS,
-        &Comment::ALLOWED_CONTROLS,
-        true,
-        "At most 2000 characters after trimming; no control characters (U+0000..=U+001F, \
-         U+007F) but tab, line feed and carriage return. `null` or absent means none.",
-    )
-}
-
-/// `SkillRating.skill`.
-pub(crate) fn rated_skill() -> Object {
-    text(
-        1,
-        Skill::MAX_CHARS,
-        &[],
-        false,
-        "One of the provider's current skills, matched case-insensitively after trimming \
-         (1..=100 characters, no control characters); answered in the provider's spelling.",
-    )
+)]
+pub(crate) async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::mime::APPLICATION_JSON)
+        .body(document())
 }
 
 /// The document as JSON text, built once.
-pub(crate) fn document() -> &'static str {
+fn document() -> &'static str {
     static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
         serde_json::to_string(&ApiDoc::openapi())
             .unwrap_or_else(|_| r#"{"error":"the OpenAPI document could not be written"}"#.into())
     });
     &DOCUMENT
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_skills_refuse_every_control_character() {
-        assert_eq!(refused_controls(&[]), r"\u0000-\u001F\u007F");
-        let pattern = text_pattern(1, 200, &[]);
-        assert!(pattern.starts_with(r"^[ \u0085\u00A0"), "{pattern}");
-        assert!(
-            pattern.contains(r"(?:[^\u0000-\u001F\u007F]{0,198}["),
-            "{pattern}"
-        );
-    }
-
-    #[test]
-    fn a_comment_may_hold_tab_line_feed_and_carriage_return_as_white_space() {
-        assert_eq!(
-            refused_controls(&Comment::ALLOWED_CONTROLS),
-            r"\u0000-\u0008\u000B-\u000C\u000E-\u001F\u007F"
-        );
-        let pattern = text_pattern(0, 2000, &Comment::ALLOWED_CONTROLS);
-        assert!(
-            pattern.starts_with(r"^[\u0009\u000A\u000D \u0085"),
-            "{pattern}"
-        );
-        assert!(pattern.contains("{0,1998}"), "{pattern}");
-    }
 }

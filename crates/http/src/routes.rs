@@ -7,54 +7,24 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
-    etag, Caller, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
+    etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
 };
-use crate::gate::Gate;
+use crate::identity::Caller;
+use crate::middleware::gate::Gate;
+use crate::replay;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use provider_ports::{Answered, ProviderService, ServiceError, StoredAnswer};
-use serde::Serialize;
+use provider_ports::{ProviderService, ServiceError};
+use provider_telemetry::Metrics;
 
 type Service = web::Data<ProviderService>;
 
-/// The header marking a replayed answer.
-const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
+/// The content type of the Prometheus text exposition format 0.0.4.
+const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The URL of a provider.
 fn provider_url(id: impl std::fmt::Display) -> String {
     format!("/v1_0/service-provider/{id}")
-}
-
-/// A JSON answer as kept for replays: `status`, `headers` (lower-case names), `body`.
-fn json_answer(
-    status: StatusCode,
-    headers: Vec<(&str, String)>,
-    body: &impl Serialize,
-) -> Result<StoredAnswer, ServiceError> {
-    Ok(StoredAnswer {
-        status: status.as_u16(),
-        headers: headers
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect(),
-        body: serde_json::to_vec(body).map_err(|e| ServiceError::Internal(e.into()))?,
-    })
-}
-
-/// The response of an answer, first or replayed (then with `Idempotency-Replayed: true`).
-fn respond(answered: Answered) -> Result<HttpResponse, ApiError> {
-    let Answered { answer, replayed } = answered;
-    let status = StatusCode::from_u16(answer.status)
-        .map_err(|e| ApiError::Service(ServiceError::Internal(e.into())))?;
-    let mut response = HttpResponse::build(status);
-    response.content_type(mime_json());
-    for (name, value) in answer.headers {
-        response.insert_header((name, value));
-    }
-    if replayed {
-        response.insert_header((IDEMPOTENCY_REPLAYED, "true"));
-    }
-    Ok(response.body(answer.body))
 }
 
 /// Liveness: 200 while the process runs.
@@ -65,7 +35,6 @@ fn respond(answered: Answered) -> Result<HttpResponse, ApiError> {
     tag = "health",
     responses(
         (status = 200, description = "The process is running.", body = Status),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn health() -> HttpResponse {
@@ -81,7 +50,6 @@ pub(crate) async fn health() -> HttpResponse {
     responses(
         (status = 200, description = "The data store answers. With a read replica configured, `replica` says its state (`ok`, `lagging` or `down`); reads skip a replica that is not `ok`, so it never makes the service unready.", body = Status),
         (status = 503, description = "The data store does not answer.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -132,15 +100,8 @@ pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResp
                 ("listReviews" = (operation_id = "listReviews", parameters(("id" = "$response.body#/id")),
                     description = "The new provider's reviews.")),
             )),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 409, description = "A request with this `Idempotency-Key` is still being processed.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field is invalid, unknown, missing or of the wrong type; `details` names each. Also a malformed `Idempotency-Key`, or one used for a different request.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn create_provider(
@@ -154,17 +115,17 @@ pub(crate) async fn create_provider(
     let answered = service
         .once(request.as_ref(), || async {
             let created = service.create(caller.0, &input).await?;
-            json_answer(
+            replay::json(
                 StatusCode::CREATED,
                 vec![
-                    ("location", provider_url(created.value.id)),
-                    ("etag", etag(created.version)),
+                    (header::LOCATION, provider_url(created.value.id)),
+                    (header::ETAG, etag(created.version)),
                 ],
                 &ProviderDto::from(&created.value),
             )
         })
         .await?;
-    respond(answered)
+    replay::respond(answered)
 }
 
 /// One service provider.
@@ -182,12 +143,8 @@ pub(crate) async fn create_provider(
             headers(("etag" = String, description = "The provider's strong entity tag, `\"<version>\"`; it changes with every replace and every new review."))),
         (status = 304, description = "Not modified: `If-None-Match` names the current version. No body.",
             headers(("etag" = String, description = "The current entity tag."))),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_provider(
@@ -229,16 +186,9 @@ pub(crate) async fn get_provider(
     responses(
         (status = 200, description = "Replaced; the provider as now stored.", body = ProviderDto,
             headers(("etag" = String, description = "The new strong entity tag, `\"<version>\"`."))),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
         (status = 412, description = "`If-Match` names no current version: nothing was changed.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or a field is invalid, unknown, missing or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn replace_provider(
@@ -269,13 +219,9 @@ pub(crate) async fn replace_provider(
     security(("user_id" = [])),
     responses(
         (status = 200, description = "Deleted.", body = Deleted),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 404, description = "No such provider, or not the caller's.", body = ErrorBody),
         (status = 412, description = "`If-Match` names no current version: nothing was deleted.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn delete_provider(
@@ -314,17 +260,10 @@ pub(crate) async fn delete_provider(
                 ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/service_provider_id")),
                     description = "The reviewed provider, its rating updated.")),
             )),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 401, description = "The `user-id` header is missing or not a UUID.", body = ErrorBody),
         (status = 403, description = "The caller owns this provider.", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 409, description = "The caller has already reviewed this provider, or a request with this `Idempotency-Key` is still being processed.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, the rating, comment or a per-skill rating is invalid (a skill the provider does not have, or one rated twice), or the `Idempotency-Key` is malformed or was used for a different request.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn add_review(
@@ -340,17 +279,17 @@ pub(crate) async fn add_review(
     let answered = service
         .once(request.as_ref(), || async {
             let review = service.add_review(caller.0, id.0, &input).await?;
-            json_answer(
+            replay::json(
                 StatusCode::CREATED,
                 vec![(
-                    "location",
+                    header::LOCATION,
                     format!("{}/reviews", provider_url(review.provider_id)),
                 )],
                 &ReviewDto::from(&review),
             )
         })
         .await?;
-    respond(answered)
+    replay::respond(answered)
 }
 
 /// One page of a service provider's reviews, newest first.
@@ -362,12 +301,8 @@ pub(crate) async fn add_review(
     params(("id" = uuid::Uuid, Path, description = "The provider's id."), PageParams),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewPage),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or paging is out of range or unknown.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn list_reviews(
@@ -392,14 +327,7 @@ pub(crate) async fn list_reviews(
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of matching providers.", body = ProviderPage),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A filter or paging value is invalid, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn search(
@@ -428,14 +356,7 @@ pub(crate) async fn search(
     request_body(content = RecommendBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of recommended providers.", body = RecommendationPage),
-        (status = 401, description = "`AUTH_MODE=jwt` only: the bearer token is bad (a read needs no identity, but a bad one is refused).", body = ErrorBody),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 413, description = "The body is larger than 65536 bytes.", body = ErrorBody),
-        (status = 415, description = "The body is not declared as `application/json`.", body = ErrorBody),
         (status = 422, description = "A field or paging value is invalid, missing, unknown or of the wrong type.", body = ErrorBody),
-        (status = 503, description = "The data store is unavailable, or the server is shedding load (`Retry-After: 1`); retry later.", body = ErrorBody),
-        (status = 429, description = "Over the caller's rate limit (only when `RATE_LIMIT_PER_MINUTE` is set); `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
     )
 )]
 pub(crate) async fn recommend(
@@ -445,28 +366,6 @@ pub(crate) async fn recommend(
 ) -> Result<HttpResponse, ApiError> {
     let found = service.recommend(&body.0.into(), paging.0).await?;
     Ok(HttpResponse::Ok().json(RecommendationPage::new(paging.0, &found)))
-}
-
-/// This document: the OpenAPI 3 description of the API.
-#[utoipa::path(
-    get,
-    path = "/v1_0/openapi.json",
-    operation_id = "openapiDocument",
-    tag = "documentation",
-    responses(
-        (status = 200, description = "The OpenAPI document.", content_type = "application/json"),
-        (status = 503, description = "The server is shedding load (more than `MAX_IN_FLIGHT` requests in flight); retry after `Retry-After`.", body = ErrorBody),
-        (status = 500, description = "A bug in the server (never expected); the body says no more than that.", body = ErrorBody),
-    )
-)]
-pub(crate) async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(mime_json())
-        .body(crate::openapi::document())
-}
-
-fn mime_json() -> actix_web::mime::Mime {
-    actix_web::mime::APPLICATION_JSON
 }
 
 /// The default handler of a route asked with a method it does not answer: 405 with `Allow`.
@@ -487,4 +386,11 @@ pub(crate) async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse
         method: req.method().to_string(),
         path: req.path().to_owned(),
     })
+}
+
+/// `GET /metrics`: the exposition of the request and store metrics.
+pub(crate) async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(EXPOSITION)
+        .body(metrics.render())
 }

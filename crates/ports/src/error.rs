@@ -43,13 +43,15 @@ pub enum ServiceError {
     /// The request conflicts with stored data (409).
     #[error("{0}")]
     Conflict(String),
-    /// A conditional write (`If-Match`) found the provider changed; nothing was changed (412).
-    #[error(
-        "the service provider has changed: If-Match does not name its current ETag (read it again)"
-    )]
+    /// A conditional write found the provider at another version than it named; nothing was
+    /// changed (412).
+    #[error("the service provider has changed since the version the write names (read it again)")]
     PreconditionFailed,
-    /// An idempotency key reused for a different request (422 on `Idempotency-Key`).
-    #[error("this Idempotency-Key was used for a different request")]
+    /// A request with this idempotency key is still being processed (409).
+    #[error("a request with this idempotency key is still being processed; retry later")]
+    KeyInFlight,
+    /// An idempotency key reused for a different request (422).
+    #[error("this idempotency key was used for a different request")]
     KeyReused,
     /// The store is unavailable (503).
     #[error("the data store is unavailable")]

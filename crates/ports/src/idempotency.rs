@@ -1,6 +1,10 @@
-//! Idempotency keys: a client's `Idempotency-Key` on a create, and the first answer kept for
-//! replays. The rules live here and in [`crate::ProviderService::once`]; each store keeps the
-//! records ([`crate::IdempotencyRepository`]).
+//! Idempotency keys: a key a client gives a write so that retrying it is safe, and the first
+//! answer kept for replays. The rules live here and in [`crate::ProviderService::once`]; each
+//! store keeps the records ([`crate::IdempotencyRepository`]).
+//!
+//! What an answer is, and which answers are worth keeping, is the driving adapter's business:
+//! the core keeps an answer as opaque bytes ([`StoredAnswer`]), and the adapter says for each
+//! outcome whether to keep it ([`Outcome`]).
 
 use provider_domain::UserId;
 use sha2::{Digest, Sha256};
@@ -110,16 +114,57 @@ pub struct IdempotentRequest {
     pub fingerprint: Fingerprint,
 }
 
-/// An answer as kept for replays: the status, the headers that matter (`Location`, `ETag`),
-/// the body.
+/// An answer as kept for replays: bytes that the driving adapter wrote and alone reads (the
+/// HTTP layer keeps a status, a few headers and a body in them). Stores keep them as they are.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredAnswer(Vec<u8>);
+
+impl StoredAnswer {
+    /// An answer of these bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// Its bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Its bytes, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl fmt::Debug for StoredAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoredAnswer({} bytes)", self.0.len())
+    }
+}
+
+/// What the work of an idempotent request gave, and whether its answer is kept: the driving
+/// adapter decides (the HTTP layer keeps its 2xx answers).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredAnswer {
-    /// The HTTP status (2xx: only those are kept).
-    pub status: u16,
-    /// Header names (lower case) and values, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body, as sent.
-    pub body: Vec<u8>,
+pub enum Outcome<A> {
+    /// Keep the answer for replays: a retry with the same key and request gets `stored` back
+    /// for [`RETENTION`].
+    Keep {
+        /// The answer, for this request.
+        answer: A,
+        /// The answer as kept, for the retries.
+        stored: StoredAnswer,
+    },
+    /// Do not keep the answer: the key is given up, so that a retry runs again.
+    Discard(A),
+}
+
+impl<A> Outcome<A> {
+    /// The answer, kept or not.
+    pub fn into_answer(self) -> A {
+        match self {
+            Self::Keep { answer, .. } | Self::Discard(answer) => answer,
+        }
+    }
 }
 
 /// What claiming a key found.
@@ -142,11 +187,12 @@ pub enum Claim {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClaimToken(pub uuid::Uuid);
 
-/// The answer to a request, and whether it is a replay of a kept one.
+/// The answer to a request with a key: what its work gave now, or the kept answer of an earlier
+/// request with the same key and request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answered {
-    /// The answer.
-    pub answer: StoredAnswer,
-    /// True when it is the kept answer of an earlier request with the same key.
-    pub replayed: bool,
+pub enum Answered<A> {
+    /// The work ran now and gave this.
+    Fresh(A),
+    /// The work did not run: this is the answer kept for an earlier request.
+    Replayed(StoredAnswer),
 }

@@ -2,6 +2,9 @@
 //! traits, implemented by the memory and PostgreSQL adapters) and what the world may ask of it
 //! (the use-case service, [`ProviderService`], the only thing the HTTP layer calls).
 
+// Every public item says what it is: `make lint` (clippy with -D warnings) holds it to that.
+#![warn(missing_docs)]
+
 pub mod consistency;
 mod error;
 pub mod idempotency;
@@ -16,7 +19,7 @@ pub mod contract;
 pub use consistency::{read_consistency, with_read_consistency, ReadConsistency};
 pub use error::{RepoError, ServiceError};
 pub use idempotency::{
-    Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError,
+    Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError, Outcome,
     StoredAnswer,
 };
 pub use page::{Page, PageOf};

@@ -1,9 +1,8 @@
 //! The use cases: the driving port the HTTP layer calls.
 
 use crate::{
-    Answered, Claim, ClaimToken, IdempotencyRepository, IdempotentRequest, Page, PageOf,
-    ProviderRepository, RepoError, ReviewRepository, ServiceError, StoredAnswer, VersionCheck,
-    Versioned,
+    Answered, Claim, ClaimToken, IdempotencyRepository, IdempotentRequest, Outcome, Page, PageOf,
+    ProviderRepository, RepoError, ReviewRepository, ServiceError, VersionCheck, Versioned,
 };
 use provider_domain::{
     Comment, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput, Rating,
@@ -87,69 +86,56 @@ impl ProviderService {
     /// the request asks; `None` runs it unconditionally).
     ///
     /// The key is claimed first. A kept answer of the same request is returned as a replay
-    /// without running anything. Otherwise `run` runs; a 2xx answer is kept for
-    /// [`crate::idempotency::RETENTION`] (if keeping it fails, the answer is still returned
-    /// and the claim lapses after [`crate::idempotency::RECLAIM_PENDING_AFTER`]); any other
-    /// outcome gives the key up, so that a retry runs again.
+    /// without running anything. Otherwise `run` runs, and its [`Outcome`] says what becomes of
+    /// its answer: [`Outcome::Keep`] keeps it for [`crate::idempotency::RETENTION`] (if keeping
+    /// it fails, the answer is still returned and the claim lapses after
+    /// [`crate::idempotency::RECLAIM_PENDING_AFTER`]); [`Outcome::Discard`] or an error gives
+    /// the key up, so that a retry runs again.
     ///
     /// # Errors
-    /// [`ServiceError::Conflict`] while the same request is still being processed;
+    /// [`ServiceError::KeyInFlight`] while the same request is still being processed;
     /// [`ServiceError::KeyReused`] when the key was used for another request;
     /// [`ServiceError::Unavailable`]; and whatever `run` fails with.
     #[tracing::instrument(skip_all)]
-    pub async fn once<F, Fut>(
+    pub async fn once<A, F, Fut>(
         &self,
         request: Option<&IdempotentRequest>,
         run: F,
-    ) -> Result<Answered, ServiceError>
+    ) -> Result<Answered<A>, ServiceError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<StoredAnswer, ServiceError>>,
+        Fut: Future<Output = Result<Outcome<A>, ServiceError>>,
     {
         let Some(request) = request else {
-            return run().await.map(|answer| Answered {
-                answer,
-                replayed: false,
-            });
+            return run()
+                .await
+                .map(|outcome| Answered::Fresh(outcome.into_answer()));
         };
         let token = ClaimToken(Uuid::new_v4());
         match self.keys.claim(request, token, self.clock.now()).await? {
             Claim::Claimed => {}
-            Claim::Completed(answer) => {
-                return Ok(Answered {
-                    answer,
-                    replayed: true,
-                })
-            }
-            Claim::InFlight => {
-                return Err(ServiceError::Conflict(
-                    "a request with this Idempotency-Key is still being processed; retry later"
-                        .into(),
-                ))
-            }
+            Claim::Completed(stored) => return Ok(Answered::Replayed(stored)),
+            Claim::InFlight => return Err(ServiceError::KeyInFlight),
             Claim::Mismatch => return Err(ServiceError::KeyReused),
         }
         let outcome = run().await;
         match &outcome {
-            Ok(answer) if (200..300).contains(&answer.status) => {
+            Ok(Outcome::Keep { stored, .. }) => {
                 let kept = self
                     .keys
-                    .complete(request, token, answer, self.clock.now())
+                    .complete(request, token, stored, self.clock.now())
                     .await;
                 if let Err(e) = kept {
                     tracing::warn!(error = %e, "the answer could not be kept for replays");
                 }
             }
-            _ => {
+            Ok(Outcome::Discard(_)) | Err(_) => {
                 if let Err(e) = self.keys.release(request, token).await {
                     tracing::warn!(error = %e, "the idempotency claim could not be given up");
                 }
             }
         }
-        outcome.map(|answer| Answered {
-            answer,
-            replayed: false,
-        })
+        outcome.map(|outcome| Answered::Fresh(outcome.into_answer()))
     }
 
     /// Creates a provider owned by `owner`.
@@ -332,4 +318,96 @@ impl ProviderService {
 fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {
     let micros = t.nanosecond() / 1_000 * 1_000;
     t.replace_nanosecond(micros).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        Fingerprint, IdempotencyKey, MockIdempotencyRepository, MockProviderRepository,
+        MockReviewRepository, StoredAnswer,
+    };
+
+    fn service(keys: MockIdempotencyRepository) -> ProviderService {
+        ProviderService::new(
+            Arc::new(MockProviderRepository::new()),
+            Arc::new(MockReviewRepository::new()),
+            Arc::new(keys),
+        )
+    }
+
+    fn request() -> IdempotentRequest {
+        IdempotentRequest {
+            caller: UserId::from_uuid(Uuid::new_v4()),
+            key: IdempotencyKey::parse(b"k").expect("key"),
+            fingerprint: Fingerprint::of(&[b"request"]),
+        }
+    }
+
+    /// Keys that hand out every claim, and expect it completed (with `kept`) or released.
+    fn claimed(kept: Option<&'static [u8]>) -> MockIdempotencyRepository {
+        let mut keys = MockIdempotencyRepository::new();
+        keys.expect_claim().returning(|_, _, _| Ok(Claim::Claimed));
+        match kept {
+            Some(bytes) => {
+                keys.expect_complete()
+                    .withf(move |_, _, stored, _| stored.as_bytes() == bytes)
+                    .times(1)
+                    .returning(|_, _, _, _| Ok(()));
+                keys.expect_release().never();
+            }
+            None => {
+                keys.expect_complete().never();
+                keys.expect_release().times(1).returning(|_, _| Ok(()));
+            }
+        }
+        keys
+    }
+
+    #[tokio::test]
+    async fn an_outcome_to_keep_completes_the_claim_with_its_stored_form() {
+        let answered = service(claimed(Some(b"kept")))
+            .once(Some(&request()), || async {
+                Ok(Outcome::Keep {
+                    answer: 7,
+                    stored: StoredAnswer::from_bytes(b"kept".to_vec()),
+                })
+            })
+            .await
+            .expect("answered");
+        assert_eq!(answered, Answered::Fresh(7));
+    }
+
+    #[tokio::test]
+    async fn an_outcome_to_discard_or_an_error_gives_the_key_up() {
+        let answered = service(claimed(None))
+            .once(Some(&request()), || async { Ok(Outcome::Discard(7)) })
+            .await
+            .expect("answered");
+        assert_eq!(answered, Answered::Fresh(7));
+        let failed = service(claimed(None))
+            .once(Some(&request()), || async {
+                Err::<Outcome<i32>, _>(ServiceError::NotFound)
+            })
+            .await;
+        assert!(matches!(failed, Err(ServiceError::NotFound)), "{failed:?}");
+    }
+
+    #[tokio::test]
+    async fn a_completed_key_replays_its_answer_without_running() {
+        let mut keys = MockIdempotencyRepository::new();
+        keys.expect_claim()
+            .returning(|_, _, _| Ok(Claim::Completed(StoredAnswer::from_bytes(b"old".to_vec()))));
+        let run = || -> std::future::Ready<Result<Outcome<i32>, ServiceError>> {
+            panic!("a replay runs nothing")
+        };
+        let answered = service(keys)
+            .once(Some(&request()), run)
+            .await
+            .expect("answered");
+        assert_eq!(
+            answered,
+            Answered::Replayed(StoredAnswer::from_bytes(b"old".to_vec()))
+        );
+    }
 }

@@ -1,5 +1,5 @@
-//! Versions of a provider: what its strong `ETag` carries, and what a conditional write
-//! (`If-Match`) requires of it.
+//! Versions of a provider: what a client's copy of it names, and what a conditional write
+//! requires of it (the HTTP layer carries them in `ETag` and `If-Match`).
 
 use std::fmt;
 
@@ -45,11 +45,11 @@ pub struct Versioned<T> {
     pub version: Version,
 }
 
-/// What a write requires of the stored version (an `If-Match`), checked by the store under the
-/// provider's lock, after existence and ownership.
+/// What a write requires of the stored version, checked by the store under the provider's lock,
+/// after existence and ownership.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum VersionCheck {
-    /// Any version: an unconditional write (no `If-Match`, or `If-Match: *`).
+    /// Any version: an unconditional write.
     #[default]
     Any,
     /// The stored version must be one of these (none: nothing matches).

@@ -35,38 +35,8 @@ struct Claimed {
     token: uuid::Uuid,
 }
 
-/// What a record holds, read back.
-type RecordRow = (
-    Vec<u8>,
-    Option<i16>,
-    Option<Vec<String>>,
-    Option<Vec<String>>,
-    Option<Vec<u8>>,
-);
-
-fn unexpected(what: &str) -> RepoError {
-    RepoError::Unexpected(format!("stored idempotency record is invalid: {what}").into())
-}
-
-/// The answer kept in a row (all of it, or `None` while pending).
-fn answer_of(
-    status: Option<i16>,
-    names: Option<Vec<String>>,
-    values: Option<Vec<String>>,
-    body: Option<Vec<u8>>,
-) -> Result<Option<StoredAnswer>, RepoError> {
-    match (status, names, values, body) {
-        (None, None, None, None) => Ok(None),
-        (Some(status), Some(names), Some(values), Some(body)) if names.len() == values.len() => {
-            Ok(Some(StoredAnswer {
-                status: u16::try_from(status).map_err(|_| unexpected("status"))?,
-                headers: names.into_iter().zip(values).collect(),
-                body,
-            }))
-        }
-        _ => Err(unexpected("a partial answer")),
-    }
-}
+/// What a record holds, read back: its fingerprint, and its answer once completed.
+type RecordRow = (Vec<u8>, Option<Vec<u8>>);
 
 /// Deletes a few expired rows, oldest first, through `idempotency_keys_expires_at_idx`; rows
 /// another transaction holds are skipped (never waited for).
@@ -102,9 +72,9 @@ async fn insert_or_take_over(
          ON CONFLICT (caller_id, key) DO UPDATE SET \
            fingerprint = EXCLUDED.fingerprint, token = EXCLUDED.token, \
            claimed_at = EXCLUDED.claimed_at, expires_at = EXCLUDED.expires_at, \
-           status = NULL, header_names = NULL, header_values = NULL, body = NULL \
+           answer = NULL \
          WHERE idempotency_keys.expires_at <= EXCLUDED.claimed_at \
-            OR (idempotency_keys.status IS NULL AND idempotency_keys.claimed_at <= $7) \
+            OR (idempotency_keys.answer IS NULL AND idempotency_keys.claimed_at <= $7) \
          RETURNING token",
     )
     .bind::<SqlUuid, _>(request.caller.as_uuid())
@@ -138,26 +108,20 @@ impl IdempotencyRepository for PgStore {
                 }
                 let row: Option<RecordRow> = idempotency_keys::table
                     .find((request.caller.as_uuid(), request.key.as_str()))
-                    .select((
-                        idempotency_keys::fingerprint,
-                        idempotency_keys::status,
-                        idempotency_keys::header_names,
-                        idempotency_keys::header_values,
-                        idempotency_keys::body,
-                    ))
+                    .select((idempotency_keys::fingerprint, idempotency_keys::answer))
                     .get_result(conn)
                     .await
                     .optional()
                     .map_err(repo_error)?;
                 // Gone meanwhile (released): try again.
-                let Some((fingerprint, status, names, values, body)) = row else {
+                let Some((fingerprint, answer)) = row else {
                     continue;
                 };
                 if fingerprint.as_slice() != request.fingerprint.as_bytes().as_slice() {
                     return Ok(Claim::Mismatch);
                 }
-                return Ok(match answer_of(status, names, values, body)? {
-                    Some(answer) => Claim::Completed(answer),
+                return Ok(match answer {
+                    Some(answer) => Claim::Completed(StoredAnswer::from_bytes(answer)),
                     None => Claim::InFlight,
                 });
             }
@@ -173,12 +137,6 @@ impl IdempotencyRepository for PgStore {
         answer: &StoredAnswer,
         now: OffsetDateTime,
     ) -> Result<(), RepoError> {
-        let status = i16::try_from(answer.status).map_err(|e| RepoError::Unexpected(e.into()))?;
-        let (names, values): (Vec<&str>, Vec<&str>) = answer
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .unzip();
         self.bounded(async {
             let mut conn = self.conn().await?;
             // Only the holder's pending row: a claim taken over is left to its new holder.
@@ -186,13 +144,10 @@ impl IdempotencyRepository for PgStore {
                 idempotency_keys::table
                     .find((request.caller.as_uuid(), request.key.as_str()))
                     .filter(idempotency_keys::token.eq(token.0))
-                    .filter(idempotency_keys::status.is_null()),
+                    .filter(idempotency_keys::answer.is_null()),
             )
             .set((
-                idempotency_keys::status.eq(status),
-                idempotency_keys::header_names.eq(&names),
-                idempotency_keys::header_values.eq(&values),
-                idempotency_keys::body.eq(answer.body.as_slice()),
+                idempotency_keys::answer.eq(answer.as_bytes()),
                 idempotency_keys::expires_at.eq(now + RETENTION),
             ))
             .execute(&mut *conn)
@@ -214,7 +169,7 @@ impl IdempotencyRepository for PgStore {
                 idempotency_keys::table
                     .find((request.caller.as_uuid(), request.key.as_str()))
                     .filter(idempotency_keys::token.eq(token.0))
-                    .filter(idempotency_keys::status.is_null()),
+                    .filter(idempotency_keys::answer.is_null()),
             )
             .execute(&mut *conn)
             .await

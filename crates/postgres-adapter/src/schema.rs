@@ -91,10 +91,7 @@ diesel::table! {
         token -> Uuid,
         claimed_at -> Timestamptz,
         expires_at -> Timestamptz,
-        status -> Nullable<Int2>,
-        header_names -> Nullable<Array<Text>>,
-        header_values -> Nullable<Array<Text>>,
-        body -> Nullable<Bytea>,
+        answer -> Nullable<Bytea>,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The embedded migrations on an empty database: two instances starting at once both succeed,
 //! one of them having migrated and the other having found nothing left to do; and reverted,
-//! they leave nothing behind and apply again to the same schema.
+//! they leave nothing behind and apply again to the same schema. The answers kept before the
+//! HTTP layer's format took over (`opaque_answers`) are converted to it, and back.
 
 use diesel::Connection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
@@ -169,5 +170,117 @@ async fn reverted_migrations_leave_nothing_behind_and_apply_again_to_the_same_sc
         migrated_again, migrated,
         "up.sql after down.sql gives the same schema"
     );
+    db.drop().await;
+}
+
+/// The migrations whose name holds `marker`, or all but them, on `url`.
+async fn migrate_only(url: &str, marker: &'static str, wanted: bool) {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn =
+            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).expect("connect");
+        let pending = conn.pending_migrations(MIGRATIONS).expect("pending");
+        for migration in pending {
+            if migration.name().to_string().contains(marker) == wanted {
+                conn.run_migration(&*migration).expect("migrate");
+            }
+        }
+    })
+    .await
+    .expect("the migration task");
+}
+
+/// Reverts the newest migration applied.
+async fn revert_last(url: &str) {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn =
+            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).expect("connect");
+        conn.revert_last_migration(MIGRATIONS).expect("revert");
+    })
+    .await
+    .expect("the revert task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_kept_before_opaque_answers_are_converted_both_ways() {
+    let (db, url) = EmptyDb::new().await;
+    migrate_only(&url, "opaque_answers", false).await;
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let keep = "INSERT INTO idempotency_keys (caller_id, key, fingerprint, token, claimed_at, \
+                expires_at, status, header_names, header_values, body) \
+                VALUES (gen_random_uuid(), $1, decode(repeat('ab', 32), 'hex'), \
+                gen_random_uuid(), now(), now() + interval '1 day', $2, $3, $4, $5)";
+    let headers = (
+        vec!["location".to_owned(), "etag".to_owned()],
+        vec!["/v1_0/x".to_owned(), "\"1\"".to_owned()],
+    );
+    let body = br#"{"id":1}"#.to_vec();
+    client
+        .execute(keep, &[&"created", &201_i16, &headers.0, &headers.1, &body])
+        .await
+        .expect("a kept answer");
+    let none: Vec<String> = Vec::new();
+    client
+        .execute(keep, &[&"bare", &200_i16, &none, &none, &Vec::<u8>::new()])
+        .await
+        .expect("a kept answer without headers or body");
+    client
+        .execute(
+            "INSERT INTO idempotency_keys (caller_id, key, fingerprint, token, claimed_at, \
+             expires_at) VALUES (gen_random_uuid(), 'pending', decode(repeat('ab', 32), 'hex'), \
+             gen_random_uuid(), now(), now() + interval '1 day')",
+            &[],
+        )
+        .await
+        .expect("a pending claim");
+
+    migrate_only(&url, "opaque_answers", true).await;
+    let answer = |key: &'static str| {
+        let client = &client;
+        async move {
+            let row = client
+                .query_one(
+                    "SELECT answer FROM idempotency_keys WHERE key = $1",
+                    &[&key],
+                )
+                .await
+                .expect("read");
+            row.get::<_, Option<Vec<u8>>>(0)
+        }
+    };
+    // The HTTP layer's format 1 (crates/http/src/replay.rs pins the same bytes).
+    let mut created = vec![1, 0, 201, 0, 2];
+    created.extend_from_slice(b"\0\x08location\0\x07/v1_0/x\0\x04etag\0\x03\"1\"");
+    created.extend_from_slice(&body);
+    assert_eq!(answer("created").await, Some(created));
+    assert_eq!(answer("bare").await, Some(vec![1, 0, 200, 0, 0]));
+    assert_eq!(answer("pending").await, None);
+
+    revert_last(&url).await;
+    let row = client
+        .query_one(
+            "SELECT status, header_names, header_values, body FROM idempotency_keys \
+             WHERE key = 'created'",
+            &[],
+        )
+        .await
+        .expect("read back");
+    assert_eq!(row.get::<_, Option<i16>>(0), Some(201));
+    assert_eq!(row.get::<_, Option<Vec<String>>>(1), Some(headers.0));
+    assert_eq!(row.get::<_, Option<Vec<String>>>(2), Some(headers.1));
+    assert_eq!(row.get::<_, Option<Vec<u8>>>(3), Some(body));
+    let pending = client
+        .query_one(
+            "SELECT status IS NULL AND body IS NULL FROM idempotency_keys WHERE key = 'pending'",
+            &[],
+        )
+        .await
+        .expect("read back");
+    assert!(pending.get::<_, bool>(0));
+    drop(client);
     db.drop().await;
 }

@@ -1,22 +1,19 @@
 //! Request metrics: `http_server_request_duration_seconds` and `http_server_active_requests`
-//! for every request, error reports of its 500s, 503s and panics, and the `/metrics`
-//! exposition. The labels are a known method name, the
-//! matched route template (never the raw path) and the status: no id or user input.
+//! for every request, and error reports of its 500s, 503s and panics. The labels are a known
+//! method name, the matched route template (never the raw path) and the status: no id or user
+//! input. (`GET /metrics` renders them: `crate::routes::metrics`.)
 
-use crate::gate::{Gate, MetricsRoute};
-use crate::middleware::{request_id_of, RoutePattern};
-use crate::report::{self, Failed, Panicked};
-use crate::trace::RequestTrace;
+use crate::middleware::gate::{Gate, MetricsRoute};
+use crate::middleware::report::{self, Failed, Panicked};
+use crate::middleware::request_id::request_id_of;
+use crate::middleware::span::{RequestTrace, RoutePattern};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, HttpResponse};
+use actix_web::{web, Error, HttpMessage};
 use provider_telemetry::{Metrics, UNMATCHED_ROUTE};
 use std::time::Instant;
-
-/// The content type of the Prometheus text exposition format 0.0.4.
-const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Times every request and counts it as active while it is served, with the outcome's status
 /// (an error's status when the request ends in one: the response actix-web makes from it), and
@@ -95,11 +92,4 @@ fn route_label(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| req.match_pattern())
         .filter(|pattern| pattern != "/v1_0" && pattern != "/v1_0/")
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned())
-}
-
-/// `GET /metrics`: the exposition.
-pub(crate) async fn exposition(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(EXPOSITION)
-        .body(metrics.render())
 }

@@ -1,6 +1,6 @@
-//! Who the caller is. In header mode the `user-id` header is believed as sent (right behind a
-//! gateway that authenticates callers and sets it); in JWT mode the caller is the `sub` claim
-//! of a bearer token whose signature, algorithm and times this server verifies itself.
+//! JWT mode: the caller is the `sub` claim of a bearer token whose signature, algorithm and
+//! times this server verifies itself ([`JwtVerifier`]), read from `Authorization: Bearer`
+//! ([`bearer_token`]).
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
@@ -15,16 +15,6 @@ pub const JWT_LEEWAY_SECS: u64 = 60;
 
 /// Shortest HS256 secret accepted, in bytes (the key must be as long as the hash).
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
-
-/// How callers prove who they are.
-#[derive(Debug, Default)]
-pub enum Authentication {
-    /// The `user-id` header (or `user_id`), believed as sent.
-    #[default]
-    Header,
-    /// `Authorization: Bearer <JWT>`, verified; the `user-id` header is ignored.
-    Jwt(Box<JwtVerifier>),
-}
 
 /// Where the key that verifies tokens comes from (exactly one).
 #[derive(Debug, Clone)]

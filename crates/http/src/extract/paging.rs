@@ -1,0 +1,88 @@
+//! Paging: `?page=&page_size=` of the list routes, and nothing else in the query string.
+
+use crate::error::{ApiError, FieldDetail};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use provider_ports::Page;
+use serde::Deserialize;
+use std::future::{ready, Ready};
+use std::num::IntErrorKind;
+use utoipa::IntoParams;
+
+/// The paging query parameters of list routes (documentation of [`Paging`]).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read by `Paging`, field by field; this type only documents them.
+pub(crate) struct PageParams {
+    /// Page number, 1..=10000 (default 1). Also `page * page_size` may not exceed 10000 (a rule
+    /// across parameters that the schema cannot say: deeper paging is 422; narrow the filter
+    /// instead).
+    #[param(minimum = 1, maximum = 10_000, default = 1)]
+    page: Option<i64>,
+    /// Items per page, 1..=100 (default 10).
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    page_size: Option<i64>,
+}
+
+/// A checked page from `?page=&page_size=`. Anything else in the query string, a value given
+/// twice, or a value that is not an integer: 422 naming the parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paging(pub Page);
+
+impl FromRequest for Paging {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(paging(req.query_string()))
+    }
+}
+
+fn paging(query: &str) -> Result<Paging, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|_| {
+        ApiError::Unprocessable {
+            error: "the query string could not be read".into(),
+            details: vec![],
+        }
+    })?;
+    let (mut page, mut page_size) = (None, None);
+    let mut details = Vec::new();
+    for (name, value) in pairs.into_inner() {
+        let slot = match name.as_str() {
+            "page" => &mut page,
+            "page_size" => &mut page_size,
+            _ => {
+                details.push(FieldDetail::new(
+                    name,
+                    "is not a known query parameter (expected page or page_size)",
+                ));
+                continue;
+            }
+        };
+        if slot.is_some() {
+            details.push(FieldDetail::new(name, "is given more than once"));
+            continue;
+        }
+        match parse_integer(&value) {
+            Some(n) => *slot = Some(n),
+            None => details.push(FieldDetail::new(name, "must be an integer")),
+        }
+    }
+    if !details.is_empty() {
+        return Err(ApiError::invalid("the query string", details));
+    }
+    Ok(Paging(Page::new(page, page_size)?))
+}
+
+/// An integer, saturated to `i64` (so that a huge page number is "out of range", not "not an
+/// integer").
+fn parse_integer(text: &str) -> Option<i64> {
+    match text.trim().parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(e) => match e.kind() {
+            IntErrorKind::PosOverflow => Some(i64::MAX),
+            IntErrorKind::NegOverflow => Some(i64::MIN),
+            _ => None,
+        },
+    }
+}
