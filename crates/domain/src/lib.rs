@@ -1,23 +1,5 @@
-//! The domain of the Service Provider marketplace: validated values, availability arithmetic,
-//! the search filter and its order, and the recommendation rules and ranking.
-//!
-//! Pure: no I/O, no clock, no randomness, no async. Every constructor validates, so a value of
-//! these types is valid by construction; the `*Input` structs carry what a client wrote, and
-//! their `parse` functions report every field at fault with its path in the request.
-//!
-//! ```
-//! use provider_domain::{ProviderDraft, ProviderInput, RangeInput};
-//!
-//! let draft = ProviderDraft::parse(&ProviderInput {
-//!     name: "  SEO Incorporated ".into(),
-//!     skills: vec!["SEO".into(), "seo".into(), "Cold Calling".into()],
-//!     cost_in_pence: 25_000,
-//!     availability: vec![RangeInput { from_date: "2027-11-12".into(), to_date: "2027-12-28".into() }],
-//! })
-//! .unwrap();
-//! assert_eq!(draft.name.as_str(), "SEO Incorporated");
-//! assert_eq!(draft.skills.len(), 2);
-//! ```
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
 mod dates;
 mod error;

@@ -2,7 +2,7 @@
 
 use crate::helpers::{availability, day_range, fault, faults, range, ranges, valid_input, Days};
 use provider_domain::{
-    parse_date, DateRange, ProviderDraft, ProviderInput, RangeInput, ValueError,
+    parse_date, Availability, DateRange, ProviderDraft, ProviderInput, RangeInput, ValueError,
 };
 use time::macros::date;
 
@@ -29,6 +29,8 @@ fn dates_are_iso_calendar_days_between_1900_and_9999() {
         ("10000-01-01", Err(ValueError::NotADate)),
         ("+2027-03-01", Err(ValueError::NotADate)),
         ("-2027-03-01", Err(ValueError::NotADate)),
+        ("+999-03-01", Err(ValueError::NotADate)),
+        ("-999-03-01", Err(ValueError::NotADate)),
         ("2027/03/01", Err(ValueError::NotADate)),
         ("01-03-2027", Err(ValueError::NotADate)),
         ("2027-03-01T00:00:00Z", Err(ValueError::NotADate)),
@@ -308,4 +310,15 @@ fn a_run_ending_on_the_last_allowed_day_does_not_overflow() {
 
     // Assert
     assert_eq!(runs, [day_range("9999-12-30", "9999-12-31")]);
+}
+
+#[test]
+fn availability_is_empty_exactly_when_no_range_is_listed() {
+    // Arrange
+    let none = Availability::default();
+    let one_day = availability(&[("2027-01-01", "2027-01-01")]);
+
+    // Act / Assert
+    assert!(none.is_empty());
+    assert!(!one_day.is_empty());
 }

@@ -1,9 +1,11 @@
 //! A provider's fields (name, skills, cost) and every fault reported at once with its path.
 
-use crate::helpers::{day_range, fault, faults, ranges, spellings, strings, valid_input};
+use crate::helpers::{
+    day_range, fault, faults, provider, ranges, spellings, stats, strings, valid_input,
+};
 use provider_domain::{
-    DayRate, FieldError, ProviderDraft, ProviderInput, ProviderName, Skill, ValidationError,
-    ValueError,
+    DayRate, FieldError, ProviderDraft, ProviderInput, ProviderName, Skill, Skills,
+    ValidationError, ValueError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -131,6 +133,23 @@ fn duplicate_skills_are_dropped_keeping_the_first_spelling_and_the_order() {
         spellings(draft.skills.as_slice()),
         ["SEO", "Cold Calling", "Design"]
     );
+}
+
+#[test]
+fn a_skill_set_iterates_by_reference_in_its_order_as_its_slice_does() {
+    // Arrange
+    let skills = Skills::from_skills(["Design", "SEO", "design"].map(|s| Skill::new(s).unwrap()));
+
+    // Act
+    let mut looped = Vec::new();
+    for skill in &skills {
+        looped.push(skill.as_str());
+    }
+
+    // Assert
+    assert_eq!(looped, ["Design", "SEO"]);
+    assert_eq!(looped, spellings(skills.as_slice()));
+    assert_eq!(skills.iter().count(), skills.len());
 }
 
 #[test]
@@ -347,4 +366,50 @@ fn a_valid_provider_parses_into_its_trimmed_values() {
         draft.availability.ranges(),
         [day_range("2027-11-12", "2027-12-28")]
     );
+}
+
+#[test]
+fn a_name_and_a_skill_display_as_stored_trimmed_in_the_given_spelling() {
+    // Arrange
+    let name = ProviderName::new("  SEO Incorporated ").unwrap();
+    let skill = Skill::new(" Cold CALLING ").unwrap();
+
+    // Act
+    let shown = format!("{name} offers {skill}");
+
+    // Assert
+    assert_eq!(shown, "SEO Incorporated offers Cold CALLING");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replacing a provider
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn replacing_a_provider_takes_every_field_a_client_sets_and_keeps_id_owner_and_reviews() {
+    // Arrange
+    let mut before = provider(7, 25_000);
+    before.reviews = stats(&[40, 50]);
+    let draft = ProviderDraft::parse(&ProviderInput {
+        name: "Plumbing Partners".into(),
+        skills: strings(&["Plumbing"]),
+        cost_in_pence: 31_000,
+        availability: ranges(&[("2028-05-01", "2028-05-31")]),
+    })
+    .unwrap();
+
+    // Act
+    let after = before.clone().replaced(draft);
+
+    // Assert
+    assert_eq!(after.name.as_str(), "Plumbing Partners");
+    assert_eq!(spellings(after.skills.as_slice()), ["Plumbing"]);
+    assert_eq!(after.cost.pence(), 31_000);
+    assert_eq!(
+        after.availability.ranges(),
+        [day_range("2028-05-01", "2028-05-31")]
+    );
+    assert_eq!(after.id, before.id);
+    assert_eq!(after.owner, before.owner);
+    assert_eq!(after.reviews, before.reviews);
 }

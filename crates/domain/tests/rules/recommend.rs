@@ -183,6 +183,30 @@ fn a_window_shorter_than_the_job_is_refused_at_its_index() {
 }
 
 #[test]
+fn windows_are_held_against_the_job_only_once_every_window_parses() {
+    // Arrange: the second window is too short for the job, but the first does not parse, so
+    // the windows that did parse no longer line up with the indexes given; a length reported
+    // now could name the wrong window.
+    let input = JobInput {
+        expected_job_duration_in_days: Some(3),
+        availability: Some(ranges(&[
+            ("2027-02-30", "2027-03-10"),
+            ("2027-04-01", "2027-04-02"),
+        ])),
+        ..valid_job()
+    };
+
+    // Act
+    let error = JobRequest::parse(&input).unwrap_err();
+
+    // Assert
+    assert_eq!(
+        faults(&error),
+        [fault("availability[0].from_date", ValueError::NotADate)]
+    );
+}
+
+#[test]
 fn a_window_exactly_as_long_as_the_job_is_accepted() {
     // Act
     let job = JobRequest::parse(&JobInput {

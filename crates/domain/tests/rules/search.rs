@@ -1,7 +1,8 @@
 //! The search filter and its order.
 
 use crate::helpers::{
-    availability, fault, faults, id, provider, range, ranges, search, skills, stats, strings,
+    availability, day_range, fault, faults, id, provider, range, ranges, search, skills, stats,
+    strings,
 };
 use provider_domain::{
     search_order, Availability, DayRate, ProviderId, SearchFilter, SearchInput, Skills, ValueError,
@@ -428,6 +429,77 @@ fn search_refuses_more_than_20_windows_and_50_skills() {
             ),
         ]
     );
+}
+
+#[test]
+fn search_accepts_20_windows_50_skills_and_a_name_as_long_as_a_name() {
+    // Arrange
+    let input = SearchInput {
+        name: Some("n".repeat(200)),
+        skills: Some((0..50).map(|i| format!("skill {i}")).collect()),
+        availability: Some(vec![range("2027-01-01", "2027-01-01"); 20]),
+        ..SearchInput::default()
+    };
+
+    // Act
+    let filter = SearchFilter::parse(&input);
+
+    // Assert
+    assert!(filter.is_ok(), "{filter:?}");
+}
+
+#[test]
+fn a_checked_search_reads_back_what_it_filters_by() {
+    // Arrange
+    let input = SearchInput {
+        name: Some("  SEO Inc ".into()),
+        skills: Some(strings(&["Cold Calling", "cold calling", "SEO"])),
+        cost_gt: Some(100),
+        cost_lt: Some(5_000),
+        reviews_gt: Some(1.5),
+        reviews_lt: Some(4.5),
+        availability: Some(ranges(&[
+            ("2027-02-01", "2027-02-28"),
+            ("2027-01-01", "2027-01-31"),
+        ])),
+    };
+
+    // Act
+    let filter = search(input);
+
+    // Assert: the name as its trimmed lower-case needle, skills without repeats, windows in
+    // the order given.
+    assert_eq!(filter.name_key(), Some("seo inc"));
+    assert_eq!(filter.skills(), &skills(&["Cold Calling", "SEO"]));
+    assert_eq!(filter.cost_gt(), Some(100));
+    assert_eq!(filter.cost_lt(), Some(5_000));
+    assert_eq!(filter.reviews_gt().value(), 1.5);
+    assert_eq!(filter.reviews_lt().value(), 4.5);
+    assert_eq!(
+        filter.windows(),
+        [
+            day_range("2027-02-01", "2027-02-28"),
+            day_range("2027-01-01", "2027-01-31"),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_search_reads_back_as_filtering_by_nothing() {
+    // Act
+    let filter = search(SearchInput {
+        name: Some("   ".into()),
+        ..SearchInput::default()
+    });
+
+    // Assert
+    assert_eq!(filter.name_key(), None);
+    assert!(filter.skills().is_empty());
+    assert_eq!(filter.cost_gt(), None);
+    assert_eq!(filter.cost_lt(), None);
+    assert_eq!(filter.reviews_gt().value(), 0.0);
+    assert_eq!(filter.reviews_lt().value(), 5.0);
+    assert!(filter.windows().is_empty());
 }
 
 #[test]

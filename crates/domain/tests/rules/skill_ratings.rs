@@ -133,6 +133,18 @@ fn more_than_fifty_entries_are_refused() {
 }
 
 #[test]
+fn fifty_entries_are_accepted() {
+    // Arrange
+    let given: Vec<SkillRatingInput> = (0..50).map(|i| entry(&format!("s{i}"), 1.0)).collect();
+
+    // Act
+    let parsed = SkillRating::parse_list(&given, None).unwrap();
+
+    // Assert
+    assert_eq!(parsed.len(), 50);
+}
+
+#[test]
 fn without_the_providers_skills_only_the_entries_themselves_are_checked() {
     // Arrange
     let given = [entry("Anything", 2.5), entry("anything", 1.0)];
@@ -302,4 +314,25 @@ fn with_no_skill_ratings_key_3_ties_at_the_prior_and_the_overall_rating_decides(
     // Act / Assert
     assert_eq!(recommendation_order(&plain, &poor), Ordering::Less);
     assert_eq!(recommendation_order(&better, &plain), Ordering::Less);
+}
+
+#[test]
+fn skill_reviews_list_each_rated_key_once_in_key_order_with_its_figures() {
+    // Arrange
+    let never_rated = SkillReviews::default();
+    let rated_twice = SkillReviews::default()
+        .with(&[rated("SEO", 30), rated("Cold Calling", 50)])
+        .with(&[rated("seo", 40)]);
+
+    // Act
+    let listed: Vec<(&str, ReviewStats)> = rated_twice.iter().collect();
+
+    // Assert
+    assert!(never_rated.is_empty());
+    assert_eq!(never_rated.iter().count(), 0);
+    assert!(!rated_twice.is_empty());
+    assert_eq!(
+        listed,
+        [("cold calling", stats(&[50])), ("seo", stats(&[30, 40]))]
+    );
 }

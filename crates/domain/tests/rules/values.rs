@@ -111,3 +111,19 @@ fn comment_is_trimmed_and_at_most_2000_characters() {
         );
     }
 }
+
+#[test]
+fn a_rating_exactly_a_billionth_of_a_tenth_from_a_whole_tenth_is_accepted() {
+    // Arrange: 1e-10 is 1e-9 tenths, and 1e-10 * 10.0 is exactly the double nearest 1e-9, the
+    // tolerance `from_f64` documents ("anything not within a billionth of a tenth is refused").
+    let at_the_tolerance = 1e-10;
+    let past_it = 3e-10;
+
+    // Act
+    let accepted = Rating::from_f64(at_the_tolerance);
+    let refused = Rating::from_f64(past_it);
+
+    // Assert
+    assert_eq!(accepted.map(Rating::tenths), Ok(0));
+    assert_eq!(refused, Err(ValueError::NotTenths));
+}
