@@ -69,7 +69,7 @@ pg_answers() {
     fi
 }
 
-# A stopped Debian cluster is started (as .ci/run used to); true when one answers afterwards.
+# A stopped Debian cluster is started; true when one answers afterwards.
 start_local_cluster() {
     command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] || return 1
     [ "$(id -u)" -eq 0 ] || return 1

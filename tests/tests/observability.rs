@@ -1,4 +1,4 @@
-//! Observability of the real binary: a real Prometheus (Debian's `prometheus`, which `.ci/run`
+//! Observability of the real binary: a real Prometheus (Debian's `prometheus`, which `make test`
 //! installs) scraping it, `METRICS_PORT`, the pool figures on PostgreSQL, and the Grafana
 //! dashboard querying only series the server exports. Never skipped: a missing `prometheus`
 //! binary fails the test.
@@ -49,7 +49,7 @@ impl Prometheus {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start prometheus (Debian package `prometheus`; .ci/run installs it)");
+            .expect("start prometheus (Debian package `prometheus`; `make test` installs it)");
         let prometheus = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),

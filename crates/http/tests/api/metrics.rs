@@ -50,7 +50,7 @@ fn promtool_check(text: &str) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("promtool (Debian package `prometheus`; .ci/run installs it)");
+        .expect("promtool (Debian package `prometheus`; `make test` installs it)");
     child
         .stdin
         .take()
