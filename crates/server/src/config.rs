@@ -235,6 +235,7 @@ impl ServeArgs {
             rate_limit_per_minute: self.rate_limit_per_minute,
             trust_forwarded_for: self.trust_forwarded_for,
             max_in_flight: self.max_in_flight,
+            rate_limit_redis: None,
         })
     }
 }
