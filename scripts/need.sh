@@ -9,6 +9,9 @@
 #                   scripts/test-postgres.sh a throwaway cluster when no server answers. And a
 #                   server: DATABASE_URL when set, else one answering on 127.0.0.1:5432 (a stopped
 #                   Debian cluster is started), else the throwaway cluster.
+#   redis           `redis-server` (scripts/test-redis.sh starts a throwaway one for the shared
+#                   rate-limit tests when TEST_REDIS_URL is not set; the tests that stop Redis
+#                   mid-run start their own)
 #   prometheus      `prometheus` and `promtool` (the observability test scrapes the server with a
 #                   real Prometheus; `make lint` checks its config with promtool)
 #   curl, jq        the documented examples run with bash, curl and jq
@@ -35,6 +38,7 @@ debian_package() {
         postgresql) # Debian 12 ships PostgreSQL 15 as `postgresql`; name the version where offered.
             if apt-cache show postgresql-15 >/dev/null 2>&1; then echo postgresql-15; else echo postgresql; fi ;;
         prometheus) echo prometheus ;;
+        redis) echo redis-server ;;
         curl) echo curl ;;
         jq) echo jq ;;
         compose) echo docker-compose ;;
@@ -46,6 +50,7 @@ other_systems() {
     case $1 in
         postgresql) echo "brew install postgresql@15 (macOS), dnf install postgresql15-server (Fedora)" ;;
         prometheus) echo "brew install prometheus (macOS), or a release from prometheus.io" ;;
+        redis) echo "brew install redis (macOS), dnf install redis (Fedora)" ;;
         compose) echo "the Docker Compose plugin (docs.docker.com/compose/install)" ;;
         node) echo "brew install node (macOS), dnf install nodejs (Fedora)" ;;
         *) echo "your system's package manager" ;;
@@ -91,6 +96,7 @@ present() {
                 && command -v psql >/dev/null 2>&1 || return 1
             [ -n "${DATABASE_URL:-}" ] || pg_answers || start_local_cluster || true ;;
         prometheus) command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 ;;
+        redis) command -v redis-server >/dev/null 2>&1 ;;
         compose) docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 ;;
         node) command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ;;
         cargo-deny) cargo deny --version >/dev/null 2>&1 ;;

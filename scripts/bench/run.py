@@ -20,8 +20,10 @@ Settings (environment):
                                   runs interleaved
                         instructions  GET and search: instructions the server executes per
                                   request (valgrind's callgrind, one worker, sequential
-                                  requests) with metrics off, on, and on with jwt and a rate
-                                  limit: a measure the machine's other load does not move
+                                  requests) with metrics off, on, on with jwt and a rate
+                                  limit, and on with a rate limit in the process and in Redis
+                                  (a throwaway redis-server, or BENCH_REDIS_URL): a measure the
+                                  machine's other load does not move
                         overload  search at 4x the saturating load (4 x 32 connections):
                                   without shedding, and with MAX_IN_FLIGHT=32 for clients that
                                   wait the Retry-After they are given and for clients that retry
@@ -403,23 +405,57 @@ def instructions_variant(ids):
     import uuid as uuidlib
     if shutil.which("valgrind") is None:
         run(["apt-get", "install", "-y", "-qq", "valgrind"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    redis_url, redis = bench_redis()
     configurations = [
         ("metrics off, header mode, limits off", {"METRICS_ENABLED": "false"}, None),
         ("metrics on (the default)", {}, None),
         ("metrics on, jwt mode, rate limit on", {"AUTH_MODE": "jwt", "JWT_HS256_SECRET": JWT_SECRET,
                                                   "RATE_LIMIT_PER_MINUTE": "1000000000"},
          f"Bearer {hs256_token(str(uuidlib.uuid4()))}"),
+        ("metrics on, header mode, rate limit in the process", {"RATE_LIMIT_PER_MINUTE": "1000000000"}, None),
+        # The worker's side only: the Redis client runs on a thread of its own, outside the
+        # connection's task that callgrind counts, and Redis is another process.
+        ("metrics on, header mode, rate limit in Redis", {"RATE_LIMIT_PER_MINUTE": "1000000000",
+                                                          "RATE_LIMIT_REDIS_URL": redis_url,
+                                                          "RATE_LIMIT_REDIS_TIMEOUT_MS": "60000"}, None),
     ]
     short, long = 300, 1200
     rows = []
-    for scenario in [SCENARIOS[0], SCENARIOS[1]]:
-        for name, env, authorization in configurations:
-            a = instructions_per_request(env, scenario, ids, authorization, short)
-            b = instructions_per_request(env, scenario, ids, authorization, long)
-            per_request = (b - a) / (long - short)
-            rows.append({"scenario": scenario[0], "variant": name, "instructions": per_request})
-            log(f"instructions {scenario[0]:<22} {name:<38} {per_request:>10,.0f} per request")
+    try:
+        for scenario in [SCENARIOS[0], SCENARIOS[1]]:
+            for name, env, authorization in configurations:
+                a = instructions_per_request(env, scenario, ids, authorization, short)
+                b = instructions_per_request(env, scenario, ids, authorization, long)
+                per_request = (b - a) / (long - short)
+                rows.append({"scenario": scenario[0], "variant": name, "instructions": per_request})
+                log(f"instructions {scenario[0]:<22} {name:<50} {per_request:>10,.0f} per request")
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=30)
     return rows
+
+
+def bench_redis():
+    """BENCH_REDIS_URL, else a throwaway redis-server on a free port persisting nothing: its URL,
+    and its process to stop (None when given)."""
+    if os.environ.get("BENCH_REDIS_URL"):
+        return os.environ["BENCH_REDIS_URL"], None
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline:
+                proc.kill()
+                raise RuntimeError("the throwaway redis-server did not start")
+            time.sleep(0.1)
+    return f"redis://127.0.0.1:{port}", proc
 
 
 def probe(base, body, stop, latencies, statuses):
@@ -587,8 +623,9 @@ def write_report(rows, rss, seeded, checks, plans, extra):
                   "connection, sequential requests; counted inside the HTTP connection's task only, "
                   "the difference between runs of 300 and 1,200 requests divided by 900; runs of one "
                   "configuration agree within about 0.5%). Unlike requests/s this does not move with "
-                  "the machine's other load. Not in it: PostgreSQL's own work, and the driver's "
-                  "connection task (the socket side of each query):", "",
+                  "the machine's other load. Not in it: PostgreSQL's own work, the driver's "
+                  "connection task (the socket side of each query), and with the rate limit in "
+                  "Redis the Redis client's thread (encoding, the socket) and Redis itself:", "",
                   "| scenario | configuration | instructions per request | vs first |",
                   "| --- | --- | ---: | ---: |"]
         base = {}

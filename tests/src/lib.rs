@@ -2,8 +2,10 @@
 //! stop it. The tests themselves are in `tests/`.
 
 pub mod examples;
+mod redis;
 mod sink;
 
+pub use redis::{test_redis, RedisServer};
 pub use sink::{HttpSink, Received};
 
 use serde_json::{json, Value};

@@ -627,7 +627,8 @@ impl ReviewPage {
     }
 }
 
-/// `{"status": "ok"}`; readiness adds `replica` when reads are routed to a database replica.
+/// `{"status": "ok"}`; readiness adds `replica` when reads are routed to a database replica, and
+/// `rate_limit_store` when the rate-limit buckets are in Redis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
 pub(crate) struct Status {
@@ -637,6 +638,10 @@ pub(crate) struct Status {
     /// a reason to be unready: reads skip a replica that is down or lagging.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replica: Option<ReplicaState>,
+    /// Readiness only, with the rate-limit buckets in Redis (`RATE_LIMIT_REDIS_URL`): whether
+    /// it answers. Never a reason to be unready: without it requests are served unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_store: Option<RateLimitStoreState>,
 }
 
 impl Status {
@@ -644,6 +649,7 @@ impl Status {
         Self {
             status: "ok".into(),
             replica: None,
+            rate_limit_store: None,
         }
     }
 }
@@ -658,6 +664,16 @@ pub enum ReplicaState {
     /// Answering but further behind: every read goes to the primary until it catches up.
     Lagging,
     /// Not answering (or not a standby): every read goes to the primary until it is back.
+    Down,
+}
+
+/// Whether the shared rate-limit store (Redis) answers, as readiness reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RateLimitStoreState {
+    /// It answered a `PING` within `RATE_LIMIT_REDIS_TIMEOUT_MS`: limits are shared.
+    Ok,
+    /// It did not: requests are served without rate limits until it does.
     Down,
 }
 

@@ -19,6 +19,9 @@ pub use identity::{
 };
 pub use limits::MAX_BODY_BYTES;
 pub use middleware::gate::{Gate, HttpSettings, MetricsRoute};
+pub use middleware::rate_limit::redis::{
+    RedisRateLimits, RedisRateLimitsError, DEFAULT_KEY_PREFIX as DEFAULT_REDIS_KEY_PREFIX,
+};
 pub use openapi::ApiDoc;
 pub use provider_telemetry::Metrics;
 

@@ -3,9 +3,9 @@
 //! other way round.
 
 use crate::dto::{
-    DateRangeDto, Deleted, PooledRatingDto, ProviderBody, ProviderDto, ProviderPage, RecommendBody,
-    RecommendationPage, RecommendedDto, ReplicaState, ReviewBody, ReviewDto, ReviewPage,
-    SearchBody, SkillFiguresDto, SkillRatingDto, Status,
+    DateRangeDto, Deleted, PooledRatingDto, ProviderBody, ProviderDto, ProviderPage,
+    RateLimitStoreState, RecommendBody, RecommendationPage, RecommendedDto, ReplicaState,
+    ReviewBody, ReviewDto, ReviewPage, SearchBody, SkillFiguresDto, SkillRatingDto, Status,
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::limits::MAX_BODY_BYTES;
@@ -82,6 +82,7 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         ReviewPage,
         Status,
         ReplicaState,
+        RateLimitStoreState,
         Deleted,
     )),
     modifiers(&UserIdHeader, &SharedErrors),

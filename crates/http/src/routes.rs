@@ -48,18 +48,22 @@ pub(crate) async fn health() -> HttpResponse {
     operation_id = "ready",
     tag = "health",
     responses(
-        (status = 200, description = "The data store answers. With a read replica configured, `replica` says its state (`ok`, `lagging` or `down`); reads skip a replica that is not `ok`, so it never makes the service unready.", body = Status),
+        (status = 200, description = "The data store answers. With a read replica configured, `replica` says its state (`ok`, `lagging` or `down`); reads skip a replica that is not `ok`, so it never makes the service unready. With the rate-limit buckets in Redis, `rate_limit_store` says whether it answers (`ok` or `down`); while it is down requests are served without rate limits, so it never makes the service unready either.", body = Status),
         (status = 503, description = "The data store does not answer.", body = ErrorBody),
     )
 )]
 pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     match service.ready().await {
         Ok(()) => {
-            let replica = req
-                .app_data::<web::Data<Gate>>()
-                .and_then(|gate| gate.replica_state());
+            let gate = req.app_data::<web::Data<Gate>>();
+            let replica = gate.and_then(|gate| gate.replica_state());
+            let rate_limit_store = match gate {
+                Some(gate) => gate.rate_limit_store().await,
+                None => None,
+            };
             Ok(HttpResponse::Ok().json(Status {
                 replica,
+                rate_limit_store,
                 ..Status::ok()
             }))
         }

@@ -1,7 +1,10 @@
 //! Configuration: the command line, with every setting also read from the environment.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use provider_http::{Authentication, HttpSettings, JwtKey, JwtSettings, JwtVerifier};
+use provider_http::{
+    Authentication, HttpSettings, JwtKey, JwtSettings, JwtVerifier, RedisRateLimits,
+    RedisRateLimitsError,
+};
 use provider_postgres_adapter::PgConfig;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -130,6 +133,14 @@ pub struct ServeArgs {
     /// Requests per minute per caller (user, else client address); 0 turns limits off.
     #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 0)]
     pub rate_limit_per_minute: u32,
+    /// Redis URL (`redis://[user:password@]host[:port][/db]`): the rate-limit buckets live there,
+    /// shared by every process naming the same Redis (unset: in each process).
+    #[arg(long, env = "RATE_LIMIT_REDIS_URL", hide_env_values = true)]
+    pub rate_limit_redis_url: Option<String>,
+    /// Milliseconds Redis gets to decide a request's rate limit; past it (or on an error) the
+    /// request is served unlimited and counted.
+    #[arg(long, env = "RATE_LIMIT_REDIS_TIMEOUT_MS", default_value_t = RedisRateLimits::DEFAULT_TIMEOUT.as_millis() as u64)]
+    pub rate_limit_redis_timeout_ms: u64,
     /// Take the client address from the first X-Forwarded-For entry (only behind a proxy that
     /// sets it).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
@@ -179,13 +190,20 @@ pub enum SecurityConfigError {
     /// MAX_IN_FLIGHT must let at least one request through.
     #[error("MAX_IN_FLIGHT must be at least 1")]
     NoRequestsInFlight,
+    /// Redis must be given some time.
+    #[error("RATE_LIMIT_REDIS_TIMEOUT_MS must be at least 1")]
+    NoRedisTime,
+    /// The Redis URL cannot be used.
+    #[error(transparent)]
+    Redis(#[from] RedisRateLimitsError),
 }
 
 impl ServeArgs {
     /// The HTTP layer's identity, rate-limit and load-shedding settings, keys loaded.
     ///
     /// # Errors
-    /// A missing, doubled, unreadable or unusable key; a zero `MAX_IN_FLIGHT`.
+    /// A missing, doubled, unreadable or unusable key; a zero `MAX_IN_FLIGHT`; a Redis URL
+    /// that is not one, or a zero `RATE_LIMIT_REDIS_TIMEOUT_MS`.
     pub fn http_settings(&self) -> Result<HttpSettings, SecurityConfigError> {
         let keys = [
             ("JWT_HS256_SECRET", self.jwt_hs256_secret.is_some()),
@@ -235,7 +253,36 @@ impl ServeArgs {
             rate_limit_per_minute: self.rate_limit_per_minute,
             trust_forwarded_for: self.trust_forwarded_for,
             max_in_flight: self.max_in_flight,
+            rate_limit_redis: self.rate_limit_redis()?,
         })
+    }
+
+    /// The Redis of the rate limits, when `RATE_LIMIT_REDIS_URL` is set (and not empty) and
+    /// limits are on. Nothing is connected yet.
+    fn rate_limit_redis(&self) -> Result<Option<RedisRateLimits>, SecurityConfigError> {
+        let Some(url) = self
+            .rate_limit_redis_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        if self.rate_limit_redis_timeout_ms == 0 {
+            return Err(SecurityConfigError::NoRedisTime);
+        }
+        if self.rate_limit_per_minute == 0 {
+            tracing::warn!(
+                "RATE_LIMIT_REDIS_URL is ignored: RATE_LIMIT_PER_MINUTE is 0 (no limits)"
+            );
+            return Ok(None);
+        }
+        let timeout = Duration::from_millis(self.rate_limit_redis_timeout_ms);
+        let redis = RedisRateLimits::new(url, timeout)?;
+        tracing::info!(
+            timeout_ms = self.rate_limit_redis_timeout_ms,
+            "rate limits are kept in Redis (RATE_LIMIT_REDIS_URL), shared by every process using it"
+        );
+        Ok(Some(redis))
     }
 }
 
@@ -282,4 +329,77 @@ pub enum ExplainKind {
     Search,
     /// `POST /v1_0/service-providers/recommend`.
     Recommend,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from([&["provider-api", "serve"], args].concat()).unwrap();
+        match cli.command {
+            Some(Command::Serve(args)) => args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_a_redis_url_the_buckets_stay_in_the_process() {
+        let settings = serve(&["--rate-limit-per-minute", "60"])
+            .http_settings()
+            .unwrap();
+        assert!(settings.rate_limit_redis.is_none());
+        let blank = serve(&[
+            "--rate-limit-per-minute",
+            "60",
+            "--rate-limit-redis-url",
+            " ",
+        ]);
+        assert!(blank.http_settings().unwrap().rate_limit_redis.is_none());
+    }
+
+    #[test]
+    fn a_redis_url_puts_the_buckets_in_redis_with_a_50_ms_timeout_by_default() {
+        let args = serve(&[
+            "--rate-limit-per-minute",
+            "60",
+            "--rate-limit-redis-url",
+            "redis://127.0.0.1:1",
+        ]);
+        assert_eq!(args.rate_limit_redis_timeout_ms, 50);
+        assert!(args.http_settings().unwrap().rate_limit_redis.is_some());
+    }
+
+    #[test]
+    fn without_limits_the_redis_url_is_ignored() {
+        let args = serve(&["--rate-limit-redis-url", "redis://127.0.0.1:1"]);
+        assert!(args.http_settings().unwrap().rate_limit_redis.is_none());
+    }
+
+    #[test]
+    fn an_unusable_redis_url_or_no_time_for_redis_is_refused() {
+        let bad = serve(&[
+            "--rate-limit-per-minute",
+            "60",
+            "--rate-limit-redis-url",
+            "postgres://127.0.0.1/db",
+        ]);
+        let error = bad.http_settings().unwrap_err();
+        assert!(
+            error.to_string().contains("RATE_LIMIT_REDIS_URL"),
+            "{error}"
+        );
+        let no_time = serve(&[
+            "--rate-limit-per-minute",
+            "60",
+            "--rate-limit-redis-url",
+            "redis://127.0.0.1:1",
+            "--rate-limit-redis-timeout-ms",
+            "0",
+        ]);
+        assert!(matches!(
+            no_time.http_settings(),
+            Err(SecurityConfigError::NoRedisTime)
+        ));
+    }
 }

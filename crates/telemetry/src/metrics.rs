@@ -8,13 +8,14 @@ use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 const REQUEST_DURATION: &str = "http_server_request_duration_seconds";
 const ACTIVE_REQUESTS: &str = "http_server_active_requests";
 const RATE_LIMITED: &str = "http_server_rate_limited_total";
 const SHED: &str = "http_server_shed_total";
+const RATE_LIMIT_STORE_ERRORS: &str = "http_server_rate_limit_store_errors_total";
 const POOL_CONNECTIONS: &str = "db_pool_connections";
 const POOL_WAITING: &str = "db_pool_waiting";
 const STORE_DURATION: &str = "store_operation_duration_seconds";
@@ -38,6 +39,10 @@ pub const SERIES: &[(&str, &str)] = &[
     (
         SHED,
         "Requests refused with 503 because MAX_IN_FLIGHT requests were already being served.",
+    ),
+    (
+        RATE_LIMIT_STORE_ERRORS,
+        "Requests served without a rate limit because the shared rate-limit store (Redis) failed or did not answer within RATE_LIMIT_REDIS_TIMEOUT_MS.",
     ),
     (
         POOL_CONNECTIONS,
@@ -123,6 +128,9 @@ struct Inner {
     active: metrics::Gauge,
     rate_limited: metrics::Counter,
     shed: metrics::Counter,
+    /// Registered only when the rate limits live in a shared store: without one the series
+    /// is not exported.
+    rate_limit_store_errors: OnceLock<metrics::Counter>,
     store: RwLock<HashMap<&'static str, metrics::Histogram>>,
     requests: RwLock<HashMap<RequestKey, metrics::Histogram>>,
 }
@@ -166,7 +174,9 @@ impl Metrics {
                 REQUEST_DURATION | STORE_DURATION => {
                     recorder.describe_histogram(name, None, help);
                 }
-                RATE_LIMITED | SHED | READS => recorder.describe_counter(name, None, help),
+                RATE_LIMITED | SHED | READS | RATE_LIMIT_STORE_ERRORS => {
+                    recorder.describe_counter(name, None, help)
+                }
                 _ => recorder.describe_gauge(name, None, help),
             }
         }
@@ -184,6 +194,7 @@ impl Metrics {
             active,
             rate_limited,
             shed,
+            rate_limit_store_errors: OnceLock::new(),
             store: RwLock::default(),
             requests: RwLock::default(),
         }))
@@ -237,6 +248,26 @@ impl Metrics {
     /// Counts a request shed because too many were in flight.
     pub fn shed(&self) {
         self.0.shed.increment(1);
+    }
+
+    /// Exports `http_server_rate_limit_store_errors_total`, at 0 until a request is counted: the
+    /// HTTP layer calls it when the rate limits live in a shared store (`RATE_LIMIT_REDIS_URL`).
+    pub fn rate_limit_store_configured(&self) {
+        self.rate_limit_store_errors().absolute(0);
+    }
+
+    /// Counts a request served without a rate limit because the shared rate-limit store failed
+    /// or did not answer in time.
+    pub fn rate_limit_store_error(&self) {
+        self.rate_limit_store_errors().increment(1);
+    }
+
+    fn rate_limit_store_errors(&self) -> &metrics::Counter {
+        self.0.rate_limit_store_errors.get_or_init(|| {
+            self.0
+                .recorder
+                .register_counter(&Key::from_static_name(RATE_LIMIT_STORE_ERRORS), &METADATA)
+        })
     }
 
     /// Records how long the store operation `operation` took.
@@ -354,6 +385,26 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
         }
+    }
+
+    #[test]
+    fn the_rate_limit_store_errors_are_exported_only_once_a_store_is_configured() {
+        let metrics = Metrics::new();
+        assert!(!metrics.render().contains(RATE_LIMIT_STORE_ERRORS));
+        metrics.rate_limit_store_configured();
+        let text = metrics.render();
+        assert!(
+            text.lines()
+                .any(|l| l == "http_server_rate_limit_store_errors_total 0"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP http_server_rate_limit_store_errors_total Requests served without a rate limit"), "{text}");
+        metrics.rate_limit_store_error();
+        metrics.rate_limit_store_error();
+        assert!(metrics
+            .render()
+            .lines()
+            .any(|l| l == "http_server_rate_limit_store_errors_total 2"));
     }
 
     #[test]

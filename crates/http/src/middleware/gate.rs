@@ -4,14 +4,15 @@
 //! description are neither identified nor limited.
 //!
 //! One [`Gate`] is built per process and shared by every worker, so that the limits are per
-//! process. It also holds what the process shares besides: the metrics registry, where
+//! process (or, with Redis, shared by every process naming it). It also holds what the process shares besides: the metrics registry, where
 //! `GET /metrics` is served, and the read replica's probe.
 
-use crate::dto::ReplicaState;
+use crate::dto::{RateLimitStoreState, ReplicaState};
 use crate::error::with_headers;
 use crate::identity::{Authentication, Caller};
 use crate::middleware::load_shedding::LoadShedder;
-use crate::middleware::rate_limit::{RateLimits, EVICTION_INTERVAL};
+use crate::middleware::rate_limit::redis::RedisRateLimits;
+use crate::middleware::rate_limit::{RateLimits, StoreHealth, EVICTION_INTERVAL};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -33,6 +34,10 @@ pub struct HttpSettings {
     pub trust_forwarded_for: bool,
     /// Requests served at once before more are shed with 503.
     pub max_in_flight: usize,
+    /// Where the rate-limit buckets live: `None` (the default), in this process; else in
+    /// Redis, shared by every process naming it (`RATE_LIMIT_REDIS_URL`). Unused when
+    /// `rate_limit_per_minute` is 0.
+    pub rate_limit_redis: Option<RedisRateLimits>,
 }
 
 impl HttpSettings {
@@ -47,6 +52,7 @@ impl Default for HttpSettings {
             rate_limit_per_minute: 0,
             trust_forwarded_for: false,
             max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
+            rate_limit_redis: None,
         }
     }
 }
@@ -119,11 +125,19 @@ impl Gate {
             rate_limit_per_minute,
             trust_forwarded_for,
             max_in_flight,
+            rate_limit_redis,
         } = settings;
+        let limits = RateLimits::new(
+            rate_limit_per_minute,
+            trust_forwarded_for,
+            interval,
+            rate_limit_redis,
+            &metrics,
+        );
         Self(Arc::new(Shared {
             authentication,
             shedder: LoadShedder::new(max_in_flight),
-            limits: RateLimits::new(rate_limit_per_minute, trust_forwarded_for, interval),
+            limits,
             metrics,
             metrics_route,
             replica: OnceLock::new(),
@@ -153,9 +167,23 @@ impl Gate {
         self.0.replica.get().map(|probe| (probe.0)())
     }
 
-    /// How many callers have a rate-limit bucket right now.
+    /// How many callers have a rate-limit bucket in this process right now (always 0 when the
+    /// buckets are in Redis).
     pub fn tracked_callers(&self) -> usize {
         self.0.limits.tracked_callers()
+    }
+
+    /// With the buckets in Redis: whether it answers a `PING` within the timeout now
+    /// (readiness reports it). `None` otherwise.
+    pub(crate) async fn rate_limit_store(&self) -> Option<RateLimitStoreState> {
+        self.0
+            .limits
+            .store_health()
+            .await
+            .map(|health| match health {
+                StoreHealth::Ok => RateLimitStoreState::Ok,
+                StoreHealth::Down => RateLimitStoreState::Down,
+            })
     }
 
     pub(crate) fn authentication(&self) -> &Authentication {
@@ -207,7 +235,10 @@ pub(crate) async fn gate(
     let identity = shared.authentication.identify(req.request());
     let user = identity.as_ref().ok().copied().flatten();
     // A bad credential is charged too (to the client address): the 401 carries the headers.
-    let headers = shared.limits.charge(req.request(), user, &shared.metrics)?;
+    let headers = shared
+        .limits
+        .charge(req.request(), user, &shared.metrics)
+        .await?;
     let user = match identity {
         Ok(user) => user,
         Err(error) => return Err(with_headers(error.into(), headers)),

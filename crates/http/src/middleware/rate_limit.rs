@@ -2,130 +2,149 @@
 //! continuously, charged one per request; an empty bucket is 429 with `Retry-After`. The bucket
 //! is the identified user's, else the client address's. Every answer of a limited route
 //! carries `RateLimit-Limit`, `-Remaining` and `-Reset`.
+//!
+//! Where the buckets live is a [`RateLimiter`]: in this process ([`InProcess`], governor's
+//! GCRA, the default) or in Redis ([`redis::Redis`], the same GCRA in a server-side script,
+//! shared by every process naming the same Redis). Both answer a [`Decision`], from which the
+//! headers and the 429 are made here, by the same code: what a client sees does not depend on
+//! where its bucket is. When Redis does not decide in time the request is served without a
+//! limit (and without the headers), and counted.
+
+#[cfg(test)]
+mod cases;
+mod in_process;
+mod limiter;
+pub(crate) mod redis;
+
+pub(crate) use in_process::{InProcess, EVICTION_INTERVAL};
+pub(crate) use limiter::{Bucket, Decision, Gcra, RateLimiter, StoreHealth};
 
 use crate::error::{with_headers, ApiError};
 use crate::identity::Caller;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, HttpRequest};
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
-use provider_domain::UserId;
 use provider_telemetry::Metrics;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Whose bucket a request is charged to: the identified user's, else the client address's.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Bucket {
-    User(UserId),
-    Address(IpAddr),
+/// The settings' choice of store, with what the Redis one needs.
+#[derive(Debug)]
+enum Store {
+    /// Limits are off.
+    Off,
+    InProcess(InProcess),
+    Redis(redis::Redis),
 }
-
-type Limiter =
-    RateLimiter<Bucket, DefaultKeyedStateStore<Bucket>, DefaultClock, StateInformationMiddleware>;
-
-/// Idle buckets are dropped at most this often (the default), or at once past
-/// [`MAX_TRACKED_CALLERS`].
-pub(crate) const EVICTION_INTERVAL: Duration = Duration::from_secs(10);
-/// Callers tracked before idle buckets are dropped without waiting for the interval.
-const MAX_TRACKED_CALLERS: usize = 100_000;
 
 /// The buckets of every caller, and how they are charged: one per process (the gate holds it).
 #[derive(Debug)]
 pub(crate) struct RateLimits {
-    /// `None` when limits are off.
-    limiter: Option<Limiter>,
+    store: Store,
     per_minute: u32,
     trust_forwarded_for: bool,
-    /// Milliseconds since `started` at the last eviction of idle buckets.
-    evicted_at_ms: AtomicU64,
-    eviction_interval: Duration,
-    started: Instant,
 }
 
 impl RateLimits {
-    /// `per_minute` requests per caller (0: no limit), the client address taken from
-    /// `X-Forwarded-For` when `trust_forwarded_for`, idle buckets dropped at most every
-    /// `eviction_interval`.
+    /// `per_minute` requests per caller (0: no limit) in this process, the client address
+    /// taken from `X-Forwarded-For` when `trust_forwarded_for`, idle buckets dropped at most
+    /// every `eviction_interval`; or in `redis` when given.
     pub(crate) fn new(
         per_minute: u32,
         trust_forwarded_for: bool,
         eviction_interval: Duration,
+        redis: Option<redis::RedisRateLimits>,
+        metrics: &Metrics,
     ) -> Self {
-        let limiter = NonZeroU32::new(per_minute)
-            .map(|n| RateLimiter::keyed(Quota::per_minute(n)).with_middleware());
+        let store = match (NonZeroU32::new(per_minute), redis) {
+            (None, _) => Store::Off,
+            (Some(n), None) => Store::InProcess(InProcess::new(n, eviction_interval)),
+            (Some(n), Some(redis)) => {
+                metrics.rate_limit_store_configured();
+                Store::Redis(redis::Redis::new(redis, Gcra::per_minute(n)))
+            }
+        };
         Self {
-            limiter,
+            store,
             per_minute,
             trust_forwarded_for,
-            evicted_at_ms: AtomicU64::new(0),
-            eviction_interval,
-            started: Instant::now(),
         }
     }
 
-    /// How many callers have a bucket right now.
+    /// How many callers have a bucket in this process right now (0 with Redis).
     pub(crate) fn tracked_callers(&self) -> usize {
-        self.limiter.as_ref().map_or(0, Limiter::len)
+        match &self.store {
+            Store::InProcess(limiter) => limiter.tracked_callers(),
+            Store::Off | Store::Redis(_) => 0,
+        }
+    }
+
+    /// With Redis: whether it answers now (a `PING`, within the store's timeout).
+    pub(crate) async fn store_health(&self) -> Option<StoreHealth> {
+        match &self.store {
+            Store::Redis(redis) => Some(redis.health().await),
+            Store::Off | Store::InProcess(_) => None,
+        }
     }
 
     /// Charges one request of `caller` (`None`: the client address of `req`). The headers to
-    /// put on its answer: `RateLimit-*`, none when limits are off.
+    /// put on its answer: `RateLimit-*`; none when limits are off, or when the shared store
+    /// did not decide (the request is then served unlimited, and `metrics` counts it).
     ///
     /// # Errors
     /// [`ApiError::RateLimited`] with the headers when the bucket is empty; `metrics` counts it.
-    pub(crate) fn charge(
+    pub(crate) async fn charge(
         &self,
         req: &HttpRequest,
         caller: Option<Caller>,
         metrics: &Metrics,
     ) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(Vec::new());
+        let bucket = || {
+            caller.map_or_else(
+                || Bucket::Address(client_address(req, self.trust_forwarded_for)),
+                |caller| Bucket::User(caller.0),
+            )
         };
-        self.evict_idle(limiter);
-        let key = caller.map_or_else(
-            || Bucket::Address(client_address(req, self.trust_forwarded_for)),
-            |caller| Bucket::User(caller.0),
-        );
-        let limit = self.per_minute;
-        match limiter.check_key(&key) {
-            Ok(snapshot) => Ok(rate_limit_headers(
-                limit,
-                snapshot.remaining_burst_capacity(),
-            )),
-            Err(refused) => {
-                metrics.rate_limited();
-                let wait = refused.wait_time_from(limiter.clock().now());
-                let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                let error = ApiError::RateLimited {
-                    retry_after_secs: retry_after.max(1),
-                };
-                Err(with_headers(error.into(), rate_limit_headers(limit, 0)))
-            }
-        }
+        // The in-process limiter decides synchronously: no future, nothing boxed, on the path
+        // of every limited request.
+        let decision = match &self.store {
+            Store::Off => return Ok(Vec::new()),
+            Store::InProcess(limiter) => limiter.decide(&bucket()),
+            Store::Redis(redis) => match Box::pin(redis.check(&bucket())).await {
+                Ok(decision) => decision,
+                Err(_) => {
+                    metrics.rate_limit_store_error();
+                    return Ok(Vec::new());
+                }
+            },
+        };
+        answer(self.per_minute, decision, metrics)
     }
+}
 
-    /// Drops the buckets of callers whose bucket is full again (they are indistinguishable
-    /// from new ones), when the interval has passed or too many callers are tracked.
-    fn evict_idle(&self, limiter: &Limiter) {
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let last = self.evicted_at_ms.load(Ordering::Relaxed);
-        let due = now.saturating_sub(last) >= self.eviction_interval.as_millis() as u64;
-        if (due || limiter.len() > MAX_TRACKED_CALLERS)
-            && self
-                .evicted_at_ms
-                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-        {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
+/// The headers of `decision`, or the 429 carrying them.
+fn answer(
+    limit: u32,
+    decision: Decision,
+    metrics: &Metrics,
+) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
+    match decision {
+        Decision::Allowed { remaining } => Ok(rate_limit_headers(limit, remaining)),
+        Decision::Refused { wait } => {
+            metrics.rate_limited();
+            let error = ApiError::RateLimited {
+                retry_after_secs: retry_after_secs(wait),
+            };
+            Err(with_headers(error.into(), rate_limit_headers(limit, 0)))
         }
     }
+}
+
+/// `Retry-After` for a refusal whose bucket has a request back after `wait`: whole seconds,
+/// rounded up, at least 1.
+fn retry_after_secs(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
 }
 
 /// The client's address: the first `X-Forwarded-For` entry when trusted and well-formed, else
@@ -195,5 +214,39 @@ mod tests {
         assert_eq!(value("ratelimit-remaining").as_deref(), Some("117"));
         // 3 spent, each back after half a second: 1.5 s, rounded up.
         assert_eq!(value("ratelimit-reset").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn retry_after_is_the_wait_in_whole_seconds_rounded_up_and_at_least_one() {
+        for (wait_ms, secs) in [
+            (0, 1),
+            (1, 1),
+            (999, 1),
+            (1_000, 1),
+            (1_001, 2),
+            (20_000, 20),
+        ] {
+            assert_eq!(
+                retry_after_secs(Duration::from_millis(wait_ms)),
+                secs,
+                "{wait_ms}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_gcra_figures_are_governors() {
+        for n in [1, 2, 3, 7, 60, 120, 1_000, 7_919, 1_000_000, u32::MAX] {
+            let n = NonZeroU32::new(n).unwrap();
+            let quota = governor::Quota::per_minute(n);
+            let gcra = Gcra::per_minute(n);
+            assert_eq!(
+                u128::from(gcra.t),
+                quota.replenish_interval().as_nanos().max(1),
+                "{n}"
+            );
+            assert_eq!(quota.burst_size(), n);
+            assert_eq!(gcra.tau, gcra.t * u64::from(n.get() - 1), "{n}");
+        }
     }
 }

@@ -18,6 +18,27 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+/// The test Redis's URL (`TEST_REDIS_URL`, else `REDIS_URL`), when there is one. Without one
+/// the Redis tests fail under CI (`CI=true`), and are skipped, saying so, elsewhere.
+pub fn test_redis() -> Option<String> {
+    let url = ["TEST_REDIS_URL", "REDIS_URL"].iter().find_map(|name| {
+        std::env::var(name)
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+    });
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "no Redis for the rate-limit tests: set TEST_REDIS_URL (scripts/test-redis.sh, which \
+             `make test` runs, starts one)"
+        );
+        eprintln!(
+            "SKIPPED: no TEST_REDIS_URL; run through scripts/test-redis.sh to test the Redis limiter"
+        );
+    }
+    url
+}
+
 /// What the app answered.
 #[derive(Debug)]
 pub struct Reply {

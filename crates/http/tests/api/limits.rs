@@ -1,10 +1,16 @@
 //! Rate limits per caller (`RateLimit-*` headers, 429 + `Retry-After`, exemptions, idle
 //! buckets dropped) and load shedding beyond `MAX_IN_FLIGHT` (503 + `Retry-After: 1` at once).
+//!
+//! The rate-limit cases run twice: with the buckets in the process, and in a real Redis
+//! (`TEST_REDIS_URL`: `make test` starts one; see [`crate::helpers::test_redis`]). Then, with
+//! Redis alone: what readiness and the metrics say, and a Redis that does not answer.
 
-use crate::helpers::{provider, Reply, TestApp, TickingClock};
+use crate::helpers::{provider, test_redis, Reply, TestApp, TickingClock};
 use actix_web::test as atest;
 use actix_web::web;
-use provider_http::{Authentication, Gate, HttpSettings, JwtKey, JwtSettings, JwtVerifier};
+use provider_http::{
+    Authentication, Gate, HttpSettings, JwtKey, JwtSettings, JwtVerifier, RedisRateLimits,
+};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::ProviderService;
 use serde_json::json;
@@ -22,6 +28,68 @@ fn limited(per_minute: u32) -> HttpSettings {
         ..HttpSettings::default()
     }
 }
+
+/// Where the buckets are.
+#[derive(Debug, Clone)]
+enum Backend {
+    InProcess,
+    /// A real Redis at this URL, each gate's keys under a prefix of its own.
+    Redis(String),
+}
+
+impl Backend {
+    /// A gate with `settings`, its buckets where `self` says.
+    fn gate(&self, settings: HttpSettings) -> Gate {
+        Gate::new(HttpSettings {
+            rate_limit_redis: self.redis(),
+            ..settings
+        })
+    }
+
+    fn redis(&self) -> Option<RedisRateLimits> {
+        match self {
+            Self::InProcess => None,
+            // A second per call: the machine may be loaded (50 ms is for production).
+            Self::Redis(url) => Some(
+                RedisRateLimits::new(url, Duration::from_secs(1))
+                    .unwrap()
+                    .with_key_prefix(format!("test:{}:", Uuid::new_v4())),
+            ),
+        }
+    }
+}
+
+/// Each case as a test with each backend; the Redis ones need `TEST_REDIS_URL`.
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod in_process {
+            $(
+                #[actix_web::test]
+                async fn $case() {
+                    super::$case(super::Backend::InProcess).await;
+                }
+            )*
+        }
+        mod in_redis {
+            $(
+                #[actix_web::test]
+                async fn $case() {
+                    if let Some(url) = crate::helpers::test_redis() {
+                        super::$case(super::Backend::Redis(url)).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    each_answer_says_what_is_left_and_the_spent_bucket_answers_429,
+    probes_and_the_api_description_are_never_limited,
+    every_caller_has_a_bucket_of_their_own,
+    x_forwarded_for_is_only_believed_when_trusted,
+    a_refused_credential_is_charged_to_the_client_address,
+);
 
 fn from(address: &str) -> SocketAddr {
     format!("{address}:40000").parse().unwrap()
@@ -45,9 +113,8 @@ fn figures(reply: &Reply) -> (String, String, String) {
     )
 }
 
-#[actix_web::test]
-async fn each_answer_says_what_is_left_and_the_spent_bucket_answers_429() {
-    let app = TestApp::with_gate(Gate::new(limited(3))).await;
+async fn each_answer_says_what_is_left_and_the_spent_bucket_answers_429(backend: Backend) {
+    let app = TestApp::with_gate(backend.gate(limited(3))).await;
 
     let mut seen = Vec::new();
     for _ in 0..3 {
@@ -71,9 +138,8 @@ async fn each_answer_says_what_is_left_and_the_spent_bucket_answers_429() {
     assert_eq!(refused.header("ratelimit-limit").as_deref(), Some("3"));
 }
 
-#[actix_web::test]
-async fn probes_and_the_api_description_are_never_limited() {
-    let app = TestApp::with_gate(Gate::new(limited(1))).await;
+async fn probes_and_the_api_description_are_never_limited(backend: Backend) {
+    let app = TestApp::with_gate(backend.gate(limited(1))).await;
     search_from(&app, "10.0.0.2").await.assert_status(200);
     search_from(&app, "10.0.0.2").await.assert_error(429);
 
@@ -92,9 +158,8 @@ async fn probes_and_the_api_description_are_never_limited() {
     }
 }
 
-#[actix_web::test]
-async fn every_caller_has_a_bucket_of_their_own() {
-    let app = TestApp::with_gate(Gate::new(limited(1))).await;
+async fn every_caller_has_a_bucket_of_their_own(backend: Backend) {
+    let app = TestApp::with_gate(backend.gate(limited(1))).await;
     let alice = Uuid::new_v4();
 
     app.post(
@@ -124,10 +189,9 @@ async fn every_caller_has_a_bucket_of_their_own() {
     search_from(&app, "10.0.0.3").await.assert_error(429);
 }
 
-#[actix_web::test]
-async fn x_forwarded_for_is_only_believed_when_trusted() {
+async fn x_forwarded_for_is_only_believed_when_trusted(backend: Backend) {
     for (trusted, second) in [(true, 200), (false, 429)] {
-        let app = TestApp::with_gate(Gate::new(HttpSettings {
+        let app = TestApp::with_gate(backend.gate(HttpSettings {
             trust_forwarded_for: trusted,
             ..limited(1)
         }))
@@ -149,8 +213,7 @@ async fn x_forwarded_for_is_only_believed_when_trusted() {
     }
 }
 
-#[actix_web::test]
-async fn a_refused_credential_is_charged_to_the_client_address() {
+async fn a_refused_credential_is_charged_to_the_client_address(backend: Backend) {
     const SECRET: &str = "a-test-secret-of-at-least-32-bytes!!";
     let verifier = JwtVerifier::new(&JwtSettings {
         key: JwtKey::Hs256Secret(SECRET.into()),
@@ -158,7 +221,7 @@ async fn a_refused_credential_is_charged_to_the_client_address() {
         audience: None,
     })
     .unwrap();
-    let app = TestApp::with_gate(Gate::new(HttpSettings {
+    let app = TestApp::with_gate(backend.gate(HttpSettings {
         authentication: Authentication::Jwt(Box::new(verifier)),
         ..limited(2)
     }))
@@ -193,6 +256,7 @@ async fn a_refused_credential_is_charged_to_the_client_address() {
 
 #[actix_web::test]
 async fn idle_buckets_are_dropped_so_memory_stays_bounded() {
+    // In the process only: Redis drops a bucket by itself when it is full again (its TTL).
     // 120 a minute: a bucket is dropped two emission intervals (1 s) after its last request,
     // well after the 50 requests below even on a loaded machine (with a shorter interval the
     // first buckets were already gone when they were counted).
@@ -209,6 +273,78 @@ async fn idle_buckets_are_dropped_so_memory_stays_bounded() {
     search_from(&app, "10.2.0.1").await.assert_status(200);
 
     assert!(gate.tracked_callers() <= 1, "{}", gate.tracked_callers());
+}
+
+/// The value of an unlabelled sample of `/metrics`.
+async fn sample(app: &TestApp, name: &str) -> Option<f64> {
+    let text = String::from_utf8(app.get("/metrics").await.body.to_vec()).unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[actix_web::test]
+async fn with_redis_readiness_says_it_answers_and_nothing_else_changes() {
+    let Some(url) = test_redis() else { return };
+    let app = TestApp::with_gate(Backend::Redis(url).gate(limited(2))).await;
+
+    let ready = app.get("/v1_0/health/ready").await;
+    assert_eq!(
+        ready.assert_status(200),
+        json!({"status": "ok", "rate_limit_store": "ok"})
+    );
+    search_from(&app, "10.0.0.6").await.assert_status(200);
+    assert_eq!(
+        sample(&app, "http_server_rate_limit_store_errors_total").await,
+        Some(0.0)
+    );
+}
+
+#[actix_web::test]
+async fn without_redis_readiness_and_metrics_say_nothing_of_it() {
+    let app = TestApp::with_gate(Gate::new(limited(2))).await;
+    assert_eq!(
+        app.get("/v1_0/health/ready").await.assert_status(200),
+        json!({"status": "ok"})
+    );
+    assert_eq!(
+        sample(&app, "http_server_rate_limit_store_errors_total").await,
+        None
+    );
+}
+
+#[actix_web::test]
+async fn a_redis_that_does_not_answer_lets_requests_through_unlimited_and_counted() {
+    // A socket that takes connections and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}", silent.local_addr().unwrap());
+    let gate = Gate::new(HttpSettings {
+        rate_limit_redis: Some(RedisRateLimits::new(&url, Duration::from_millis(50)).unwrap()),
+        ..limited(1)
+    });
+    let app = TestApp::with_gate(gate).await;
+
+    for _ in 0..3 {
+        let reply = search_from(&app, "10.0.0.7").await;
+        reply.assert_status(200);
+        // Served unlimited: there are no figures to tell.
+        assert_eq!(
+            figures(&reply),
+            (String::new(), String::new(), String::new())
+        );
+    }
+    assert_eq!(
+        sample(&app, "http_server_rate_limit_store_errors_total").await,
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&app, "http_server_rate_limited_total").await,
+        Some(0.0)
+    );
+    // Readiness stays 200, and says so.
+    assert_eq!(
+        app.get("/v1_0/health/ready").await.assert_status(200),
+        json!({"status": "ok", "rate_limit_store": "down"})
+    );
 }
 
 /// The app with a route (`/held`) that counts its requests in `entered` and holds each until
