@@ -22,6 +22,7 @@
 mod dates;
 mod error;
 mod ids;
+mod moderation;
 mod provider;
 mod recommend;
 mod search;
@@ -32,6 +33,12 @@ mod values;
 pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_DATE};
 pub use error::{FieldError, ValidationError, ValueError};
 pub use ids::{ProviderId, ReviewId, UserId};
+pub use moderation::{
+    can_see, can_see_reply, AppealExplanation, AppealInput, AppealRequest, AppealStatus, Caller,
+    DecisionAction, DecisionInput, DecisionRequest, DecisionRule, DecisionTarget, FlagExplanation,
+    FlagInput, FlagReason, FlagRequest, FlagStatus, Reason, ReplyInput, ReplyRequest, ReplyText,
+    ReviewStatus, Statement, Viewer,
+};
 pub use provider::{Provider, ProviderDraft, ProviderInput, RangeInput, Review};
 pub use recommend::{recommendation_order, JobInput, JobRequest, Recommendation};
 pub use search::{search_order, SearchFilter, SearchInput};

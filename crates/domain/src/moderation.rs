@@ -1,0 +1,22 @@
+//! Moderation of reviews (docs/API.md, v1.2 "Reviews a marketplace can publish"): a review's
+//! status, who sees it, and the checked requests of flags, decisions, appeals and replies.
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | `status` | [`ReviewStatus`], [`Reason`], [`FlagStatus`], [`AppealStatus`] |
+//! | `viewer` | [`Caller`], [`Viewer`], [`can_see`], [`can_see_reply`] |
+//! | `text` | the checked texts: [`FlagExplanation`], [`DecisionRule`], [`Statement`], [`AppealExplanation`], [`ReplyText`] |
+//! | `requests` | the `*Input`s and their checked `*Request`s |
+
+mod requests;
+mod status;
+mod text;
+mod viewer;
+
+pub use requests::{
+    AppealInput, AppealRequest, DecisionAction, DecisionInput, DecisionRequest, DecisionTarget,
+    FlagInput, FlagReason, FlagRequest, ReplyInput, ReplyRequest,
+};
+pub use status::{AppealStatus, FlagStatus, Reason, ReviewStatus};
+pub use text::{AppealExplanation, DecisionRule, FlagExplanation, ReplyText, Statement};
+pub use viewer::{can_see, can_see_reply, Caller, Viewer};
