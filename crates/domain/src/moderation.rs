@@ -1,5 +1,10 @@
 //! Moderation of reviews (docs/API.md, v1.2 "Reviews a marketplace can publish"): a review's
-//! status, who sees it, and the checked requests of flags, decisions, appeals and replies.
+//! status, who sees it, the checked requests of flags, decisions, appeals and replies, and the
+//! screen at submission.
+//!
+//! The screen uses `rustrict` (profanity) and `unicode-normalization` (NFKC) beside the
+//! domain's usual crates: the screen is a pure function of a text and the settings, and both
+//! crates are pure too (no I/O, clock, randomness or async).
 //!
 //! | module | holds |
 //! | --- | --- |
@@ -7,8 +12,10 @@
 //! | `viewer` | [`Caller`], [`Viewer`], [`can_see`], [`can_see_reply`] |
 //! | `text` | the checked texts: [`FlagExplanation`], [`DecisionRule`], [`Statement`], [`AppealExplanation`], [`ReplyText`] |
 //! | `requests` | the `*Input`s and their checked `*Request`s |
+//! | `screen` | [`screen`], [`ScreenSettings`], [`Blocklist`], [`PublishMode`] |
 
 mod requests;
+mod screen;
 mod status;
 mod text;
 mod viewer;
@@ -17,6 +24,7 @@ pub use requests::{
     AppealInput, AppealRequest, DecisionAction, DecisionInput, DecisionRequest, DecisionTarget,
     FlagInput, FlagReason, FlagRequest, ReplyInput, ReplyRequest,
 };
+pub use screen::{screen, Blocklist, PublishMode, ScreenSettings};
 pub use status::{AppealStatus, FlagStatus, Reason, ReviewStatus};
 pub use text::{AppealExplanation, DecisionRule, FlagExplanation, ReplyText, Statement};
 pub use viewer::{can_see, can_see_reply, Caller, Viewer};

@@ -11,6 +11,7 @@ mod provider;
 mod ranking;
 mod recommend;
 mod reviews;
+mod screen;
 mod search;
 mod skill_ratings;
 mod text;
