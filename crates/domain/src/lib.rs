@@ -34,10 +34,11 @@ pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_D
 pub use error::{FieldError, ValidationError, ValueError};
 pub use ids::{ProviderId, ReviewId, UserId};
 pub use moderation::{
-    can_see, can_see_reply, screen, AppealExplanation, AppealInput, AppealRequest, AppealStatus,
-    Blocklist, Caller, DecisionAction, DecisionInput, DecisionRequest, DecisionRule,
-    DecisionTarget, FlagExplanation, FlagInput, FlagReason, FlagRequest, FlagStatus, PublishMode,
-    Reason, ReplyInput, ReplyRequest, ReplyText, ReviewStatus, ScreenSettings, Statement, Viewer,
+    can_see, can_see_reply, figures, screen, AppealExplanation, AppealInput, AppealRequest,
+    AppealStatus, Blocklist, Caller, Contribution, DecisionAction, DecisionInput, DecisionRequest,
+    DecisionRule, DecisionTarget, Figures, FiguresChange, FiguresDelta, FlagExplanation, FlagInput,
+    FlagReason, FlagRequest, FlagStatus, PublishMode, Reason, ReplyInput, ReplyRequest, ReplyText,
+    ReviewStatus, ScreenSettings, Statement, StatsDelta, Viewer,
 };
 pub use provider::{Provider, ProviderDraft, ProviderInput, RangeInput, Review};
 pub use recommend::{recommendation_order, JobInput, JobRequest, Recommendation};

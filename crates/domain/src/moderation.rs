@@ -1,6 +1,7 @@
 //! Moderation of reviews (docs/API.md, v1.2 "Reviews a marketplace can publish"): a review's
-//! status, who sees it, the checked requests of flags, decisions, appeals and replies, and the
-//! screen at submission.
+//! status, who sees it, the checked requests of flags, decisions, appeals and replies, the
+//! screen at submission and the one rule every figure of a provider comes from:
+//! only published reviews count.
 //!
 //! The screen uses `rustrict` (profanity) and `unicode-normalization` (NFKC) beside the
 //! domain's usual crates: the screen is a pure function of a text and the settings, and both
@@ -13,13 +14,16 @@
 //! | `text` | the checked texts: [`FlagExplanation`], [`DecisionRule`], [`Statement`], [`AppealExplanation`], [`ReplyText`] |
 //! | `requests` | the `*Input`s and their checked `*Request`s |
 //! | `screen` | [`screen`], [`ScreenSettings`], [`Blocklist`], [`PublishMode`] |
+//! | `figures` | [`figures`], [`Figures`], [`FiguresDelta`], [`FiguresChange`] |
 
+mod figures;
 mod requests;
 mod screen;
 mod status;
 mod text;
 mod viewer;
 
+pub use figures::{figures, Contribution, Figures, FiguresChange, FiguresDelta, StatsDelta};
 pub use requests::{
     AppealInput, AppealRequest, DecisionAction, DecisionInput, DecisionRequest, DecisionTarget,
     FlagInput, FlagReason, FlagRequest, ReplyInput, ReplyRequest,

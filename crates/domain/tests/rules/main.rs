@@ -8,6 +8,7 @@ mod dates;
 mod helpers;
 mod moderation_requests;
 mod provider;
+mod published_figures;
 mod ranking;
 mod recommend;
 mod reviews;
