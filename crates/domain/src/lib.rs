@@ -1,6 +1,8 @@
 //! The domain of the Service Provider marketplace: validated values, availability arithmetic,
 //! the search filter and its order, and the recommendation rules and ranking.
 //!
+//! Moderation of reviews ([`Moderation`], [`screen`], [`figures`]) is here too.
+//!
 //! Pure: no I/O, no clock, no randomness, no async. Every constructor validates, so a value of
 //! these types is valid by construction; the `*Input` structs carry what a client wrote, and
 //! their `parse` functions report every field at fault with its path in the request.
@@ -34,11 +36,13 @@ pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_D
 pub use error::{FieldError, ValidationError, ValueError};
 pub use ids::{ProviderId, ReviewId, UserId};
 pub use moderation::{
-    can_see, can_see_reply, figures, screen, AppealExplanation, AppealInput, AppealRequest,
-    AppealStatus, Blocklist, Caller, Contribution, DecisionAction, DecisionInput, DecisionRequest,
-    DecisionRule, DecisionTarget, Figures, FiguresChange, FiguresDelta, FlagExplanation, FlagInput,
-    FlagReason, FlagRequest, FlagStatus, PublishMode, Reason, ReplyInput, ReplyRequest, ReplyText,
-    ReviewStatus, ScreenSettings, Statement, StatsDelta, Viewer,
+    can_see, can_see_reply, figures, screen, Appeal, AppealExplanation, AppealInput, AppealRequest,
+    AppealStatus, Blocklist, Caller, Contribution, Decision, DecisionAction, DecisionInput,
+    DecisionRequest, DecisionRule, DecisionTarget, Event, EventDetail, Figures, FiguresChange,
+    FiguresDelta, FlagExplanation, FlagInput, FlagReason, FlagRequest, FlagStatus, Moderation,
+    ModerationError, ModerationSettings, PublishMode, Reason, RefusalKind, Reply, ReplyInput,
+    ReplyRequest, ReplyText, ReviewStatus, ScreenSettings, Statement, StatsDelta, Transition,
+    Viewer, Withdrawal,
 };
 pub use provider::{Provider, ProviderDraft, ProviderInput, RangeInput, Review};
 pub use recommend::{recommendation_order, JobInput, JobRequest, Recommendation};

@@ -6,6 +6,7 @@
 
 mod dates;
 mod helpers;
+mod moderation;
 mod moderation_requests;
 mod provider;
 mod published_figures;
