@@ -1,8 +1,6 @@
 //! The domain of the Service Provider marketplace: validated values, availability arithmetic,
 //! the search filter and its order, and the recommendation rules and ranking.
 //!
-//! Moderation of reviews ([`Moderation`], [`screen`], [`figures`]) is here too.
-//!
 //! Pure: no I/O, no clock, no randomness, no async. Every constructor validates, so a value of
 //! these types is valid by construction; the `*Input` structs carry what a client wrote, and
 //! their `parse` functions report every field at fault with its path in the request.
