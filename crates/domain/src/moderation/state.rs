@@ -463,9 +463,7 @@ impl Moderation {
             return Err(ModerationError::NotFound);
         }
         let against = match &self.decision {
-            Some(Decision::Moderator { appealed: true, .. })
-                if self.status == ReviewStatus::Hidden =>
-            {
+            Some(Decision::Moderator { appealed: true, .. }) => {
                 return Err(ModerationError::AlreadyAppealed);
             }
             Some(Decision::Moderator { by, .. }) if self.can_appeal() => *by,

@@ -164,6 +164,7 @@ fn an_edit_that_keeps_a_skills_rating_leaves_no_change_for_that_skill() {
 
     // Assert
     assert!(delta.reviews.is_zero());
+    assert!(!delta.is_zero(), "a skill's figures change");
     assert_eq!(
         delta.skills.into_iter().collect::<Vec<_>>(),
         [(
@@ -210,6 +211,10 @@ fn the_delta_between_two_states_counts_only_their_published_sides() {
     );
     assert!(hidden_to_pending.is_zero());
     assert!(!entered.is_zero());
+    assert!(
+        !FiguresDelta::between(None, Some((ReviewStatus::Published, review(45, &[])))).is_zero(),
+        "a review without skill ratings still changes the count"
+    );
     assert!(FiguresDelta::between(
         Some((ReviewStatus::Published, one)),
         Some((ReviewStatus::Published, one))

@@ -298,6 +298,7 @@ fn a_comment_with_a_phone_number_is_held_for_contact_details() {
         "call +44 20 7946 0958",
         "call +44 (0)20 7946 0958",
         "call (020) 7946-0958",
+        "call 020 (7946) 0958",
         "call 020.7946.0958",
         "call 123456789",
         "call 123456789012345",
@@ -325,6 +326,8 @@ fn dates_sums_and_short_or_long_numbers_are_no_phone_number() {
         "020  7946 0958",
         "020 -7946 0958",
         "020 ((7946)) 0958",
+        "020 ((7946) 0958",
+        "020 (7946)) 0958",
         "at 10:30, 4.5 stars",
     ] {
         // Act
