@@ -4,6 +4,7 @@
 mod dates;
 mod error;
 mod ids;
+mod moderation;
 mod provider;
 mod recommend;
 mod search;
@@ -14,6 +15,15 @@ mod values;
 pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_DATE};
 pub use error::{FieldError, ValidationError, ValueError};
 pub use ids::{ProviderId, ReviewId, UserId};
+pub use moderation::{
+    can_see, can_see_reply, figures, screen, Appeal, AppealExplanation, AppealInput, AppealRequest,
+    AppealStatus, Blocklist, Caller, Contribution, Decision, DecisionAction, DecisionInput,
+    DecisionRequest, DecisionRule, DecisionTarget, Event, EventDetail, Figures, FiguresChange,
+    FiguresDelta, FlagExplanation, FlagInput, FlagReason, FlagRequest, FlagStatus, Moderation,
+    ModerationError, ModerationSettings, PublishMode, Reason, RefusalKind, Reply, ReplyInput,
+    ReplyRequest, ReplyText, ReviewStatus, ScreenSettings, Statement, StatsDelta, Transition,
+    Viewer, Withdrawal,
+};
 pub use provider::{Provider, ProviderDraft, ProviderInput, RangeInput, Review};
 pub use recommend::{recommendation_order, JobInput, JobRequest, Recommendation};
 pub use search::{search_order, SearchFilter, SearchInput};

@@ -6,10 +6,14 @@
 
 mod dates;
 mod helpers;
+mod moderation;
+mod moderation_requests;
 mod provider;
+mod published_figures;
 mod ranking;
 mod recommend;
 mod reviews;
+mod screen;
 mod search;
 mod skill_ratings;
 mod text;
