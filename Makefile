@@ -72,7 +72,10 @@ app-down: ## Stop and remove the Docker containers (volumes are kept)
 .PHONY: mutants
 mutants: ## Mutation testing of provider-domain by its own tests (cargo-mutants; see crates/domain/README.md)
 	scripts/need.sh cargo-mutants
-	$(CARGO) mutants --package provider-domain --test-package provider-domain
+	@# A mutant that makes a loop run forever fails the tests by their timeout (exit 3): caught in
+	@# effect. Only a missed mutant (exit 2) or a broken run fails the target.
+	$(CARGO) mutants --package provider-domain --test-package provider-domain; \
+		status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ]
 
 bench: ## Benchmark on PostgreSQL (BENCH_PROVIDERS=100000 by default) and write docs/benchmarks.md
 	python3 scripts/bench/run.py
