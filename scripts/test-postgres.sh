@@ -175,7 +175,8 @@ fi
 trap stop_cluster EXIT
 trap 'exit 130' INT TERM
 set +e
-DATABASE_URL=$url "$@"
+# scripts/test-standby.sh removes its standby of this cluster when its command ends.
+DATABASE_URL=$url TEST_POSTGRES_THROWAWAY=1 "$@"
 status=$?
 set -e
 exit "$status"

@@ -108,7 +108,16 @@ finish() {
         printf '%s\n' "$standby_url"
         exit 0
     fi
-    TEST_STANDBY_URL=$standby_url exec "$@"
+    if [ -z "${TEST_POSTGRES_THROWAWAY:-}" ]; then
+        TEST_STANDBY_URL=$standby_url exec "$@"
+    fi
+    # The primary is a throwaway cluster that goes when the command ends: so does its standby,
+    # which would otherwise wait for it forever.
+    local status=0
+    TEST_STANDBY_URL=$standby_url "$@" || status=$?
+    stop
+    rm -rf "$dir"
+    exit "$status"
 }
 
 if healthy; then
