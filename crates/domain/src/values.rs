@@ -30,7 +30,17 @@ pub(crate) fn refuse_control_characters(raw: &str, allowed: &[char]) -> Result<(
 /// Checks `raw` holds no control character, trims it and checks its length (in Unicode scalar
 /// values) is `1..=max`.
 fn trimmed(raw: &str, max: usize) -> Result<String, ValueError> {
-    refuse_control_characters(raw, &[])?;
+    trimmed_allowing(raw, max, &[])
+}
+
+/// [`trimmed`], allowing the control characters in `allowed` (prose may hold tab, line feed and
+/// carriage return).
+pub(crate) fn trimmed_allowing(
+    raw: &str,
+    max: usize,
+    allowed: &[char],
+) -> Result<String, ValueError> {
+    refuse_control_characters(raw, allowed)?;
     let text = raw.trim();
     let len = text.chars().count();
     if len == 0 {

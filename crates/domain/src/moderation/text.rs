@@ -5,23 +5,8 @@
 //! may not.
 
 use crate::error::ValueError;
-use crate::values::{refuse_control_characters, Comment};
+use crate::values::{trimmed_allowing, Comment};
 use std::fmt;
-
-/// Refuses control characters but `allowed` in `raw` as sent, trims it and checks its length
-/// (in Unicode scalar values) is `1..=max`.
-fn checked(raw: &str, max: usize, allowed: &[char]) -> Result<String, ValueError> {
-    refuse_control_characters(raw, allowed)?;
-    let text = raw.trim();
-    let len = text.chars().count();
-    if len == 0 {
-        Err(ValueError::Empty)
-    } else if len > max {
-        Err(ValueError::TooLong { max, actual: len })
-    } else {
-        Ok(text.to_owned())
-    }
-}
 
 macro_rules! text_type {
     ($(#[$meta:meta])* $name:ident, $max:expr, $allowed:expr) => {
@@ -41,7 +26,7 @@ macro_rules! text_type {
             /// [`ValueError::ControlCharacter`], [`ValueError::Empty`] or
             /// [`ValueError::TooLong`].
             pub fn new(raw: &str) -> Result<Self, ValueError> {
-                checked(raw, Self::MAX_CHARS, $allowed).map(Self)
+                trimmed_allowing(raw, Self::MAX_CHARS, $allowed).map(Self)
             }
 
             /// The text as kept (trimmed).
