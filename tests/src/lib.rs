@@ -51,7 +51,22 @@ impl Server {
     /// # Panics
     /// If it does not start within 30 seconds, or exits first.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(binary());
+        Self::launch(Command::new(binary()), env)
+    }
+
+    /// As [`Server::start`], with every thread of the process on one CPU (`taskset`, from
+    /// util-linux): its workers then take turns, which widens the windows between reading a
+    /// request and answering it that races (such as a shutdown under load) need.
+    ///
+    /// # Panics
+    /// As [`Server::start`], and if `taskset` cannot be run.
+    pub fn start_on_one_cpu(env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new("taskset");
+        command.args(["--cpu-list", "0"]).arg(binary());
+        Self::launch(command, env)
+    }
+
+    fn launch(mut command: Command, env: &[(&str, &str)]) -> Self {
         command
             .arg("serve")
             .env("HOST", "127.0.0.1")
