@@ -155,6 +155,15 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kills the process with SIGKILL (no shutdown of any kind: a crash) and waits for it.
+    pub fn crash(mut self) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a child's pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("send SIGKILL");
+        self.child.wait().expect("wait");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

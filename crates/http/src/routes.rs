@@ -117,8 +117,7 @@ pub(crate) async fn create_provider(
     let request = key.request(caller.0, "POST /v1_0/service-provider", &body.1);
     let input = body.0.into();
     let answered = service
-        .once(request.as_ref(), || async {
-            let created = service.create(caller.0, &input).await?;
+        .create_once(request.as_ref(), caller.0, &input, |created| {
             replay::json(
                 StatusCode::CREATED,
                 vec![
@@ -281,15 +280,14 @@ pub(crate) async fn add_review(
     let request = key.request(caller.0, &route, &body.1);
     let input = body.0.into();
     let answered = service
-        .once(request.as_ref(), || async {
-            let review = service.add_review(caller.0, id.0, &input).await?;
+        .add_review_once(request.as_ref(), caller.0, id.0, &input, |review| {
             replay::json(
                 StatusCode::CREATED,
                 vec![(
                     header::LOCATION,
                     format!("{}/reviews", provider_url(review.provider_id)),
                 )],
-                &ReviewDto::from(&review),
+                &ReviewDto::from(review),
             )
         })
         .await?;

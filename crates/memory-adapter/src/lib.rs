@@ -18,9 +18,9 @@ use provider_domain::{
 };
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use provider_ports::{
-    Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyRepository, IdempotentRequest, Page,
-    PageOf, ProviderRepository, RepoError, ReviewRepository, StoredAnswer, Version, VersionCheck,
-    Versioned,
+    Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotencyRepository,
+    IdempotentRequest, Page, PageOf, ProviderRepository, RepoError, ReviewRepository, StoredAnswer,
+    Version, VersionCheck, Versioned,
 };
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -75,6 +75,30 @@ impl Keys {
         self.records.insert(key, record);
     }
 
+    /// Whether `token` holds a pending claim on `key`.
+    fn holds(&self, key: &KeyOf, token: ClaimToken) -> bool {
+        self.records
+            .get(key)
+            .is_some_and(|r| r.token == token && r.answer.is_none())
+    }
+
+    /// Keeps `answer` on the pending claim `token` holds on `key`; nothing when it holds none.
+    fn complete(
+        &mut self,
+        key: KeyOf,
+        token: ClaimToken,
+        answer: &StoredAnswer,
+        now: OffsetDateTime,
+    ) {
+        if self.holds(&key, token) {
+            let mut record = self.records.remove(&key).expect("held");
+            self.by_expiry.remove(&(record.expires_at, key.clone()));
+            record.expires_at = now + RETENTION;
+            record.answer = Some(answer.clone());
+            self.insert(key, record);
+        }
+    }
+
     fn remove_expired(&mut self, now: OffsetDateTime) {
         for _ in 0..EXPIRED_PER_CLAIM {
             match self.by_expiry.first() {
@@ -120,19 +144,80 @@ fn page_of<T>(mut matches: Vec<T>, page: Page, order: impl Fn(&T, &T) -> Orderin
     page.slice(matches)
 }
 
+/// Stores `provider` (see [`ProviderRepository::create`]).
+fn create(state: &mut State, provider: &Provider) -> Result<Version, RepoError> {
+    if state.providers.contains_key(&provider.id) {
+        return Err(RepoError::Conflict(format!(
+            "service provider {} already exists",
+            provider.id
+        )));
+    }
+    state.providers.insert(provider.id, provider.clone());
+    state.versions.insert(provider.id, Version::FIRST);
+    Ok(Version::FIRST)
+}
+
+/// Stores `review` (see [`ReviewRepository::add`]).
+fn add_review(state: &mut State, review: &Review) -> Result<(), RepoError> {
+    let State {
+        providers,
+        versions,
+        reviews,
+        reviewers,
+        skill_figures,
+    } = state;
+    let provider = providers
+        .get_mut(&review.provider_id)
+        .ok_or(RepoError::NotFound)?;
+    if !reviewers.insert((review.provider_id, review.user_id)) {
+        return Err(RepoError::Conflict(
+            "this user has already reviewed this service provider".into(),
+        ));
+    }
+    provider.reviews = provider.reviews.with(review.rating);
+    let figures = skill_figures.entry(review.provider_id).or_default();
+    *figures = std::mem::take(figures).with(&review.skill_ratings);
+    provider.skill_reviews = figures.visible(&provider.skills);
+    let version = versions.entry(review.provider_id).or_insert(Version::FIRST);
+    *version = version.next();
+    reviews
+        .entry(review.provider_id)
+        .or_default()
+        .push(review.clone());
+    Ok(())
+}
+
+/// The key `completion` completes, when its token still holds the claim.
+fn completion_key(keys: &Keys, completion: &Completion) -> Result<KeyOf, RepoError> {
+    let key = (completion.request.caller, completion.request.key.clone());
+    if keys.holds(&key, completion.token) {
+        Ok(key)
+    } else {
+        Err(RepoError::Unavailable(
+            "the idempotency key's claim was taken over by another request".into(),
+        ))
+    }
+}
+
 #[async_trait]
 impl ProviderRepository for MemoryStore {
     async fn create(&self, provider: &Provider) -> Result<Version, RepoError> {
+        create(&mut self.state.write(), provider)
+    }
+
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError> {
+        // Both locks, state first (as every other holder of both), so that nobody sees the
+        // provider without its kept answer or the answer without the provider.
         let mut state = self.state.write();
-        if state.providers.contains_key(&provider.id) {
-            return Err(RepoError::Conflict(format!(
-                "service provider {} already exists",
-                provider.id
-            )));
-        }
-        state.providers.insert(provider.id, provider.clone());
-        state.versions.insert(provider.id, Version::FIRST);
-        Ok(Version::FIRST)
+        let mut keys = self.keys.lock();
+        let key = completion_key(&keys, completion)?;
+        let version = create(&mut state, provider)?;
+        keys.complete(key, completion.token, &completion.answer, completion.now);
+        Ok(version)
     }
 
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
@@ -249,32 +334,20 @@ impl ProviderRepository for MemoryStore {
 #[async_trait]
 impl ReviewRepository for MemoryStore {
     async fn add(&self, review: &Review) -> Result<(), RepoError> {
+        add_review(&mut self.state.write(), review)
+    }
+
+    async fn add_completing(
+        &self,
+        review: &Review,
+        completion: &Completion,
+    ) -> Result<(), RepoError> {
+        // As `create_completing`: both locks, state first.
         let mut state = self.state.write();
-        let State {
-            providers,
-            versions,
-            reviews,
-            reviewers,
-            skill_figures,
-        } = &mut *state;
-        let provider = providers
-            .get_mut(&review.provider_id)
-            .ok_or(RepoError::NotFound)?;
-        if !reviewers.insert((review.provider_id, review.user_id)) {
-            return Err(RepoError::Conflict(
-                "this user has already reviewed this service provider".into(),
-            ));
-        }
-        provider.reviews = provider.reviews.with(review.rating);
-        let figures = skill_figures.entry(review.provider_id).or_default();
-        *figures = std::mem::take(figures).with(&review.skill_ratings);
-        provider.skill_reviews = figures.visible(&provider.skills);
-        let version = versions.entry(review.provider_id).or_insert(Version::FIRST);
-        *version = version.next();
-        reviews
-            .entry(review.provider_id)
-            .or_default()
-            .push(review.clone());
+        let mut keys = self.keys.lock();
+        let key = completion_key(&keys, completion)?;
+        add_review(&mut state, review)?;
+        keys.complete(key, completion.token, &completion.answer, completion.now);
         Ok(())
     }
 
@@ -333,19 +406,9 @@ impl IdempotencyRepository for MemoryStore {
         answer: &StoredAnswer,
         now: OffsetDateTime,
     ) -> Result<(), RepoError> {
-        let mut keys = self.keys.lock();
-        let key = (request.caller, request.key.clone());
-        let held = keys
-            .records
-            .get(&key)
-            .is_some_and(|r| r.token == token && r.answer.is_none());
-        if held {
-            let mut record = keys.records.remove(&key).expect("held");
-            keys.by_expiry.remove(&(record.expires_at, key.clone()));
-            record.expires_at = now + RETENTION;
-            record.answer = Some(answer.clone());
-            keys.insert(key, record);
-        }
+        self.keys
+            .lock()
+            .complete((request.caller, request.key.clone()), token, answer, now);
         Ok(())
     }
 
@@ -356,11 +419,7 @@ impl IdempotencyRepository for MemoryStore {
     ) -> Result<(), RepoError> {
         let mut keys = self.keys.lock();
         let key = (request.caller, request.key.clone());
-        let held = keys
-            .records
-            .get(&key)
-            .is_some_and(|r| r.token == token && r.answer.is_none());
-        if held {
+        if keys.holds(&key, token) {
             keys.remove(&key);
         }
         Ok(())

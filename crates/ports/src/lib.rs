@@ -19,8 +19,8 @@ pub mod contract;
 pub use consistency::{read_consistency, with_read_consistency, ReadConsistency};
 pub use error::{RepoError, ServiceError};
 pub use idempotency::{
-    Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError, Outcome,
-    StoredAnswer,
+    Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotentRequest,
+    KeyError, Outcome, StoredAnswer,
 };
 pub use page::{Page, PageOf};
 pub use repository::{IdempotencyRepository, ProviderRepository, ReviewRepository};

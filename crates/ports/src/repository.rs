@@ -2,8 +2,8 @@
 //! contract suite (feature `contract-tests`) checks them.
 
 use crate::{
-    Claim, ClaimToken, IdempotentRequest, Page, PageOf, RepoError, StoredAnswer, Version,
-    VersionCheck, Versioned,
+    Claim, ClaimToken, Completion, IdempotentRequest, Page, PageOf, RepoError, StoredAnswer,
+    Version, VersionCheck, Versioned,
 };
 use async_trait::async_trait;
 use provider_domain::{
@@ -22,6 +22,18 @@ pub trait ProviderRepository: Send + Sync {
     /// [`RepoError::Conflict`] if a provider with this id exists; [`RepoError::Invalid`] if the
     /// store itself refuses the data; [`RepoError::Unavailable`] if the store cannot be reached.
     async fn create(&self, provider: &Provider) -> Result<Version, RepoError>;
+
+    /// [`Self::create`], and in the same transaction (or under the same lock) the kept answer
+    /// of `completion`, so that a crash leaves both or neither.
+    ///
+    /// # Errors
+    /// As [`Self::create`]; [`RepoError::Unavailable`] also when `completion.token` no longer
+    /// holds its claim (nothing is stored).
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError>;
 
     /// The provider with this id, and its current version (read together, in one step).
     ///
@@ -105,6 +117,18 @@ pub trait ReviewRepository: Send + Sync {
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Conflict`] if this
     /// user has already reviewed this provider (nothing is changed); [`RepoError::Unavailable`].
     async fn add(&self, review: &Review) -> Result<(), RepoError>;
+
+    /// [`Self::add`], and in the same transaction (or under the same lock) the kept answer of
+    /// `completion`, so that a crash leaves both or neither.
+    ///
+    /// # Errors
+    /// As [`Self::add`]; [`RepoError::Unavailable`] also when `completion.token` no longer
+    /// holds its claim (nothing is stored).
+    async fn add_completing(
+        &self,
+        review: &Review,
+        completion: &Completion,
+    ) -> Result<(), RepoError>;
 
     /// One page of a provider's reviews, newest first ([`Review::newest_first`]).
     ///

@@ -4,6 +4,7 @@
 //! one fit for them, else to the primary.
 
 use crate::error::{pool_error, repo_error, TimedOut};
+use crate::idempotency::{claim_taken_over, complete_in};
 use crate::replica::{routed_read, ReadFigures, Reads, ReplicaHealth};
 use crate::rows::{
     version_of, ProviderRows, ReviewRow, ReviewSkillRatingRow, VersionRow, VersionedProviderRow,
@@ -25,7 +26,8 @@ use provider_domain::{
     SearchFilter, SkillReviews, UserId,
 };
 use provider_ports::{
-    Page, PageOf, ProviderRepository, RepoError, ReviewRepository, Version, VersionCheck, Versioned,
+    Completion, Page, PageOf, ProviderRepository, RepoError, ReviewRepository, Version,
+    VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -253,6 +255,29 @@ impl ProviderRepository for PgStore {
         version_of(row.version)
     }
 
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError> {
+        let rows = ProviderRows::of(provider)?;
+        let row: VersionRow = self
+            .bounded(async {
+                let mut conn = self.conn().await?;
+                let conn: &mut AsyncPgConnection = &mut conn;
+                conn.transaction::<_, Refused, _>(async |conn| {
+                    if !complete_in(conn, completion).await? {
+                        return Err(Refused::Repo(claim_taken_over()));
+                    }
+                    Ok(inserts::create(&rows).get_result(conn).await?)
+                })
+                .await
+                .map_err(RepoError::from)
+            })
+            .await?;
+        version_of(row.version)
+    }
+
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
         self.bounded(routed_read!(&self.reads, |conn| {
             let rows: Vec<VersionedProviderRow> =
@@ -460,35 +485,32 @@ impl ReviewRepository for PgStore {
             let mut conn = self.conn().await?;
             let conn: &mut AsyncPgConnection = &mut conn;
             conn.transaction::<_, DieselError, _>(async |conn| {
-                // The provider's row first: its review stats are keys of the postings' foreign
-                // key, so the update locks the row exclusively. Taken before the review's own
-                // foreign-key check (a shared lock), concurrent reviews of one provider queue
-                // here instead of deadlocking. Relative update: exact however many arrive. The
-                // provider's representation changes (its review figures): a new version.
-                let updated = diesel::update(providers::table.find(row.provider_id))
-                    .set((
-                        providers::review_count.eq(providers::review_count + 1),
-                        providers::rating_sum.eq(providers::rating_sum + i64::from(row.rating)),
-                        providers::version.eq(providers::version + 1),
-                    ))
-                    .execute(conn)
-                    .await?;
-                if updated == 0 {
-                    return Err(DieselError::NotFound);
-                }
-                // A second review by the same user fails reviews_one_per_user (Conflict) and
-                // rolls everything back.
-                diesel::insert_into(reviews::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                if !skill_rows.is_empty() {
-                    add_skill_ratings(conn, row.provider_id, &skill_rows).await?;
-                }
-                Ok(())
+                add_review(conn, &row, &skill_rows).await
             })
             .await
             .map_err(repo_error)
+        })
+        .await
+    }
+
+    async fn add_completing(
+        &self,
+        review: &Review,
+        completion: &Completion,
+    ) -> Result<(), RepoError> {
+        let row = ReviewRow::from(review);
+        let skill_rows = ReviewSkillRatingRow::of(review);
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            let conn: &mut AsyncPgConnection = &mut conn;
+            conn.transaction::<_, Refused, _>(async |conn| {
+                if !complete_in(conn, completion).await? {
+                    return Err(Refused::Repo(claim_taken_over()));
+                }
+                Ok(add_review(conn, &row, &skill_rows).await?)
+            })
+            .await
+            .map_err(RepoError::from)
         })
         .await
     }
@@ -539,6 +561,40 @@ impl ReviewRepository for PgStore {
         }))
         .await
     }
+}
+
+/// Stores a review (see [`ReviewRepository::add`]), inside the caller's transaction.
+async fn add_review(
+    conn: &mut AsyncPgConnection,
+    row: &ReviewRow,
+    skill_rows: &[ReviewSkillRatingRow],
+) -> Result<(), DieselError> {
+    // The provider's row first: its review stats are keys of the postings' foreign
+    // key, so the update locks the row exclusively. Taken before the review's own
+    // foreign-key check (a shared lock), concurrent reviews of one provider queue
+    // here instead of deadlocking. Relative update: exact however many arrive. The
+    // provider's representation changes (its review figures): a new version.
+    let updated = diesel::update(providers::table.find(row.provider_id))
+        .set((
+            providers::review_count.eq(providers::review_count + 1),
+            providers::rating_sum.eq(providers::rating_sum + i64::from(row.rating)),
+            providers::version.eq(providers::version + 1),
+        ))
+        .execute(conn)
+        .await?;
+    if updated == 0 {
+        return Err(DieselError::NotFound);
+    }
+    // A second review by the same user fails reviews_one_per_user (Conflict) and
+    // rolls everything back.
+    diesel::insert_into(reviews::table)
+        .values(row)
+        .execute(conn)
+        .await?;
+    if !skill_rows.is_empty() {
+        add_skill_ratings(conn, row.provider_id, skill_rows).await?;
+    }
+    Ok(())
 }
 
 /// Records a review's per-skill ratings (inside its transaction, the provider row locked): the

@@ -6,8 +6,9 @@ use provider_domain::{
     JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, SearchFilter, UserId,
 };
 use provider_ports::{
-    Claim, ClaimToken, IdempotencyRepository, IdempotentRequest, Page, PageOf, ProviderRepository,
-    RepoError, ReviewRepository, StoredAnswer, Version, VersionCheck, Versioned,
+    Claim, ClaimToken, Completion, IdempotencyRepository, IdempotentRequest, Page, PageOf,
+    ProviderRepository, RepoError, ReviewRepository, StoredAnswer, Version, VersionCheck,
+    Versioned,
 };
 use std::future::Future;
 use std::time::Instant;
@@ -69,6 +70,15 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
         self.timed("create", self.inner.create(provider)).await
     }
 
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError> {
+        self.timed("create", self.inner.create_completing(provider, completion))
+            .await
+    }
+
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
         self.timed("get", self.inner.get(id)).await
     }
@@ -120,6 +130,15 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
 impl<S: ReviewRepository> ReviewRepository for ObservedStore<S> {
     async fn add(&self, review: &Review) -> Result<(), RepoError> {
         self.timed("review_add", self.inner.add(review)).await
+    }
+
+    async fn add_completing(
+        &self,
+        review: &Review,
+        completion: &Completion,
+    ) -> Result<(), RepoError> {
+        self.timed("review_add", self.inner.add_completing(review, completion))
+            .await
     }
 
     async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError> {
