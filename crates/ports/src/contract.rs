@@ -23,7 +23,10 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+mod moderation;
 pub mod strategies;
+
+pub use moderation::*;
 
 /// A store under test: its repositories, and whatever must live as long as they do (e.g. a
 /// per-test database dropped when this is).
@@ -1307,6 +1310,17 @@ macro_rules! contract_tests {
             recommend_ranks_by_the_matched_skills_pooled_rating,
             deleting_a_provider_removes_its_skill_figures,
             a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_nothing,
+            a_held_review_counts_only_once_published,
+            hiding_and_publishing_move_the_figures_exactly,
+            enough_flags_hold_a_review_and_a_decision_resolves_them,
+            an_appeal_is_decided_by_another_moderator,
+            an_edit_is_screened_again_and_replaces_the_figures,
+            a_withdrawn_review_leaves_only_its_history,
+            the_owner_replies_and_a_held_reply_waits_in_the_queue,
+            a_held_review_is_absent_to_others_and_still_one_per_user,
+            the_queue_is_longest_waiting_first,
+            the_history_keeps_every_event_in_order,
+            a_change_at_an_old_revision_is_refused,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
