@@ -9,7 +9,7 @@ use provider_domain::{
     SearchFilter, SearchInput, SkillRating, UserId,
 };
 use provider_memory_adapter::MemoryStore;
-use provider_ports::contract::strategies;
+use provider_ports::contract::{published, strategies};
 use provider_ports::{Page, ProviderRepository, ReviewRepository, VersionCheck};
 use provider_postgres_adapter::testing::TestDb;
 use provider_postgres_adapter::PgStore;
@@ -137,7 +137,7 @@ async fn run_case(
                 created_at: base + Duration::seconds((j % 3) as i64),
             };
             for store in stores {
-                store.add(&review).await.expect("add review");
+                store.add(&published(&review)).await.expect("add review");
             }
         }
         if case.ratings.len() <= half {

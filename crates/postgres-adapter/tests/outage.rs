@@ -3,7 +3,7 @@
 //! again once it is back, without being rebuilt.
 
 use provider_domain::{JobInput, JobRequest, RangeInput, SearchFilter};
-use provider_ports::contract::{draft, provider, review, user};
+use provider_ports::contract::{draft, provider, published, review, user};
 use provider_ports::{Page, ProviderRepository, RepoError, ReviewRepository};
 use provider_postgres_adapter::testing::proxy::{Mode, Proxy};
 use provider_postgres_adapter::testing::TestDb;
@@ -64,13 +64,14 @@ async fn check_every_operation_is_unavailable(store: &PgStore, bound: Duration) 
     let p = provider(user(), draft("Someone", &["SEO"], 100, &[]));
     let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
     let (everything, job, review) = (SearchFilter::default(), job(), review(p.id, user(), 40, at));
+    let submission = published(&review);
     tokio::join!(
         assert_unavailable_within(bound, "ping", store.ping()),
         assert_unavailable_within(bound, "get", store.get(p.id)),
         assert_unavailable_within(bound, "search", store.search(&everything, Page::default())),
         assert_unavailable_within(bound, "recommend", store.recommend(&job, Page::default())),
         assert_unavailable_within(bound, "create", store.create(&p)),
-        assert_unavailable_within(bound, "review", store.add(&review)),
+        assert_unavailable_within(bound, "review", store.add(&submission)),
     );
 }
 

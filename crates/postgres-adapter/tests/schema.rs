@@ -93,6 +93,7 @@ columns_of_tuples!(A, B, C, D, E, F, G);
 columns_of_tuples!(A, B, C, D, E, F, G, H);
 columns_of_tuples!(A, B, C, D, E, F, G, H, I);
 columns_of_tuples!(A, B, C, D, E, F, G, H, I, J);
+columns_of_tuples!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R, S, T);
 
 /// Each table of `schema.rs` by its name (the `table!`'s, which is the SQL name) and the
 /// columns Diesel declares for it, in order.
@@ -132,6 +133,9 @@ async fn schema_rs_declares_exactly_the_tables_and_columns_the_migrations_make()
         reviews,
         review_skill_ratings,
         skill_reviews,
+        review_flags,
+        review_replies,
+        review_events,
         idempotency_keys
     ) {
         for c in columns {
