@@ -87,7 +87,7 @@ impl Common {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations to DATABASE_URL, then exit.
     Migrate,
     /// Add deterministic synthetic data to DATABASE_URL (migrating it first).
@@ -430,7 +430,7 @@ mod tests {
     fn serve(args: &[&str]) -> ServeArgs {
         let cli = Cli::try_parse_from([&["provider-api", "serve"], args].concat()).unwrap();
         match cli.command {
-            Some(Command::Serve(args)) => args,
+            Some(Command::Serve(args)) => *args,
             other => panic!("not serve: {other:?}"),
         }
     }
@@ -493,5 +493,55 @@ mod tests {
             no_time.http_settings(),
             Err(SecurityConfigError::NoRedisTime)
         ));
+    }
+
+    #[test]
+    fn moderation_settings_read_the_blocklist_and_refuse_what_cannot_work() {
+        let dir = std::env::temp_dir().join(format!("blocklist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("terms.txt");
+        std::fs::write(&file, "# our terms\nacme\n\n  ＦＯＯ  \n").unwrap();
+        let path = file.to_str().unwrap();
+        let settings = serve(&[
+            "--moderation-blocklist-file",
+            path,
+            "--moderation-publish",
+            "manual",
+            "--moderation-flags-to-hold",
+            "5",
+            "--moderation-profanity",
+            "false",
+        ])
+        .moderation_settings()
+        .unwrap();
+        assert_eq!(settings.screen.blocklist.terms(), ["acme", "foo"]);
+        assert_eq!(settings.screen.publish, PublishMode::Manual);
+        assert!(!settings.screen.profanity);
+        assert_eq!(settings.flags_to_hold.get(), 5);
+        let defaults = serve(&[]).moderation_settings().unwrap();
+        assert_eq!(defaults, ModerationSettings::default());
+
+        let missing = dir.join("missing.txt");
+        let error = serve(&["--moderation-blocklist-file", missing.to_str().unwrap()])
+            .moderation_settings()
+            .unwrap_err();
+        assert!(error.to_string().contains("missing.txt"), "{error}");
+        let zero = serve(&["--moderation-flags-to-hold", "0"]).moderation_settings();
+        assert!(matches!(zero, Err(ModerationConfigError::NoFlagsToHold)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn moderator_ids_and_the_roles_claim_reach_the_http_settings() {
+        let a = uuid::Uuid::new_v4();
+        let b = uuid::Uuid::new_v4();
+        let settings = serve(&["--moderator-ids", &format!("{a},{b}")])
+            .http_settings()
+            .unwrap();
+        let expected: std::collections::HashSet<UserId> =
+            [a, b].into_iter().map(UserId::from_uuid).collect();
+        assert_eq!(settings.moderators, expected);
+        assert!(Cli::try_parse_from(["provider-api", "serve", "--moderator-ids", "nope"]).is_err());
+        assert_eq!(serve(&[]).jwt_roles_claim, "roles");
     }
 }

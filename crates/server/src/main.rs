@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let result = match cli
         .command
         .clone()
-        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+        .unwrap_or_else(|| Command::Serve(Box::default()))
     {
         Command::Serve(args) => serve(&cli.common, &args),
         Command::Migrate => migrate(&cli.common),
