@@ -47,7 +47,11 @@ async fn fifty_simultaneous_reviews_by_distinct_users_keep_count_and_sum_exact()
     let tasks: Vec<_> = (0..50u8)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move { store.add(&contract::published(&review(p.id, user(), i))).await })
+            tokio::spawn(async move {
+                store
+                    .add(&contract::published(&review(p.id, user(), i)))
+                    .await
+            })
         })
         .collect();
     for task in tasks {
@@ -144,11 +148,19 @@ async fn two_simultaneous_reviews_by_the_same_user_give_one_ok_and_one_conflict(
         let (a, b) = tokio::join!(
             {
                 let store = store.clone();
-                tokio::spawn(async move { store.add(&contract::published(&review(p.id, reviewer, 40))).await })
+                tokio::spawn(async move {
+                    store
+                        .add(&contract::published(&review(p.id, reviewer, 40)))
+                        .await
+                })
             },
             {
                 let store = store.clone();
-                tokio::spawn(async move { store.add(&contract::published(&review(p.id, reviewer, 10))).await })
+                tokio::spawn(async move {
+                    store
+                        .add(&contract::published(&review(p.id, reviewer, 10)))
+                        .await
+                })
             },
         );
         let outcomes = [a.expect("task"), b.expect("task")];
