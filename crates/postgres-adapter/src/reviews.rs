@@ -200,6 +200,30 @@ const STORED_REVIEW: &str = "SELECT r.id, r.provider_id, r.user_id, r.rating, r.
      FROM reviews r JOIN providers p ON p.id = r.provider_id \
      LEFT JOIN review_replies y ON y.review_id = r.id WHERE ";
 
+/// The reviews of `page` (a subquery `w` selecting `id` and the columns `order` names), each
+/// read whole, in `order`. The page is found first by a walk of an index alone (the reviews
+/// passed over by an offset cost no heap row and no subquery); then each of its reviews is
+/// read by its primary key: a lateral subquery that cannot be flattened (`OFFSET 0`), so even
+/// a generic plan, blind to LIMIT and OFFSET, looks up only the page's rows.
+fn stored_page(page: Sql, order: &str) -> Sql {
+    let mut s = Sql::new("SELECT x.* FROM (");
+    s.append(page)
+        .sql(") w CROSS JOIN LATERAL (")
+        .sql(STORED_REVIEW)
+        .sql("r.id = w.id OFFSET 0) x ORDER BY ")
+        .sql(order);
+    s
+}
+
+/// `LIMIT size + 1 OFFSET (number - 1) * size` (the extra row tells whether more follow).
+fn limit(s: &mut Sql, page: Page) {
+    s.sql(" LIMIT ")
+        .bind::<BigInt, _>(i64::from(page.size()) + 1)
+        .sql(" OFFSET ")
+        // At most 9,900 (page * size <= 10,000): fits.
+        .bind::<BigInt, _>(page.offset() as i64);
+}
+
 fn reasons_of(names: &[String]) -> Result<BTreeSet<Reason>, RepoError> {
     names
         .iter()
@@ -557,14 +581,17 @@ impl ReviewRepository for PgStore {
         self.bounded(routed_read!(&self.reads, |conn| {
             // The status as a literal: the partial index reviews_newest_first_idx serves it
             // even in a generic plan.
-            let mut s = Sql::new(STORED_REVIEW);
-            s.sql("r.provider_id = ")
-                .bind::<SqlUuid, _>(id)
-                .sql(" AND r.status = 'published' ORDER BY r.created_at DESC, r.id DESC LIMIT ")
-                .bind::<BigInt, _>(i64::from(page.size()) + 1)
-                .sql(" OFFSET ")
-                .bind::<BigInt, _>(page.offset() as i64);
-            let rows: Vec<StoredReviewRow> = s.load(conn).await.map_err(repo_error)?;
+            let mut walk = Sql::new(
+                "SELECT r.id, r.created_at FROM reviews r WHERE r.status = 'published' \
+                 AND r.provider_id = ",
+            );
+            walk.bind::<SqlUuid, _>(id)
+                .sql(" ORDER BY r.created_at DESC, r.id DESC");
+            limit(&mut walk, page);
+            let rows: Vec<StoredReviewRow> = stored_page(walk, "w.created_at DESC, w.id DESC")
+                .load(conn)
+                .await
+                .map_err(repo_error)?;
             // Reviews go with their provider, so only an empty page needs to ask whether the
             // provider exists.
             if rows.is_empty() {
@@ -729,12 +756,15 @@ impl ReviewRepository for PgStore {
     async fn queue(&self, page: Page) -> Result<PageOf<StoredReview>, RepoError> {
         self.bounded(routed_read!(&self.reads, |conn| {
             // The predicate as reviews_queue_idx's, literally: a walk of that index in order.
-            let mut s = Sql::new(STORED_REVIEW);
-            s.sql("r.queued_at IS NOT NULL ORDER BY r.queued_at, r.id LIMIT ")
-                .bind::<BigInt, _>(i64::from(page.size()) + 1)
-                .sql(" OFFSET ")
-                .bind::<BigInt, _>(page.offset() as i64);
-            let rows: Vec<StoredReviewRow> = s.load(conn).await.map_err(repo_error)?;
+            let mut walk = Sql::new(
+                "SELECT r.id, r.queued_at FROM reviews r WHERE r.queued_at IS NOT NULL \
+                 ORDER BY r.queued_at, r.id",
+            );
+            limit(&mut walk, page);
+            let rows: Vec<StoredReviewRow> = stored_page(walk, "w.queued_at, w.id")
+                .load(conn)
+                .await
+                .map_err(repo_error)?;
             Ok(page_of(stored_all(rows)?, page))
         }))
         .await
