@@ -4,17 +4,25 @@
 //! search) and carry dates as text: the domain parses them, so that a bad date is reported with
 //! its full path (`availability[1].to_date`).
 
+mod moderation;
+
+pub(crate) use moderation::{
+    AppealBody, DecisionBody, FlagBody, FlagDto, History, QueuePage, ReplyBody, ReplyDto,
+    StatementDto, StatusDto,
+};
+
 use crate::schema;
 use provider_domain::{
-    Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, Review, ReviewStats,
-    SearchInput, SkillRatingInput,
+    Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, ReviewStats, SearchInput,
+    SkillRatingInput, Viewer,
 };
-use provider_ports::{NewReview, Page, PageOf};
+use provider_ports::{NewReview, Page, PageOf, StoredReview};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -527,20 +535,32 @@ pub(crate) struct ReviewDto {
     /// Its per-skill ratings, in the provider's spelling and skill order as they were when it
     /// was written (`[]` when none).
     pub skill_ratings: Vec<SkillRatingDto>,
+    /// `published` (anyone sees it; it counts), `pending` (held for a moderator) or `hidden`
+    /// (a moderator decided it breaks a rule); only its author and moderators see a review
+    /// that is not published.
+    pub status: StatusDto,
+    /// The provider's reply; `null` when there is none, or when it is not published and the
+    /// caller is neither the provider's owner nor a moderator.
+    #[schema(required = true)]
+    pub reply: Option<ReplyDto>,
 }
 
-impl From<&Review> for ReviewDto {
-    fn from(review: &Review) -> Self {
+/// RFC 3339, UTC, to the microsecond the stores keep.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+impl ReviewDto {
+    /// The review as `viewer` sees it (its reply only when they may see it).
+    pub(crate) fn seen_by(stored: &StoredReview, viewer: Viewer) -> Self {
+        let review = &stored.review;
         Self {
             id: review.id.as_uuid(),
             service_provider_id: review.provider_id.as_uuid(),
             user_id: review.user_id.as_uuid(),
             rating: review.rating.as_f64(),
             comment: review.comment.as_ref().map(|c| c.as_str().to_owned()),
-            created_at: review
-                .created_at
-                .format(&Rfc3339)
-                .unwrap_or_else(|_| review.created_at.to_string()),
+            created_at: rfc3339(review.created_at),
             skill_ratings: review
                 .skill_ratings
                 .iter()
@@ -549,7 +569,17 @@ impl From<&Review> for ReviewDto {
                     rating: r.rating.as_f64(),
                 })
                 .collect(),
+            status: stored.moderation.status.into(),
+            reply: moderation::reply_for(stored, viewer),
         }
+    }
+
+    /// The review as `caller` sees it.
+    pub(crate) fn for_caller(
+        stored: &StoredReview,
+        caller: Option<&provider_domain::Caller>,
+    ) -> Self {
+        Self::seen_by(stored, stored.moderation.viewer(caller, stored.owner))
     }
 }
 
@@ -617,9 +647,17 @@ impl RecommendationPage {
 }
 
 impl ReviewPage {
-    pub(crate) fn new(page: Page, found: &PageOf<Review>) -> Self {
+    pub(crate) fn new(
+        page: Page,
+        found: &PageOf<StoredReview>,
+        caller: Option<&provider_domain::Caller>,
+    ) -> Self {
         Self {
-            reviews: found.items.iter().map(ReviewDto::from).collect(),
+            reviews: found
+                .items
+                .iter()
+                .map(|r| ReviewDto::for_caller(r, caller))
+                .collect(),
             page: page.number(),
             page_size: page.size(),
             has_more: found.has_more,

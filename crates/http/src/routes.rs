@@ -7,7 +7,8 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
-    etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
+    etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, MaybeCaller, PageParams, Paging,
+    PathId,
 };
 use crate::identity::Caller;
 use crate::middleware::gate::Gate;
@@ -16,6 +17,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{ProviderService, ServiceError};
 use provider_telemetry::Metrics;
+
+pub(crate) mod moderation;
 
 type Service = web::Data<ProviderService>;
 
@@ -273,6 +276,7 @@ pub(crate) async fn delete_provider(
 pub(crate) async fn add_review(
     caller: Caller,
     service: Service,
+    metrics: web::Data<Metrics>,
     id: PathId,
     key: IdempotencyKeyHeader,
     body: JsonBody<ReviewBody>,
@@ -282,14 +286,16 @@ pub(crate) async fn add_review(
     let input = body.0.into();
     let answered = service
         .once(request.as_ref(), || async {
-            let review = service.add_review(caller.0, id.0, &input).await?;
+            let added = service.add_review(caller.0, id.0, &input).await?;
+            moderation::count(&metrics, &added.events);
+            let review = &added.value;
             replay::json(
                 StatusCode::CREATED,
                 vec![(
                     header::LOCATION,
-                    format!("{}/reviews", provider_url(review.provider_id)),
+                    format!("{}/reviews", provider_url(review.review.provider_id)),
                 )],
-                &ReviewDto::from(&review),
+                &ReviewDto::for_caller(review, Some(&caller.moderation())),
             )
         })
         .await?;
@@ -310,12 +316,14 @@ pub(crate) async fn add_review(
     )
 )]
 pub(crate) async fn list_reviews(
+    caller: MaybeCaller,
     service: Service,
     id: PathId,
     paging: Paging,
 ) -> Result<HttpResponse, ApiError> {
     let found = service.list_reviews(id.0, paging.0).await?;
-    Ok(HttpResponse::Ok().json(ReviewPage::new(paging.0, &found)))
+    let caller = caller.0.map(Caller::moderation);
+    Ok(HttpResponse::Ok().json(ReviewPage::new(paging.0, &found, caller.as_ref())))
 }
 
 /// Searches service providers.

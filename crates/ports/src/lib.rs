@@ -24,8 +24,8 @@ pub use idempotency::{
     StoredAnswer,
 };
 pub use moderation::{
-    Moderated, ReplyChange, ReplyContent, ReviewChange, Revision, StoredFlag, StoredReview,
-    Submission,
+    event_detail_from_json, event_detail_json, Moderated, ReplyChange, ReplyContent, ReviewChange,
+    Revision, StoredFlag, StoredReview, Submission,
 };
 pub use page::{Page, PageOf};
 pub use repository::{IdempotencyRepository, ProviderRepository, ReviewRepository};

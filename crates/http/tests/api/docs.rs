@@ -21,6 +21,15 @@ async fn openapi_json_lists_every_path_with_its_methods() {
         ("/v1_0/service-providers", &["post"]),
         ("/v1_0/service-providers/recommend", &["post"]),
         ("/v1_0/openapi.json", &["get"]),
+        ("/v1_0/reviews/{review_id}", &["get", "put", "delete"]),
+        ("/v1_0/reviews/{review_id}/flags", &["post"]),
+        ("/v1_0/reviews/{review_id}/moderation", &["get"]),
+        ("/v1_0/reviews/{review_id}/appeal", &["post"]),
+        ("/v1_0/reviews/{review_id}/reply", &["put", "delete"]),
+        ("/v1_0/flags/{flag_id}", &["get"]),
+        ("/v1_0/moderation/queue", &["get"]),
+        ("/v1_0/moderation/reviews/{review_id}/decision", &["post"]),
+        ("/v1_0/moderation/reviews/{review_id}/history", &["get"]),
     ];
     assert_eq!(paths.len(), expected.len(), "{:?}", paths.keys());
     for (path, methods) in expected {
@@ -171,7 +180,10 @@ async fn every_request_body_schema_refuses_unknown_fields() {
         }
         bodies += 1;
     }
-    assert_eq!(bodies, 5, "create, replace, review, search, recommend");
+    assert_eq!(
+        bodies, 10,
+        "create, replace, review, search, recommend, edit, flag, appeal, reply, decision"
+    );
 }
 
 #[actix_web::test]
