@@ -865,52 +865,61 @@ impl ReviewRepository for PgStore {
 }
 
 /// Writes the reply as `change` leaves it: its text (created, replaced keeping its first
-/// time, or removed) and its status and reasons from the change's moderation.
+/// time, or removed) and its status and reasons from the change's moderation. Untouched when
+/// the change keeps it as it was (most changes of a review).
 async fn write_reply(
     conn: &mut AsyncPgConnection,
     review: Uuid,
     change: &ReviewChange,
 ) -> Result<(), Refused> {
-    let Some(reply) = &change.moderation.reply else {
-        diesel::delete(review_replies::table.find(review))
-            .execute(conn)
-            .await?;
-        return Ok(());
+    let reply = match (&change.reply, &change.moderation.reply) {
+        (ReplyChange::Keep, None) => return Ok(()),
+        (ReplyChange::Remove, _) | (ReplyChange::Set(_), None) => {
+            diesel::delete(review_replies::table.find(review))
+                .execute(conn)
+                .await?;
+            return Ok(());
+        }
+        (_, Some(reply)) => reply,
     };
     let status = reply.status.as_str();
     let reasons = reason_names(&reply.reasons);
-    match &change.reply {
-        ReplyChange::Set(text) => {
-            diesel::insert_into(review_replies::table)
-                .values((
-                    review_replies::review_id.eq(review),
-                    review_replies::text.eq(text),
-                    review_replies::status.eq(status),
-                    review_replies::reasons.eq(&reasons),
-                    review_replies::created_at.eq(change.at),
-                    review_replies::updated_at.eq(change.at),
-                ))
-                .on_conflict(review_replies::review_id)
-                .do_update()
-                .set((
-                    review_replies::text.eq(text),
-                    review_replies::status.eq(status),
-                    review_replies::reasons.eq(&reasons),
-                    review_replies::updated_at.eq(change.at),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        ReplyChange::Keep | ReplyChange::Remove => {
-            // A decision on the reply, or a change of the review that leaves it as it is.
-            diesel::update(review_replies::table.find(review))
-                .set((
-                    review_replies::status.eq(status),
-                    review_replies::reasons.eq(&reasons),
-                ))
-                .execute(conn)
-                .await?;
-        }
+    if let ReplyChange::Set(text) = &change.reply {
+        diesel::insert_into(review_replies::table)
+            .values((
+                review_replies::review_id.eq(review),
+                review_replies::text.eq(text),
+                review_replies::status.eq(status),
+                review_replies::reasons.eq(&reasons),
+                review_replies::created_at.eq(change.at),
+                review_replies::updated_at.eq(change.at),
+            ))
+            .on_conflict(review_replies::review_id)
+            .do_update()
+            .set((
+                review_replies::text.eq(text),
+                review_replies::status.eq(status),
+                review_replies::reasons.eq(&reasons),
+                review_replies::updated_at.eq(change.at),
+            ))
+            .execute(conn)
+            .await?;
+    } else {
+        // A decision on the reply moves its status; any other change leaves the row as it
+        // is (no new row version written for nothing).
+        diesel::update(
+            review_replies::table.find(review).filter(
+                review_replies::status
+                    .ne(status)
+                    .or(review_replies::reasons.ne(&reasons)),
+            ),
+        )
+        .set((
+            review_replies::status.eq(status),
+            review_replies::reasons.eq(&reasons),
+        ))
+        .execute(conn)
+        .await?;
     }
     Ok(())
 }
