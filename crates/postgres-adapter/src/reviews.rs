@@ -38,21 +38,22 @@ use uuid::Uuid;
 
 /// A review's moderation as the columns of its row hold it (the flags and the reply are rows
 /// of their own).
+/// Also what the bulk loader copies.
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = reviews, treat_none_as_null = true)]
-struct ModerationColumns {
-    status: &'static str,
-    reasons: Vec<&'static str>,
-    queued_at: Option<OffsetDateTime>,
-    decision_action: Option<&'static str>,
-    decision_by: Option<Uuid>,
-    decision_rule: Option<String>,
-    decision_statement: Option<String>,
-    decision_at: Option<OffsetDateTime>,
-    decision_appealed: Option<bool>,
-    appeal_against: Option<Uuid>,
-    appeal_status: Option<&'static str>,
-    appeal_at: Option<OffsetDateTime>,
+pub(crate) struct ModerationColumns {
+    pub(crate) status: &'static str,
+    pub(crate) reasons: Vec<&'static str>,
+    pub(crate) queued_at: Option<OffsetDateTime>,
+    pub(crate) decision_action: Option<&'static str>,
+    pub(crate) decision_by: Option<Uuid>,
+    pub(crate) decision_rule: Option<String>,
+    pub(crate) decision_statement: Option<String>,
+    pub(crate) decision_at: Option<OffsetDateTime>,
+    pub(crate) decision_appealed: Option<bool>,
+    pub(crate) appeal_against: Option<Uuid>,
+    pub(crate) appeal_status: Option<&'static str>,
+    pub(crate) appeal_at: Option<OffsetDateTime>,
 }
 
 fn reason_names(reasons: &BTreeSet<Reason>) -> Vec<&'static str> {
@@ -60,7 +61,7 @@ fn reason_names(reasons: &BTreeSet<Reason>) -> Vec<&'static str> {
 }
 
 impl ModerationColumns {
-    fn of(m: &Moderation, queued_at: Option<OffsetDateTime>) -> Self {
+    pub(crate) fn of(m: &Moderation, queued_at: Option<OffsetDateTime>) -> Self {
         let mut columns = Self {
             status: m.status.as_str(),
             reasons: reason_names(&m.reasons),
