@@ -26,6 +26,15 @@ const REPLICA_STATE: &str = "db_replica_state";
 const QUEUE_SIZE: &str = "moderation_queue_size";
 const DECISIONS: &str = "moderation_decisions_total";
 const FLAGS: &str = "review_flags_total";
+/// The reasons of `review_flags_total` (the contract's flag reasons).
+const FLAG_REASONS: [&str; 6] = [
+    "spam",
+    "offensive",
+    "fake",
+    "personal_data",
+    "illegal",
+    "other",
+];
 
 /// Every series the server can export, with its help text (also what `docs/OPERATIONS.md`
 /// lists and what the Grafana dashboard may query).
@@ -186,7 +195,7 @@ impl Metrics {
                 REQUEST_DURATION | STORE_DURATION => {
                     recorder.describe_histogram(name, None, help);
                 }
-                RATE_LIMITED | SHED | READS | RATE_LIMIT_STORE_ERRORS => {
+                RATE_LIMITED | SHED | READS | RATE_LIMIT_STORE_ERRORS | DECISIONS | FLAGS => {
                     recorder.describe_counter(name, None, help)
                 }
                 _ => recorder.describe_gauge(name, None, help),
@@ -198,6 +207,28 @@ impl Metrics {
         rate_limited.absolute(0);
         shed.absolute(0);
         active.set(0.0);
+        // Moderation's series at 0 from the start too, so that `rate()` and dashboards work
+        // before the first flag or decision.
+        for (action, automated) in [("hold", "true"), ("publish", "false"), ("hide", "false")] {
+            let labels = vec![
+                Label::new("action", action),
+                Label::new("automated", automated),
+            ];
+            recorder
+                .register_counter(&Key::from_parts(DECISIONS, labels), &METADATA)
+                .absolute(0);
+        }
+        for reason in FLAG_REASONS {
+            recorder
+                .register_counter(
+                    &Key::from_parts(FLAGS, vec![Label::new("reason", reason)]),
+                    &METADATA,
+                )
+                .absolute(0);
+        }
+        recorder
+            .register_gauge(&Key::from_static_name(QUEUE_SIZE), &METADATA)
+            .set(0.0);
         Self(Arc::new(Inner {
             recorder,
             handle,
