@@ -38,21 +38,22 @@ use uuid::Uuid;
 
 /// A review's moderation as the columns of its row hold it (the flags and the reply are rows
 /// of their own).
+/// Also what the bulk loader copies.
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = reviews, treat_none_as_null = true)]
-struct ModerationColumns {
-    status: &'static str,
-    reasons: Vec<&'static str>,
-    queued_at: Option<OffsetDateTime>,
-    decision_action: Option<&'static str>,
-    decision_by: Option<Uuid>,
-    decision_rule: Option<String>,
-    decision_statement: Option<String>,
-    decision_at: Option<OffsetDateTime>,
-    decision_appealed: Option<bool>,
-    appeal_against: Option<Uuid>,
-    appeal_status: Option<&'static str>,
-    appeal_at: Option<OffsetDateTime>,
+pub(crate) struct ModerationColumns {
+    pub(crate) status: &'static str,
+    pub(crate) reasons: Vec<&'static str>,
+    pub(crate) queued_at: Option<OffsetDateTime>,
+    pub(crate) decision_action: Option<&'static str>,
+    pub(crate) decision_by: Option<Uuid>,
+    pub(crate) decision_rule: Option<String>,
+    pub(crate) decision_statement: Option<String>,
+    pub(crate) decision_at: Option<OffsetDateTime>,
+    pub(crate) decision_appealed: Option<bool>,
+    pub(crate) appeal_against: Option<Uuid>,
+    pub(crate) appeal_status: Option<&'static str>,
+    pub(crate) appeal_at: Option<OffsetDateTime>,
 }
 
 fn reason_names(reasons: &BTreeSet<Reason>) -> Vec<&'static str> {
@@ -60,7 +61,7 @@ fn reason_names(reasons: &BTreeSet<Reason>) -> Vec<&'static str> {
 }
 
 impl ModerationColumns {
-    fn of(m: &Moderation, queued_at: Option<OffsetDateTime>) -> Self {
+    pub(crate) fn of(m: &Moderation, queued_at: Option<OffsetDateTime>) -> Self {
         let mut columns = Self {
             status: m.status.as_str(),
             reasons: reason_names(&m.reasons),
@@ -199,6 +200,30 @@ const STORED_REVIEW: &str = "SELECT r.id, r.provider_id, r.user_id, r.rating, r.
      y.created_at AS reply_created_at, y.updated_at AS reply_updated_at \
      FROM reviews r JOIN providers p ON p.id = r.provider_id \
      LEFT JOIN review_replies y ON y.review_id = r.id WHERE ";
+
+/// The reviews of `page` (a subquery `w` selecting `id` and the columns `order` names), each
+/// read whole, in `order`. The page is found first by a walk of an index alone (the reviews
+/// passed over by an offset cost no heap row and no subquery); then each of its reviews is
+/// read by its primary key: a lateral subquery that cannot be flattened (`OFFSET 0`), so even
+/// a generic plan, blind to LIMIT and OFFSET, looks up only the page's rows.
+fn stored_page(page: Sql, order: &str) -> Sql {
+    let mut s = Sql::new("SELECT x.* FROM (");
+    s.append(page)
+        .sql(") w CROSS JOIN LATERAL (")
+        .sql(STORED_REVIEW)
+        .sql("r.id = w.id OFFSET 0) x ORDER BY ")
+        .sql(order);
+    s
+}
+
+/// `LIMIT size + 1 OFFSET (number - 1) * size` (the extra row tells whether more follow).
+fn limit(s: &mut Sql, page: Page) {
+    s.sql(" LIMIT ")
+        .bind::<BigInt, _>(i64::from(page.size()) + 1)
+        .sql(" OFFSET ")
+        // At most 9,900 (page * size <= 10,000): fits.
+        .bind::<BigInt, _>(page.offset() as i64);
+}
 
 fn reasons_of(names: &[String]) -> Result<BTreeSet<Reason>, RepoError> {
     names
@@ -557,14 +582,17 @@ impl ReviewRepository for PgStore {
         self.bounded(routed_read!(&self.reads, |conn| {
             // The status as a literal: the partial index reviews_newest_first_idx serves it
             // even in a generic plan.
-            let mut s = Sql::new(STORED_REVIEW);
-            s.sql("r.provider_id = ")
-                .bind::<SqlUuid, _>(id)
-                .sql(" AND r.status = 'published' ORDER BY r.created_at DESC, r.id DESC LIMIT ")
-                .bind::<BigInt, _>(i64::from(page.size()) + 1)
-                .sql(" OFFSET ")
-                .bind::<BigInt, _>(page.offset() as i64);
-            let rows: Vec<StoredReviewRow> = s.load(conn).await.map_err(repo_error)?;
+            let mut walk = Sql::new(
+                "SELECT r.id, r.created_at FROM reviews r WHERE r.status = 'published' \
+                 AND r.provider_id = ",
+            );
+            walk.bind::<SqlUuid, _>(id)
+                .sql(" ORDER BY r.created_at DESC, r.id DESC");
+            limit(&mut walk, page);
+            let rows: Vec<StoredReviewRow> = stored_page(walk, "w.created_at DESC, w.id DESC")
+                .load(conn)
+                .await
+                .map_err(repo_error)?;
             // Reviews go with their provider, so only an empty page needs to ask whether the
             // provider exists.
             if rows.is_empty() {
@@ -729,12 +757,15 @@ impl ReviewRepository for PgStore {
     async fn queue(&self, page: Page) -> Result<PageOf<StoredReview>, RepoError> {
         self.bounded(routed_read!(&self.reads, |conn| {
             // The predicate as reviews_queue_idx's, literally: a walk of that index in order.
-            let mut s = Sql::new(STORED_REVIEW);
-            s.sql("r.queued_at IS NOT NULL ORDER BY r.queued_at, r.id LIMIT ")
-                .bind::<BigInt, _>(i64::from(page.size()) + 1)
-                .sql(" OFFSET ")
-                .bind::<BigInt, _>(page.offset() as i64);
-            let rows: Vec<StoredReviewRow> = s.load(conn).await.map_err(repo_error)?;
+            let mut walk = Sql::new(
+                "SELECT r.id, r.queued_at FROM reviews r WHERE r.queued_at IS NOT NULL \
+                 ORDER BY r.queued_at, r.id",
+            );
+            limit(&mut walk, page);
+            let rows: Vec<StoredReviewRow> = stored_page(walk, "w.queued_at, w.id")
+                .load(conn)
+                .await
+                .map_err(repo_error)?;
             Ok(page_of(stored_all(rows)?, page))
         }))
         .await
@@ -835,52 +866,61 @@ impl ReviewRepository for PgStore {
 }
 
 /// Writes the reply as `change` leaves it: its text (created, replaced keeping its first
-/// time, or removed) and its status and reasons from the change's moderation.
+/// time, or removed) and its status and reasons from the change's moderation. Untouched when
+/// the change keeps it as it was (most changes of a review).
 async fn write_reply(
     conn: &mut AsyncPgConnection,
     review: Uuid,
     change: &ReviewChange,
 ) -> Result<(), Refused> {
-    let Some(reply) = &change.moderation.reply else {
-        diesel::delete(review_replies::table.find(review))
-            .execute(conn)
-            .await?;
-        return Ok(());
+    let reply = match (&change.reply, &change.moderation.reply) {
+        (ReplyChange::Keep, None) => return Ok(()),
+        (ReplyChange::Remove, _) | (ReplyChange::Set(_), None) => {
+            diesel::delete(review_replies::table.find(review))
+                .execute(conn)
+                .await?;
+            return Ok(());
+        }
+        (_, Some(reply)) => reply,
     };
     let status = reply.status.as_str();
     let reasons = reason_names(&reply.reasons);
-    match &change.reply {
-        ReplyChange::Set(text) => {
-            diesel::insert_into(review_replies::table)
-                .values((
-                    review_replies::review_id.eq(review),
-                    review_replies::text.eq(text),
-                    review_replies::status.eq(status),
-                    review_replies::reasons.eq(&reasons),
-                    review_replies::created_at.eq(change.at),
-                    review_replies::updated_at.eq(change.at),
-                ))
-                .on_conflict(review_replies::review_id)
-                .do_update()
-                .set((
-                    review_replies::text.eq(text),
-                    review_replies::status.eq(status),
-                    review_replies::reasons.eq(&reasons),
-                    review_replies::updated_at.eq(change.at),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        ReplyChange::Keep | ReplyChange::Remove => {
-            // A decision on the reply, or a change of the review that leaves it as it is.
-            diesel::update(review_replies::table.find(review))
-                .set((
-                    review_replies::status.eq(status),
-                    review_replies::reasons.eq(&reasons),
-                ))
-                .execute(conn)
-                .await?;
-        }
+    if let ReplyChange::Set(text) = &change.reply {
+        diesel::insert_into(review_replies::table)
+            .values((
+                review_replies::review_id.eq(review),
+                review_replies::text.eq(text),
+                review_replies::status.eq(status),
+                review_replies::reasons.eq(&reasons),
+                review_replies::created_at.eq(change.at),
+                review_replies::updated_at.eq(change.at),
+            ))
+            .on_conflict(review_replies::review_id)
+            .do_update()
+            .set((
+                review_replies::text.eq(text),
+                review_replies::status.eq(status),
+                review_replies::reasons.eq(&reasons),
+                review_replies::updated_at.eq(change.at),
+            ))
+            .execute(conn)
+            .await?;
+    } else {
+        // A decision on the reply moves its status; any other change leaves the row as it
+        // is (no new row version written for nothing).
+        diesel::update(
+            review_replies::table.find(review).filter(
+                review_replies::status
+                    .ne(status)
+                    .or(review_replies::reasons.ne(&reasons)),
+            ),
+        )
+        .set((
+            review_replies::status.eq(status),
+            review_replies::reasons.eq(&reasons),
+        ))
+        .execute(conn)
+        .await?;
     }
     Ok(())
 }
