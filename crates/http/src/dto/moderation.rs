@@ -1,68 +1,17 @@
 //! The bodies of moderation: a review's status and reply, flags, decisions, appeals, the queue,
 //! the history and the statement of reasons.
 
-use super::{rfc3339, ReviewDto};
+use super::review::{rfc3339, ReviewDto, StatusDto};
 use crate::schema;
 use provider_domain::{
     AppealInput, AppealStatus, Decision, DecisionAction, DecisionInput, DecisionTarget, Event,
-    FlagInput, FlagReason, FlagStatus, Reason, ReplyInput, ReviewStatus, Viewer,
+    FlagInput, FlagReason, FlagStatus, Reason, ReplyInput, Viewer,
 };
 use provider_ports::{event_detail_json, Page, PageOf, StoredFlag, StoredReview};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// Where a review (or a reply) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum StatusDto {
-    /// Anyone sees it; a review counts in the provider's figures.
-    Published,
-    /// Held for a moderator; seen by its author (a reply: the provider's owner) and moderators.
-    Pending,
-    /// A moderator decided it breaks a rule; seen as a pending one is.
-    Hidden,
-}
-
-impl From<ReviewStatus> for StatusDto {
-    fn from(status: ReviewStatus) -> Self {
-        match status {
-            ReviewStatus::Published => Self::Published,
-            ReviewStatus::Pending => Self::Pending,
-            ReviewStatus::Hidden => Self::Hidden,
-        }
-    }
-}
-
-/// The provider's reply to a review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(as = Reply)]
-pub(crate) struct ReplyDto {
-    /// What the provider's owner wrote.
-    pub text: String,
-    /// Screened like a comment, then decided by moderators.
-    pub status: StatusDto,
-    /// When it was first written (RFC 3339, UTC).
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    /// When it was last written (RFC 3339, UTC).
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-}
-
-/// The reply as `viewer` may see it: `None` when there is none, or it is not published and
-/// they are neither the provider's owner nor a moderator.
-pub(crate) fn reply_for(stored: &StoredReview, viewer: Viewer) -> Option<ReplyDto> {
-    let status = stored.moderation.reply.as_ref()?.status;
-    let content = stored.reply.as_ref()?;
-    provider_domain::can_see_reply(status, viewer).then(|| ReplyDto {
-        text: content.text.clone(),
-        status: status.into(),
-        created_at: rfc3339(content.created_at),
-        updated_at: rfc3339(content.updated_at),
-    })
-}
 
 /// Why a review is flagged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -302,7 +251,7 @@ impl QueueItem {
                 open: stored.moderation.flags.len(),
                 by_reason,
             },
-            queued_at: stored.queued_at.map_or_else(String::new, super::rfc3339),
+            queued_at: stored.queued_at.map_or_else(String::new, rfc3339),
         }
     }
 }

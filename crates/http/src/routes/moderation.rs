@@ -2,7 +2,6 @@
 //! statement of reasons and appeals, the owner's reply, and the moderators' queue, decisions
 //! and history.
 
-use super::Service;
 use crate::dto::{
     AppealBody, DecisionBody, Deleted, FlagBody, FlagDto, History, QueuePage, ReplyBody,
     ReviewBody, ReviewDto, StatementDto,
@@ -15,8 +14,11 @@ use crate::identity::Caller;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use provider_domain::{Event, EventDetail};
+use provider_ports::ProviderService;
 use provider_ports::StoredReview;
 use provider_telemetry::Metrics;
+
+type Service = web::Data<ProviderService>;
 
 /// Counts what an operation's history events say: automated holds and moderators' decisions
 /// (`moderation_decisions_total`), flags (`review_flags_total`).
