@@ -124,6 +124,13 @@ pub enum ReplyChange {
 }
 
 /// One operation's change to a stored review, applied in one step.
+///
+/// Some of it is said twice, and the two must agree (the service builds both from one domain
+/// transition; a store may keep either form): `moderation.flags` is the open flags after
+/// `flags_resolved` and `flag` are applied (a store that keeps flags as rows reads them back
+/// from there); `moderation.reply` is the reply's status when `reply` is `Keep` or `Set`, and
+/// `None` exactly when it is `Remove` or there was none; `moderation.appeal` is the appeal
+/// whose explanation `appeal` carries when it is new, else the one kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewChange {
     /// When it happens.
