@@ -138,7 +138,13 @@ pub(crate) async fn withdraw_review(
     request_body = FlagBody,
     responses(
         (status = 201, description = "Flagged.", body = FlagDto,
-            headers(("location" = String, description = "The flag, `/v1_0/flags/{id}`."))),
+            headers(("location" = String, description = "The flag, `/v1_0/flags/{id}`.")),
+            links(
+                ("getFlag" = (operation_id = "getFlag", parameters(("flag_id" = "$response.body#/id")),
+                    description = "This flag.")),
+                ("decideReview" = (operation_id = "decideReview", parameters(("review_id" = "$response.body#/review_id")),
+                    description = "A moderator decides the flagged review.")),
+            )),
         (status = 403, description = "The caller wrote the review.", body = ErrorBody),
         (status = 404, description = "No such review, or the caller may not see it.", body = ErrorBody),
         (status = 409, description = "The caller already has an open flag on this review.", body = ErrorBody),
