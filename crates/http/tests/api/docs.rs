@@ -355,9 +355,26 @@ async fn create_links_to_get_replace_delete_review_and_reviews_of_the_new_provid
         .unwrap();
     for link in review_links.values() {
         assert!(ids.iter().any(|id| link["operationId"] == id.as_str()));
-        assert_eq!(
-            link["parameters"]["id"],
-            "$response.body#/service_provider_id"
-        );
+        // The provider's routes take its id; the review's own routes, the review's.
+        let parameters = link["parameters"].as_object().unwrap();
+        match parameters.get("id") {
+            Some(id) => assert_eq!(id, "$response.body#/service_provider_id"),
+            None => assert_eq!(parameters["review_id"], "$response.body#/id"),
+        }
     }
+    let mut review_targets: Vec<&str> = review_links
+        .values()
+        .map(|link| link["operationId"].as_str().unwrap())
+        .collect();
+    review_targets.sort_unstable();
+    assert_eq!(
+        review_targets,
+        [
+            "flagReview",
+            "getProvider",
+            "getReview",
+            "getReviewModeration",
+            "listReviews"
+        ]
+    );
 }
