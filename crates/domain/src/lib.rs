@@ -14,7 +14,7 @@ mod values;
 
 pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_DATE};
 pub use error::{FieldError, ValidationError, ValueError};
-pub use ids::{ProviderId, ReviewId, UserId};
+pub use ids::{FlagId, ProviderId, ReviewId, UserId};
 pub use moderation::{
     can_see, can_see_reply, figures, screen, Appeal, AppealExplanation, AppealInput, AppealRequest,
     AppealStatus, Blocklist, Caller, Contribution, Decision, DecisionAction, DecisionInput,

@@ -7,7 +7,8 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
-    etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, PageParams, Paging, PathId,
+    etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, MaybeCaller, PageParams, Paging,
+    PathId,
 };
 use crate::identity::Caller;
 use crate::middleware::gate::Gate;
@@ -16,6 +17,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{ProviderService, ServiceError};
 use provider_telemetry::Metrics;
+
+pub(crate) mod moderation;
 
 type Service = web::Data<ProviderService>;
 
@@ -262,6 +265,12 @@ pub(crate) async fn delete_provider(
                     description = "The reviewed provider's reviews, this one first.")),
                 ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/service_provider_id")),
                     description = "The reviewed provider, its rating updated.")),
+                ("getReview" = (operation_id = "getReview", parameters(("review_id" = "$response.body#/id")),
+                    description = "This review (held ones to their author and moderators).")),
+                ("flagReview" = (operation_id = "flagReview", parameters(("review_id" = "$response.body#/id")),
+                    description = "Flag this review.")),
+                ("getReviewModeration" = (operation_id = "getReviewModeration", parameters(("review_id" = "$response.body#/id")),
+                    description = "This review's statement of reasons, for its author.")),
             )),
         (status = 403, description = "The caller owns this provider.", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
@@ -272,6 +281,7 @@ pub(crate) async fn delete_provider(
 pub(crate) async fn add_review(
     caller: Caller,
     service: Service,
+    metrics: web::Data<Metrics>,
     id: PathId,
     key: IdempotencyKeyHeader,
     body: JsonBody<ReviewBody>,
@@ -279,18 +289,23 @@ pub(crate) async fn add_review(
     let route = format!("POST {}/review", provider_url(id.0));
     let request = key.request(caller.0, &route, &body.1);
     let input = body.0.into();
+    // The submission's events, counted once the review is stored (none on a replay).
+    let mut events = Vec::new();
     let answered = service
-        .add_review_once(request.as_ref(), caller.0, id.0, &input, |review| {
+        .add_review_once(request.as_ref(), caller.0, id.0, &input, |added| {
+            events.clone_from(&added.events);
+            let review = &added.value;
             replay::json(
                 StatusCode::CREATED,
                 vec![(
                     header::LOCATION,
-                    format!("{}/reviews", provider_url(review.provider_id)),
+                    format!("{}/reviews", provider_url(review.review.provider_id)),
                 )],
-                &ReviewDto::from(review),
+                &ReviewDto::for_caller(review, Some(&caller.moderation())),
             )
         })
         .await?;
+    moderation::count(&metrics, &events);
     replay::respond(answered)
 }
 
@@ -308,12 +323,14 @@ pub(crate) async fn add_review(
     )
 )]
 pub(crate) async fn list_reviews(
+    caller: MaybeCaller,
     service: Service,
     id: PathId,
     paging: Paging,
 ) -> Result<HttpResponse, ApiError> {
     let found = service.list_reviews(id.0, paging.0).await?;
-    Ok(HttpResponse::Ok().json(ReviewPage::new(paging.0, &found)))
+    let caller = caller.0.map(Caller::moderation);
+    Ok(HttpResponse::Ok().json(ReviewPage::new(paging.0, &found, caller.as_ref())))
 }
 
 /// Searches service providers.

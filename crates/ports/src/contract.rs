@@ -7,22 +7,26 @@
 //! answers exactly like the reference.
 
 use crate::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
+use crate::moderation::{StoredReview, Submission};
 use crate::{
     Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotencyRepository,
-    IdempotentRequest, Outcome, Page, ProviderRepository, ProviderService, RepoError,
+    IdempotentRequest, Outcome, Page, PageOf, ProviderRepository, ProviderService, RepoError,
     ReviewRepository, ServiceError, StoredAnswer, Version, VersionCheck,
 };
 use provider_domain::{
-    recommendation_order, search_order, JobInput, JobRequest, Provider, ProviderDraft, ProviderId,
-    ProviderInput, RangeInput, Rating, Review, ReviewId, ReviewStats, SearchFilter, SearchInput,
-    Skill, SkillRating, SkillRatingInput, UserId,
+    recommendation_order, search_order, JobInput, JobRequest, Moderation, ModerationSettings,
+    Provider, ProviderDraft, ProviderId, ProviderInput, RangeInput, Rating, Review, ReviewId,
+    ReviewStats, SearchFilter, SearchInput, Skill, SkillRating, SkillRatingInput, UserId,
 };
 use std::any::Any;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+mod moderation;
 pub mod strategies;
+
+pub use moderation::*;
 
 /// A store under test: its repositories, and whatever must live as long as they do (e.g. a
 /// per-test database dropped when this is).
@@ -66,6 +70,27 @@ pub fn draft(name: &str, skills: &[&str], cost: i64, ranges: &[(&str, &str)]) ->
 /// A new provider with a fresh id, owned by `owner`.
 pub fn provider(owner: UserId, draft: ProviderDraft) -> Provider {
     Provider::new(ProviderId::from_uuid(Uuid::new_v4()), owner, draft)
+}
+
+/// `review` as a submission the screen let through: published at once.
+pub fn published(review: &Review) -> Submission {
+    let submitted = Moderation::submit(
+        review.user_id,
+        None,
+        &ModerationSettings::default(),
+        review.created_at,
+    );
+    Submission {
+        review: review.clone(),
+        moderation: submitted.state,
+        events: submitted.events,
+        queued_at: None,
+    }
+}
+
+/// The reviews of a page, without their moderation.
+pub fn reviews_of(page: PageOf<StoredReview>) -> Vec<Review> {
+    page.items.into_iter().map(|r| r.review).collect()
 }
 
 /// A review by `user` of `provider` with `tenths` (45 = 4.5), written at `at`.
@@ -123,7 +148,7 @@ async fn seed(s: &Subject, providers: &[Provider], ratings: &[(usize, u8)]) -> V
     }
     for (i, (index, tenths)) in ratings.iter().enumerate() {
         let r = review(providers[*index].id, user(), *tenths, at(i as i64));
-        s.reviews.add(&r).await.expect("add review");
+        s.reviews.add(&published(&r)).await.expect("add review");
     }
     let mut stored = Vec::new();
     for p in providers {
@@ -320,10 +345,13 @@ pub async fn second_review_by_same_user_is_conflict(s: &Subject) {
     s.providers.create(&p).await.expect("create");
     let reviewer = user();
     s.reviews
-        .add(&review(p.id, reviewer, 40, at(0)))
+        .add(&published(&review(p.id, reviewer, 40, at(0))))
         .await
         .expect("first");
-    let got = s.reviews.add(&review(p.id, reviewer, 10, at(1))).await;
+    let got = s
+        .reviews
+        .add(&published(&review(p.id, reviewer, 10, at(1))))
+        .await;
     assert!(matches!(got, Err(RepoError::Conflict(_))), "{got:?}");
     let stored = s.providers.get(p.id).await.expect("get");
     assert_eq!(
@@ -341,12 +369,12 @@ pub async fn second_review_by_same_user_is_conflict(s: &Subject) {
 pub async fn review_of_unknown_provider_is_not_found(s: &Subject) {
     let got = s
         .reviews
-        .add(&review(
+        .add(&published(&review(
             ProviderId::from_uuid(Uuid::new_v4()),
             user(),
             40,
             at(0),
-        ))
+        )))
         .await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
     let got = s
@@ -366,16 +394,16 @@ pub async fn reviews_list_newest_first_in_pages(s: &Subject) {
         let mut r = review(p.id, user(), 10 * i as u8, at(i64::from(i % 3)));
         r.created_at += Duration::microseconds(7);
         r.comment = Some(provider_domain::Comment::new(&format!("comment {i} ✓")).expect("ok"));
-        s.reviews.add(&r).await.expect("add");
+        s.reviews.add(&published(&r)).await.expect("add");
         written.push(r);
     }
     written.sort_by(Review::newest_first);
     let first = s.reviews.list(p.id, page(1, 2)).await.expect("list");
     let third = s.reviews.list(p.id, page(3, 2)).await.expect("list");
-    assert_eq!(first.items, written[..2].to_vec());
     assert!(first.has_more);
-    assert_eq!(third.items, written[4..].to_vec());
     assert!(!third.has_more);
+    assert_eq!(reviews_of(first), written[..2].to_vec());
+    assert_eq!(reviews_of(third), written[4..].to_vec());
 }
 
 fn search_fixture(owner: UserId) -> Vec<Provider> {
@@ -646,7 +674,7 @@ pub async fn version_rises_with_every_replace_and_review_only(s: &Subject) {
     assert_eq!(version().await, Version::new(2));
 
     s.reviews
-        .add(&review(p.id, user(), 30, at(0)))
+        .add(&published(&review(p.id, user(), 30, at(0))))
         .await
         .expect("review");
     assert_eq!(version().await, Version::new(3));
@@ -725,7 +753,7 @@ pub async fn conditional_delete_passes_only_on_the_current_version(s: &Subject) 
     let p = provider(owner, draft("Doomed", &[], 100, &[]));
     s.providers.create(&p).await.expect("create");
     s.reviews
-        .add(&review(p.id, user(), 40, at(0)))
+        .add(&published(&review(p.id, user(), 40, at(0))))
         .await
         .expect("review");
 
@@ -971,7 +999,7 @@ pub async fn idempotency_write_keeps_its_answer_with_it(s: &Subject) {
         now: at(4),
     };
     s.reviews
-        .add_completing(&review(p.id, reviewer, 40, at(4)), &completion)
+        .add_completing(&published(&review(p.id, reviewer, 40, at(4))), &completion)
         .await
         .expect("add");
     assert_eq!(
@@ -1025,7 +1053,10 @@ pub async fn idempotency_write_of_a_taken_over_claim_stores_nothing(s: &Subject)
     s.providers.create(&target).await.expect("create");
     let got = s
         .reviews
-        .add_completing(&review(target.id, caller, 40, at(1)), &completion)
+        .add_completing(
+            &published(&review(target.id, caller, 40, at(1))),
+            &completion,
+        )
         .await;
     assert!(matches!(got, Err(RepoError::Unavailable(_))), "{got:?}");
     let stored = s.providers.get(target.id).await.expect("get");
@@ -1118,7 +1149,7 @@ pub async fn skill_figures_belong_to_the_key_hidden_while_the_skill_is_gone(s: &
     let owner = user();
     let p = provider(owner, draft("Skilled", &["SEO", "Cold Calling"], 100, &[]));
     s.providers.create(&p).await.expect("create");
-    let add = |r: Review| async move { s.reviews.add(&r).await.expect("add") };
+    let add = |r: Review| async move { s.reviews.add(&published(&r)).await.expect("add") };
     add(rated_review(
         p.id,
         user(),
@@ -1195,10 +1226,10 @@ pub async fn reviews_read_back_with_their_skill_ratings(s: &Subject) {
     s.providers.create(&p).await.expect("create");
     let first = rated_review(p.id, user(), 40, &[("SEO", 0), ("Cold Calling", 50)], at(0));
     let second = review(p.id, user(), 20, at(1));
-    s.reviews.add(&first).await.expect("add");
-    s.reviews.add(&second).await.expect("add");
+    s.reviews.add(&published(&first)).await.expect("add");
+    s.reviews.add(&published(&second)).await.expect("add");
     let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
-    assert_eq!(listed.items, vec![second, first]);
+    assert_eq!(reviews_of(listed), vec![second, first]);
 }
 
 /// Ranking key 3 over stored providers: the reference ranking, page by page, whichever skills
@@ -1244,7 +1275,7 @@ pub async fn recommend_ranks_by_the_matched_skills_pooled_rating(s: &Subject) {
         review(fixture[2].id, user(), 45, at(5)),
     ];
     for r in &reviews {
-        s.reviews.add(r).await.expect("add");
+        s.reviews.add(&published(r)).await.expect("add");
     }
     let mut all = Vec::new();
     for p in &fixture {
@@ -1294,7 +1325,13 @@ pub async fn deleting_a_provider_removes_its_skill_figures(s: &Subject) {
     let p = provider(owner, draft("Again", &["SEO"], 100, &[]));
     s.providers.create(&p).await.expect("create");
     s.reviews
-        .add(&rated_review(p.id, user(), 40, &[("SEO", 45)], at(0)))
+        .add(&published(&rated_review(
+            p.id,
+            user(),
+            40,
+            &[("SEO", 45)],
+            at(0),
+        )))
         .await
         .expect("add");
     s.providers
@@ -1344,7 +1381,7 @@ pub async fn a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_n
         ..input
     };
     let review = service.add_review(user(), p.id, &valid).await.expect("add");
-    assert_eq!(review.skill_ratings[0].skill.as_str(), "SEO");
+    assert_eq!(review.value.review.skill_ratings[0].skill.as_str(), "SEO");
     let stored = s.providers.get(p.id).await.expect("get").value;
     assert_eq!(figures(&stored, "seo"), (1, 50));
 }
@@ -1384,6 +1421,17 @@ macro_rules! contract_tests {
             recommend_ranks_by_the_matched_skills_pooled_rating,
             deleting_a_provider_removes_its_skill_figures,
             a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_nothing,
+            a_held_review_counts_only_once_published,
+            hiding_and_publishing_move_the_figures_exactly,
+            enough_flags_hold_a_review_and_a_decision_resolves_them,
+            an_appeal_is_decided_by_another_moderator,
+            an_edit_is_screened_again_and_replaces_the_figures,
+            a_withdrawn_review_leaves_only_its_history,
+            the_owner_replies_and_a_held_reply_waits_in_the_queue,
+            a_held_review_is_absent_to_others_and_still_one_per_user,
+            the_queue_is_longest_waiting_first,
+            the_history_keeps_every_event_in_order,
+            a_change_at_an_old_revision_is_refused,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

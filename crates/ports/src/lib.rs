@@ -8,6 +8,7 @@
 pub mod consistency;
 mod error;
 pub mod idempotency;
+pub mod moderation;
 mod page;
 mod repository;
 mod service;
@@ -21,6 +22,10 @@ pub use error::{RepoError, ServiceError};
 pub use idempotency::{
     Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotentRequest,
     KeyError, Outcome, StoredAnswer,
+};
+pub use moderation::{
+    event_detail_from_json, event_detail_json, Moderated, ReplyChange, ReplyContent, ReviewChange,
+    Revision, StoredFlag, StoredReview, Submission,
 };
 pub use page::{Page, PageOf};
 pub use repository::{IdempotencyRepository, ProviderRepository, ReviewRepository};

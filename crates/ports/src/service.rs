@@ -1,19 +1,22 @@
 //! The use cases: the driving port the HTTP layer calls.
 
+use crate::moderation::{queued_since, Moderated, Revision, StoredReview, Submission};
 use crate::{
     Answered, Claim, ClaimToken, Completion, IdempotencyRepository, IdempotentRequest, Outcome,
     Page, PageOf, ProviderRepository, RepoError, ReviewRepository, ServiceError, Version,
     VersionCheck, Versioned,
 };
 use provider_domain::{
-    Comment, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput, Rating,
-    Recommendation, Review, ReviewId, SearchFilter, SearchInput, SkillRating, SkillRatingInput,
-    UserId, ValidationError,
+    Comment, JobInput, JobRequest, Moderation, ModerationSettings, Provider, ProviderDraft,
+    ProviderId, ProviderInput, Rating, Recommendation, Review, ReviewId, SearchFilter, SearchInput,
+    SkillRating, SkillRatingInput, UserId, ValidationError,
 };
 use std::future::Future;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+mod moderation;
 
 /// Where the service reads the time from (swappable in tests).
 pub trait Clock: Send + Sync {
@@ -50,6 +53,7 @@ pub struct ProviderService {
     reviews: Arc<dyn ReviewRepository>,
     keys: Arc<dyn IdempotencyRepository>,
     clock: Arc<dyn Clock>,
+    pub(crate) moderation: Arc<ModerationSettings>,
 }
 
 impl std::fmt::Debug for ProviderService {
@@ -80,7 +84,34 @@ impl ProviderService {
             reviews,
             keys,
             clock,
+            moderation: Arc::new(ModerationSettings::default()),
         }
+    }
+
+    /// The same service with these moderation settings (the default: the default screen,
+    /// three flags to hold).
+    #[must_use]
+    pub fn with_moderation(mut self, settings: ModerationSettings) -> Self {
+        self.moderation = Arc::new(settings);
+        self
+    }
+
+    /// The moderation settings in force.
+    pub fn moderation_settings(&self) -> &ModerationSettings {
+        &self.moderation
+    }
+
+    pub(crate) fn reviews(&self) -> &dyn ReviewRepository {
+        self.reviews.as_ref()
+    }
+
+    pub(crate) fn providers(&self) -> &dyn ProviderRepository {
+        self.providers.as_ref()
+    }
+
+    /// The current time, cut to what stores keep (microseconds).
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        truncate_to_micros(self.clock.now())
     }
 
     /// Runs `run` at most once per idempotent request (`request`: the caller's key and what
@@ -309,7 +340,9 @@ impl ProviderService {
     }
 
     /// Adds `user`'s review of a provider, with its per-skill ratings of the provider's current
-    /// skills.
+    /// skills, screened at submission: published at once, or held for a moderator (see
+    /// [`provider_domain::Moderation::submit`]). Answers the stored review and its history
+    /// events.
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] (also: a rated skill the provider does not have, checked after
@@ -322,15 +355,18 @@ impl ProviderService {
         user: UserId,
         provider_id: ProviderId,
         input: &NewReview,
-    ) -> Result<Review, ServiceError> {
-        let review = self.new_review(user, provider_id, input).await?;
-        self.reviews.add(&review).await.map_err(review_conflict)?;
-        Ok(review)
+    ) -> Result<Moderated<StoredReview>, ServiceError> {
+        let (submission, added) = self.new_review(user, provider_id, input).await?;
+        self.reviews
+            .add(&submission)
+            .await
+            .map_err(review_conflict)?;
+        Ok(added)
     }
 
     /// [`Self::add_review`] at most once per idempotent request (`None`: unconditionally),
-    /// its answer made by `answer` from the review as stored; the answer is kept as
-    /// [`Self::create_once`] keeps it, in the review's own transaction.
+    /// its answer made by `answer` from the review as stored (with its submission's events);
+    /// the answer is kept as [`Self::create_once`] keeps it, in the review's own transaction.
     ///
     /// # Errors
     /// As [`Self::add_review`], and as [`Self::create_once`] for the key.
@@ -341,25 +377,28 @@ impl ProviderService {
         user: UserId,
         provider_id: ProviderId,
         input: &NewReview,
-        answer: impl FnOnce(&Review) -> Result<Outcome<A>, ServiceError>,
+        answer: impl FnOnce(&Moderated<StoredReview>) -> Result<Outcome<A>, ServiceError>,
     ) -> Result<Answered<A>, ServiceError> {
         let Some(request) = request else {
-            let review = self.add_review(user, provider_id, input).await?;
-            return answer(&review).map(|outcome| Answered::Fresh(outcome.into_answer()));
+            let added = self.add_review(user, provider_id, input).await?;
+            return answer(&added).map(|outcome| Answered::Fresh(outcome.into_answer()));
         };
         let token = match self.claim(request).await? {
             Ok(token) => token,
             Err(stored) => return Ok(Answered::Replayed(stored)),
         };
         let written = async {
-            let review = self.new_review(user, provider_id, input).await?;
-            let outcome = answer(&review)?;
+            // A new review is stored as its submission says, at `Revision::FIRST` (every
+            // store's contract), so its answer is known before it is stored, and is stored
+            // with it.
+            let (submission, added) = self.new_review(user, provider_id, input).await?;
+            let outcome = answer(&added)?;
             match &outcome {
                 Outcome::Keep { stored, .. } => {
                     let completion = self.completion(request, token, stored);
-                    self.reviews.add_completing(&review, &completion).await
+                    self.reviews.add_completing(&submission, &completion).await
                 }
-                Outcome::Discard(_) => self.reviews.add(&review).await,
+                Outcome::Discard(_) => self.reviews.add(&submission).await,
             }
             .map_err(review_conflict)?;
             Ok(outcome)
@@ -368,36 +407,15 @@ impl ProviderService {
         self.settle(request, token, written).await
     }
 
-    /// The review `user` asks to add, checked (see [`Self::add_review`]), not stored yet.
+    /// The review `user` asks to add, checked and screened (see [`Self::add_review`]), not
+    /// stored yet: what to store, and the review as it will be stored.
     async fn new_review(
         &self,
         user: UserId,
         provider_id: ProviderId,
         input: &NewReview,
-    ) -> Result<Review, ServiceError> {
-        // What the body says by itself is checked before the provider is read (a bad body is
-        // 422 whether or not the provider exists); whether each rated skill is one of the
-        // provider's can only be checked after.
-        let rating = Rating::from_f64(input.rating);
-        let comment = input.comment.as_deref().map(Comment::new).transpose();
-        let entries = SkillRating::parse_list(&input.skill_ratings, None);
-        let (rating, comment) = match (rating, comment, entries) {
-            (Ok(r), Ok(c), Ok(_)) => (r, c),
-            (r, c, entries) => {
-                let mut errors: Vec<provider_domain::FieldError> = [
-                    r.err().map(|e| ("rating", e)),
-                    c.err().map(|e| ("comment", e)),
-                ]
-                .into_iter()
-                .flatten()
-                .map(|(f, e)| provider_domain::FieldError::new(f, e))
-                .collect();
-                if let Err(e) = entries {
-                    errors.extend(e.0);
-                }
-                return Err(ValidationError(errors).into());
-            }
-        };
+    ) -> Result<(Submission, Moderated<StoredReview>), ServiceError> {
+        let (rating, comment) = check_review(input)?;
         let provider = self.providers.get(provider_id).await?.value;
         if provider.owner == user {
             return Err(ServiceError::Forbidden(
@@ -405,6 +423,7 @@ impl ProviderService {
             ));
         }
         let skill_ratings = SkillRating::parse_list(&input.skill_ratings, Some(&provider.skills))?;
+        let now = self.now();
         let review = Review {
             id: ReviewId::from_uuid(Uuid::new_v4()),
             provider_id,
@@ -412,12 +431,31 @@ impl ProviderService {
             rating,
             comment,
             skill_ratings,
-            created_at: truncate_to_micros(self.clock.now()),
+            created_at: now,
         };
-        Ok(review)
+        let submitted = Moderation::submit(user, review.comment.as_ref(), &self.moderation, now);
+        let submission = Submission {
+            queued_at: queued_since(None, &submitted.state, now),
+            review,
+            moderation: submitted.state,
+            events: submitted.events,
+        };
+        let added = Moderated {
+            value: StoredReview {
+                owner: provider.owner,
+                review: submission.review.clone(),
+                moderation: submission.moderation.clone(),
+                reply: None,
+                appeal: None,
+                queued_at: submission.queued_at,
+                revision: Revision::FIRST,
+            },
+            events: submission.events.clone(),
+        };
+        Ok((submission, added))
     }
 
-    /// One page of a provider's reviews, newest first.
+    /// One page of a provider's published reviews, newest first.
     ///
     /// # Errors
     /// [`ServiceError::NotFound`]; [`ServiceError::Unavailable`].
@@ -426,7 +464,7 @@ impl ProviderService {
         &self,
         provider_id: ProviderId,
         page: Page,
-    ) -> Result<PageOf<Review>, ServiceError> {
+    ) -> Result<PageOf<StoredReview>, ServiceError> {
         Ok(self.reviews.list(provider_id, page).await?)
     }
 
@@ -464,6 +502,32 @@ impl ProviderService {
     /// [`ServiceError::Unavailable`].
     pub async fn ready(&self) -> Result<(), ServiceError> {
         Ok(self.providers.ping().await?)
+    }
+}
+
+/// What a review's body says by itself, checked before anything is read: a bad body is 422
+/// whether or not the provider or review exists. (Whether each rated skill is one of the
+/// provider's can only be checked after.)
+pub(crate) fn check_review(input: &NewReview) -> Result<(Rating, Option<Comment>), ServiceError> {
+    let rating = Rating::from_f64(input.rating);
+    let comment = input.comment.as_deref().map(Comment::new).transpose();
+    let entries = SkillRating::parse_list(&input.skill_ratings, None);
+    match (rating, comment, entries) {
+        (Ok(r), Ok(c), Ok(_)) => Ok((r, c)),
+        (r, c, entries) => {
+            let mut errors: Vec<provider_domain::FieldError> = [
+                r.err().map(|e| ("rating", e)),
+                c.err().map(|e| ("comment", e)),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|(f, e)| provider_domain::FieldError::new(f, e))
+            .collect();
+            if let Err(e) = entries {
+                errors.extend(e.0);
+            }
+            Err(ValidationError(errors).into())
+        }
     }
 }
 

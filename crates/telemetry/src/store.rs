@@ -3,12 +3,13 @@
 use crate::Metrics;
 use async_trait::async_trait;
 use provider_domain::{
-    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, SearchFilter, UserId,
+    Event, FiguresDelta, FlagId, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation,
+    ReviewId, SearchFilter, UserId,
 };
 use provider_ports::{
     Claim, ClaimToken, Completion, IdempotencyRepository, IdempotentRequest, Page, PageOf,
-    ProviderRepository, RepoError, ReviewRepository, StoredAnswer, Version, VersionCheck,
-    Versioned,
+    ProviderRepository, RepoError, ReviewChange, ReviewRepository, Revision, StoredAnswer,
+    StoredFlag, StoredReview, Submission, Version, VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Instant;
@@ -128,22 +129,74 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
 
 #[async_trait]
 impl<S: ReviewRepository> ReviewRepository for ObservedStore<S> {
-    async fn add(&self, review: &Review) -> Result<(), RepoError> {
-        self.timed("review_add", self.inner.add(review)).await
+    async fn add(&self, submission: &Submission) -> Result<(), RepoError> {
+        self.timed("review_add", self.inner.add(submission)).await
     }
 
     async fn add_completing(
         &self,
-        review: &Review,
+        submission: &Submission,
         completion: &Completion,
     ) -> Result<(), RepoError> {
-        self.timed("review_add", self.inner.add_completing(review, completion))
+        self.timed(
+            "review_add",
+            self.inner.add_completing(submission, completion),
+        )
+        .await
+    }
+
+    async fn list(
+        &self,
+        provider: ProviderId,
+        page: Page,
+    ) -> Result<PageOf<StoredReview>, RepoError> {
+        self.timed("review_list", self.inner.list(provider, page))
             .await
     }
 
-    async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError> {
-        self.timed("review_list", self.inner.list(provider, page))
+    async fn find(&self, id: ReviewId) -> Result<StoredReview, RepoError> {
+        self.timed("review_find", self.inner.find(id)).await
+    }
+
+    async fn apply(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        change: &ReviewChange,
+    ) -> Result<StoredReview, RepoError> {
+        self.timed("review_apply", self.inner.apply(id, revision, change))
             .await
+    }
+
+    async fn withdraw(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        event: &Event,
+        figures: Option<FiguresDelta>,
+    ) -> Result<(), RepoError> {
+        self.timed(
+            "review_withdraw",
+            self.inner.withdraw(id, revision, event, figures),
+        )
+        .await
+    }
+
+    async fn queue(&self, page: Page) -> Result<PageOf<StoredReview>, RepoError> {
+        self.timed("moderation_queue", self.inner.queue(page)).await
+    }
+
+    async fn queue_size(&self) -> Result<u64, RepoError> {
+        self.timed("moderation_queue_size", self.inner.queue_size())
+            .await
+    }
+
+    async fn history(&self, id: ReviewId) -> Result<Vec<Event>, RepoError> {
+        self.timed("review_history", self.inner.history(id)).await
+    }
+
+    async fn flag(&self, id: FlagId) -> Result<StoredFlag, RepoError> {
+        self.timed("flag_get", self.inner.flag(id)).await
     }
 }
 
