@@ -16,7 +16,8 @@ use crate::{
 use provider_domain::{
     recommendation_order, search_order, JobInput, JobRequest, Moderation, ModerationSettings,
     Provider, ProviderDraft, ProviderId, ProviderInput, RangeInput, Rating, Review, ReviewId,
-    ReviewStats, SearchFilter, SearchInput, Skill, SkillRating, SkillRatingInput, UserId,
+    ReviewStats, ReviewStatus, SearchFilter, SearchInput, Skill, SkillRating, SkillRatingInput,
+    UserId,
 };
 use std::any::Any;
 use std::sync::Arc;
@@ -1071,6 +1072,56 @@ pub async fn idempotency_write_of_a_taken_over_claim_stores_nothing(s: &Subject)
     );
 }
 
+/// A keyed review the screen holds is stored with its kept answer as the screen settled it:
+/// held (counted nowhere, the provider's version unchanged), with its submission's history,
+/// and equal to the review its answer was made from; the key replays that answer.
+pub async fn idempotency_keyed_held_review_is_kept_as_screened(s: &Subject) {
+    let service = ProviderService::new(s.providers.clone(), s.reviews.clone(), s.keys.clone());
+    let p = provider(user(), draft("Held", &[], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let author = user();
+    let request = keyed(author, "held-review", "{\"rating\":4}");
+    let input = crate::NewReview {
+        rating: 4.0,
+        comment: Some("Mail me: jo@example.com".into()),
+        skill_ratings: Vec::new(),
+    };
+    let mut seen = None;
+    let fresh = service
+        .add_review_once(Some(&request), author, p.id, &input, |added| {
+            seen = Some(added.clone());
+            Ok(Outcome::Keep {
+                answer: (),
+                stored: answer("held"),
+            })
+        })
+        .await
+        .expect("add");
+    assert_eq!(fresh, Answered::Fresh(()));
+    let added = seen.expect("an answer was made");
+    assert_eq!(added.value.moderation.status, ReviewStatus::Pending);
+    let id = added.value.review.id;
+    assert_eq!(s.reviews.find(id).await.expect("find"), added.value);
+    let names = |events: &[provider_domain::Event]| -> Vec<&'static str> {
+        events.iter().map(|e| e.detail.name()).collect()
+    };
+    let history = s.reviews.history(id).await.expect("history");
+    assert_eq!(names(&history), names(&added.events));
+    assert_eq!(names(&history), ["submitted", "held"]);
+    let stored = s.providers.get(p.id).await.expect("get");
+    assert_eq!(
+        (stored.version, stored.value.reviews.count),
+        (Version::FIRST, 0)
+    );
+    let replayed = service
+        .add_review_once(Some(&request), author, p.id, &input, |_| {
+            Err::<Outcome<()>, _>(ServiceError::Internal("a replay runs nothing".into()))
+        })
+        .await
+        .expect("replay");
+    assert_eq!(replayed, Answered::Replayed(answer("held")));
+}
+
 /// The same create sent many times at once with one key, through the use case: one provider
 /// is created, and every answer is either that 201 (replayed but for one) or a 409.
 pub async fn concurrent_creates_with_one_key_create_one_provider(s: &Subject) {
@@ -1416,6 +1467,7 @@ macro_rules! contract_tests {
             concurrent_creates_with_one_key_create_one_provider,
             idempotency_write_keeps_its_answer_with_it,
             idempotency_write_of_a_taken_over_claim_stores_nothing,
+            idempotency_keyed_held_review_is_kept_as_screened,
             skill_figures_belong_to_the_key_hidden_while_the_skill_is_gone,
             reviews_read_back_with_their_skill_ratings,
             recommend_ranks_by_the_matched_skills_pooled_rating,
