@@ -109,6 +109,21 @@ pub enum ValueError {
         /// Index of the earlier entry rating the same skill.
         first: usize,
     },
+    /// Text that is not one of a fixed set of names.
+    #[error("must be one of {}", .allowed.join(", "))]
+    NotOneOf {
+        /// The names allowed.
+        allowed: Vec<&'static str>,
+    },
+    /// A cursor that cannot be used for this request.
+    #[error("{0}")]
+    Cursor(crate::cursor::CursorError),
+    /// A value that may not be given together with another one.
+    #[error("must not be given together with {other}")]
+    Exclusive {
+        /// The other value's name.
+        other: &'static str,
+    },
 }
 
 /// One field at fault: a path such as `availability[1].to_date` and why.

@@ -63,9 +63,25 @@ pub fn draft(name: &str, skills: &[&str], cost: i64, ranges: &[(&str, &str)]) ->
     .expect("valid draft")
 }
 
-/// A new provider with a fresh id, owned by `owner`.
+/// A new provider with a fresh id, owned by `owner`, created now (to the microsecond, as
+/// stores keep it).
 pub fn provider(owner: UserId, draft: ProviderDraft) -> Provider {
-    Provider::new(ProviderId::from_uuid(Uuid::new_v4()), owner, draft)
+    let now = OffsetDateTime::now_utc();
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .expect("a whole microsecond");
+    provider_at(owner, draft, now)
+}
+
+/// A new provider with a fresh id, owned by `owner`, created at `created_at` (whole
+/// microseconds).
+pub fn provider_at(owner: UserId, draft: ProviderDraft, created_at: OffsetDateTime) -> Provider {
+    Provider::new(
+        ProviderId::from_uuid(Uuid::new_v4()),
+        owner,
+        draft,
+        created_at,
+    )
 }
 
 /// A review by `user` of `provider` with `tenths` (45 = 4.5), written at `at`.

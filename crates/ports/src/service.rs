@@ -149,7 +149,12 @@ impl ProviderService {
         input: &ProviderInput,
     ) -> Result<Versioned<Provider>, ServiceError> {
         let draft = ProviderDraft::parse(input)?;
-        let provider = Provider::new(ProviderId::from_uuid(Uuid::new_v4()), owner, draft);
+        let provider = Provider::new(
+            ProviderId::from_uuid(Uuid::new_v4()),
+            owner,
+            draft,
+            truncate_to_micros(self.clock.now()),
+        );
         let version = self.providers.create(&provider).await?;
         Ok(Versioned {
             value: provider,

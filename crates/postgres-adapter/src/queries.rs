@@ -28,7 +28,7 @@ pub(crate) const MEAN: &str = "(CASE WHEN p.review_count = 0 THEN 0::float8 \
 
 /// The provider columns of a `rows::WholeProviderRow`, which the `page` CTE must select.
 pub(crate) const PROVIDER_COLUMNS: &str =
-    "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum";
+    "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum, p.created_at";
 
 /// Selects the providers of `page` (a subquery selecting at least [`PROVIDER_COLUMNS`]) with
 /// their skills and availability, ordered by `order` (over `page`'s columns). Each provider's
@@ -37,7 +37,7 @@ pub(crate) const PROVIDER_COLUMNS: &str =
 pub(crate) fn with_children(page: Statement, order: &str) -> Statement {
     let mut s = Statement::new(
         "SELECT page.id, page.owner_id, page.name, page.cost_in_pence, \
-                page.review_count, page.rating_sum, \
+                page.review_count, page.rating_sum, page.created_at, \
                 k.skills, k.skill_review_counts, k.skill_rating_sums, \
                 a.from_dates, a.to_dates \
          FROM (",

@@ -282,10 +282,12 @@ impl ProviderRepository for PgStore {
             // Read (and copied onto the new skill rows) under the provider's row lock below.
             reviews: ReviewStats::default(),
             skill_reviews: SkillReviews::default(),
+            // Read back below; it never changes.
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
         };
         let mut rows = ProviderRows::of(&replaced)?;
         let uuid = id.as_uuid();
-        let ((count, sum, version), figures) = self
+        let ((count, sum, version, created_at), figures) = self
             .bounded(async {
                 let mut conn = self.conn().await?;
                 let conn: &mut AsyncPgConnection = &mut conn;
@@ -293,7 +295,7 @@ impl ProviderRepository for PgStore {
                 // one. The UPDATE's row lock also orders it with concurrent reviews.
                 conn.transaction::<_, Refused, _>(async |conn| {
                     check_version(conn, id, owner, check).await?;
-                    let stats: (i64, i64, i64) = diesel::update(
+                    let stats: (i64, i64, i64, time::OffsetDateTime) = diesel::update(
                         providers::table
                             .filter(providers::id.eq(uuid))
                             .filter(providers::owner_id.eq(owner.as_uuid())),
@@ -309,6 +311,7 @@ impl ProviderRepository for PgStore {
                         providers::review_count,
                         providers::rating_sum,
                         providers::version,
+                        providers::created_at,
                     ))
                     // No row: no such provider, or not this owner's (NotFound either way).
                     .get_result(conn)
@@ -330,6 +333,7 @@ impl ProviderRepository for PgStore {
                     // their keys (those of a skill removed earlier come back), as read under its
                     // lock: a review of this provider waits for the lock before it writes them.
                     rows.set_review_stats(stats.0, stats.1);
+                    rows.set_created_at(stats.3);
                     let figures = skill_figures(conn, uuid).await?;
                     rows.set_skill_figures(&figures).map_err(Refused::Repo)?;
                     insert_children(conn, &rows).await?;
@@ -345,6 +349,7 @@ impl ProviderRepository for PgStore {
             sum_tenths: stat(sum)?,
         };
         replaced = replaced.with_skill_figures(&figures);
+        replaced.created_at = created_at;
         Ok(Versioned {
             value: replaced,
             version: version_of(version)?,

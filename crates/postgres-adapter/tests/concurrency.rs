@@ -198,11 +198,7 @@ async fn readers_racing_a_replace_loop_see_the_old_or_the_new_provider_never_a_m
     let store = store(&db);
     let drafts = two_drafts();
     let owner = user();
-    let base = Provider::new(
-        ProviderId::from_uuid(Uuid::new_v4()),
-        owner,
-        drafts.0.clone(),
-    );
+    let base = provider_ports::contract::provider(owner, drafts.0.clone());
     store.create(&base).await.expect("create");
     let done = Arc::new(AtomicBool::new(false));
 

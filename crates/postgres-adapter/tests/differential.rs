@@ -79,6 +79,7 @@ async fn run_case(
     let memory = MemoryStore::new();
     let stores: [&dyn Both; 2] = [&memory, pg];
 
+    let created = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("instant");
     let providers: Vec<Provider> = case
         .drafts
         .into_iter()
@@ -88,6 +89,8 @@ async fn run_case(
                 ProviderId::from_uuid(id(1, i)),
                 UserId::from_uuid(id(2, i % 3)),
                 draft,
+                // Only three instants: the newest order's ties are broken by id.
+                created + Duration::microseconds((i % 3) as i64),
             )
         })
         .collect();

@@ -34,7 +34,12 @@ fn stored(id: Uuid, owner: Uuid) -> Versioned<Provider> {
     })
     .unwrap();
     Versioned {
-        value: Provider::new(ProviderId::from_uuid(id), UserId::from_uuid(owner), draft),
+        value: Provider::new(
+            ProviderId::from_uuid(id),
+            UserId::from_uuid(owner),
+            draft,
+            time::OffsetDateTime::UNIX_EPOCH,
+        ),
         version: Version::FIRST,
     }
 }
