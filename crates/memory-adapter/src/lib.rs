@@ -13,14 +13,14 @@
 use async_trait::async_trait;
 use parking_lot::RwLock;
 use provider_domain::{
-    recommendation_order, search_order, JobRequest, Provider, ProviderDraft, ProviderId,
-    Recommendation, Review, SearchFilter, SkillReviews, UserId,
+    recommendation_order, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review,
+    SearchFilter, SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use provider_ports::{
-    Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyRepository, IdempotentRequest, Page,
-    PageOf, ProviderRepository, RepoError, ReviewRepository, StoredAnswer, Version, VersionCheck,
-    Versioned,
+    Claim, ClaimToken, Fingerprint, Found, IdempotencyKey, IdempotencyRepository,
+    IdempotentRequest, Page, PageOf, Paging, ProviderRepository, RepoError, ReviewKey,
+    ReviewRepository, StoredAnswer, Total, Version, VersionCheck, Versioned,
 };
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -105,6 +105,24 @@ impl MemoryStore {
     /// Number of providers stored.
     pub fn provider_count(&self) -> usize {
         self.state.read().providers.len()
+    }
+}
+
+/// The page of `matches` in `order` that `paging` asks for: after its key, only the matches
+/// `is_after` it are candidates.
+fn paged<T, K>(
+    mut matches: Vec<T>,
+    paging: &Paging<K>,
+    order: impl Fn(&T, &T) -> Ordering,
+    is_after: impl Fn(&T, &K) -> bool,
+) -> PageOf<T> {
+    match paging {
+        Paging::Offset(page) => page_of(matches, *page, order),
+        Paging::After { key, size } => {
+            matches.retain(|m| is_after(m, key));
+            let first = Page::new(None, Some(i64::from(*size))).expect("a checked page size");
+            page_of(matches, first, order)
+        }
     }
 }
 
@@ -212,18 +230,29 @@ impl ProviderRepository for MemoryStore {
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError> {
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError> {
         let state = self.state.read();
         let matches: Vec<&Provider> = state
             .providers
             .values()
             .filter(|p| filter.matches(p))
             .collect();
-        let found = page_of(matches, page, |a, b| search_order(a, b));
-        Ok(PageOf {
-            items: found.items.into_iter().cloned().collect(),
-            has_more: found.has_more,
+        let total = total.then(|| Total::counted(matches.len() as u64));
+        let found = paged(
+            matches,
+            &paging,
+            |a, b| sort.compare(a, b),
+            |p, last| sort.is_after(p, last),
+        );
+        Ok(Found {
+            page: PageOf {
+                items: found.items.into_iter().cloned().collect(),
+                has_more: found.has_more,
+            },
+            total,
         })
     }
 
@@ -278,13 +307,22 @@ impl ReviewRepository for MemoryStore {
         Ok(())
     }
 
-    async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError> {
+    async fn list(
+        &self,
+        provider: ProviderId,
+        paging: Paging<ReviewKey>,
+    ) -> Result<PageOf<Review>, RepoError> {
         let state = self.state.read();
         if !state.providers.contains_key(&provider) {
             return Err(RepoError::NotFound);
         }
         let reviews: Vec<Review> = state.reviews.get(&provider).cloned().unwrap_or_default();
-        Ok(page_of(reviews, page, Review::newest_first))
+        Ok(paged(
+            reviews,
+            &paging,
+            Review::newest_first,
+            |r, (at, id)| (r.created_at, r.id) < (*at, *id),
+        ))
     }
 }
 

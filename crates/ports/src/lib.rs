@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod consistency;
+mod cursor;
 mod error;
 pub mod idempotency;
 mod page;
@@ -17,14 +18,15 @@ mod version;
 pub mod contract;
 
 pub use consistency::{read_consistency, with_read_consistency, ReadConsistency};
+pub use cursor::{search_scope, CursorKey};
 pub use error::{RepoError, ServiceError};
 pub use idempotency::{
     Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError, Outcome,
     StoredAnswer,
 };
-pub use page::{Page, PageOf};
-pub use repository::{IdempotencyRepository, ProviderRepository, ReviewRepository};
+pub use page::{Found, ListAt, ListRequest, Page, PageOf, Paging, Total};
+pub use repository::{IdempotencyRepository, ProviderRepository, ReviewKey, ReviewRepository};
 #[cfg(any(test, feature = "mock"))]
 pub use repository::{MockIdempotencyRepository, MockProviderRepository, MockReviewRepository};
-pub use service::{Clock, NewReview, ProviderService, SystemClock};
+pub use service::{Clock, Listed, NewReview, ProviderService, SearchOptions, SystemClock};
 pub use version::{Version, VersionCheck, Versioned};

@@ -2,12 +2,13 @@
 //! contract suite (feature `contract-tests`) checks them.
 
 use crate::{
-    Claim, ClaimToken, IdempotentRequest, Page, PageOf, RepoError, StoredAnswer, Version,
-    VersionCheck, Versioned,
+    Claim, ClaimToken, Found, IdempotentRequest, Page, PageOf, Paging, RepoError, StoredAnswer,
+    Version, VersionCheck, Versioned,
 };
 use async_trait::async_trait;
 use provider_domain::{
-    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, SearchFilter, UserId,
+    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewId,
+    SearchFilter, SearchSort, SortKey, UserId,
 };
 use time::OffsetDateTime;
 
@@ -62,15 +63,20 @@ pub trait ProviderRepository: Send + Sync {
         check: &VersionCheck,
     ) -> Result<(), RepoError>;
 
-    /// One page of the providers `filter` matches, in [`provider_domain::search_order`].
+    /// One page of the providers `filter` matches, in `sort` ([`SearchSort::compare`]): page
+    /// `n`, or the providers listed after the key `paging` holds (whether or not a provider
+    /// with that key still exists), at any depth. With `total`, also how many match
+    /// ([`crate::Total`]: counted up to 10,001), read from the same state as the page.
     ///
     /// # Errors
     /// [`RepoError::Unavailable`].
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError>;
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError>;
 
     /// One page of the providers suited to `job`, in
     /// [`provider_domain::recommendation_order`].
@@ -90,6 +96,9 @@ pub trait ProviderRepository: Send + Sync {
     async fn ping(&self) -> Result<(), RepoError>;
 }
 
+/// Where a review sits in a provider's list, newest first: its time and id.
+pub type ReviewKey = (OffsetDateTime, ReviewId);
+
 /// Stores reviews, one per provider and user, and keeps each provider's review stats exact.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -106,11 +115,16 @@ pub trait ReviewRepository: Send + Sync {
     /// user has already reviewed this provider (nothing is changed); [`RepoError::Unavailable`].
     async fn add(&self, review: &Review) -> Result<(), RepoError>;
 
-    /// One page of a provider's reviews, newest first ([`Review::newest_first`]).
+    /// One page of a provider's reviews, newest first ([`Review::newest_first`]): page `n`, or
+    /// the reviews listed after the review `paging`'s key names (its time and id).
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Unavailable`].
-    async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError>;
+    async fn list(
+        &self,
+        provider: ProviderId,
+        paging: Paging<ReviewKey>,
+    ) -> Result<PageOf<Review>, RepoError>;
 }
 
 /// Keeps idempotency records: per caller and key, the request's fingerprint and, once it
