@@ -9,8 +9,8 @@ use diesel::row::NamedRow;
 use diesel::sql_types::Text;
 use diesel::{deserialize, QueryableByName};
 use diesel_async::RunQueryDsl;
-use provider_domain::{JobRequest, SearchFilter};
-use provider_ports::Page;
+use provider_domain::{JobRequest, SearchFilter, SearchSort, SortKey};
+use provider_ports::{Page, Paging};
 
 /// One line of a plan.
 struct PlanLine(String);
@@ -43,16 +43,23 @@ fn failed(e: diesel::result::Error) -> PgError {
     PgError::Config(repo_error(e).to_string())
 }
 
-/// The plan and timing of one search page, run on the database at `url`.
+/// The plan and timing of one search page (and of its total, when asked for), run on the
+/// database at `url`.
 ///
 /// # Errors
 /// [`PgError`] when the database cannot be reached or the statement fails.
 pub async fn explain_search(
     url: &str,
     filter: &SearchFilter,
-    page: Page,
+    sort: SearchSort,
+    paging: Paging<SortKey>,
+    total: bool,
 ) -> Result<String, PgError> {
-    explain(url, vec![queries::search(filter, page)]).await
+    let mut statements = vec![queries::search(filter, sort, &paging)];
+    if total {
+        statements.push(queries::search_total(filter));
+    }
+    explain(url, statements).await
 }
 
 /// The plans and timings of the statements one recommend page runs (with the store's default

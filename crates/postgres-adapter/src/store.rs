@@ -17,15 +17,18 @@ use crate::{inserts, pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Integer, Text, Uuid as SqlUuid};
-use diesel::{ExpressionMethods, IntoSql, QueryDsl, QueryResult, SelectableHelper};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, IntoSql, QueryDsl, QueryResult, SelectableHelper,
+};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use provider_domain::{
     JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewStats,
-    SearchFilter, SkillReviews, UserId,
+    SearchFilter, SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::{
-    Page, PageOf, ProviderRepository, RepoError, ReviewRepository, Version, VersionCheck, Versioned,
+    Found, Page, PageOf, Paging, ProviderRepository, RepoError, ReviewKey, ReviewRepository, Total,
+    Version, VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -128,9 +131,16 @@ fn providers_of(rows: Vec<WholeProviderRow>) -> Result<Vec<Provider>, RepoError>
     rows.into_iter().map(Provider::try_from).collect()
 }
 
+/// A count (`queries::search_total`).
+#[derive(Debug, diesel::QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// The first `size` items, and whether the query found more (it asks for `size + 1`).
-fn page_of<T>(mut items: Vec<T>, page: Page) -> PageOf<T> {
-    let size = page.size() as usize;
+fn page_of<T>(mut items: Vec<T>, size: u32) -> PageOf<T> {
+    let size = size as usize;
     let has_more = items.len() > size;
     items.truncate(size);
     PageOf { items, has_more }
@@ -223,7 +233,9 @@ async fn skill_figures(
 async fn insert_children(conn: &mut AsyncPgConnection, rows: &ProviderRows<'_>) -> QueryResult<()> {
     let id = rows.provider.id;
     if !rows.skills.is_empty() {
-        inserts::skills(id, &rows.skills).execute(conn).await?;
+        inserts::skills(id, rows.provider.created_at, &rows.skills)
+            .execute(conn)
+            .await?;
     }
     if !rows.availability.is_empty() {
         inserts::availability(id, &rows.availability)
@@ -391,26 +403,48 @@ impl ProviderRepository for PgStore {
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError> {
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError> {
         let custom_plan = queries::search_needs_custom_plan(filter);
         self.bounded(routed_read!(&self.reads, |conn| {
-            let statement = queries::search(filter, page);
+            let statement = queries::search(filter, sort, &paging);
             // One statement: one snapshot. Only a plan that depends on the values needs the
             // transaction that sets the plan mode for it; any other search is one round trip.
-            let rows: Vec<WholeProviderRow> = if custom_plan {
+            // A total is a second statement, read from the page's snapshot.
+            let (rows, counted): (Vec<WholeProviderRow>, Option<i64>) = if total {
+                let count = queries::search_total(filter);
+                conn.build_transaction()
+                    .repeatable_read()
+                    .read_only()
+                    .run::<_, DieselError, _>(async |conn| {
+                        let rows = if custom_plan {
+                            pool::load_planned_for_values!(conn, statement)?
+                        } else {
+                            statement.load(&mut *conn).await?
+                        };
+                        let counted: CountRow = count.get_result(conn).await?;
+                        Ok((rows, Some(counted.n)))
+                    })
+                    .await
+            } else if custom_plan {
                 conn.build_transaction()
                     .read_only()
                     .run::<_, DieselError, _>(async |conn| {
                         pool::load_planned_for_values!(conn, statement)
                     })
                     .await
+                    .map(|rows| (rows, None))
             } else {
-                statement.load(conn).await
+                statement.load(conn).await.map(|rows| (rows, None))
             }
             .map_err(repo_error)?;
             let found = providers_of(rows)?;
-            Ok(page_of(found, page))
+            Ok(Found {
+                page: page_of(found, paging.size()),
+                total: counted.map(|n| Total::counted(u64::try_from(n).unwrap_or(0))),
+            })
         }))
         .await
     }
@@ -438,7 +472,7 @@ impl ProviderRepository for PgStore {
                 .into_iter()
                 .map(|provider| job.recommendation(provider))
                 .collect();
-            Ok(page_of(items, page))
+            Ok(page_of(items, page.size()))
         }))
         .await
     }
@@ -498,18 +532,34 @@ impl ReviewRepository for PgStore {
         .await
     }
 
-    async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError> {
+    async fn list(
+        &self,
+        provider: ProviderId,
+        paging: Paging<ReviewKey>,
+    ) -> Result<PageOf<Review>, RepoError> {
         let id = provider.as_uuid();
         self.bounded(routed_read!(&self.reads, |conn| {
-            let rows: Vec<ReviewRow> = reviews::table
+            let mut query = reviews::table
                 .filter(reviews::provider_id.eq(id))
                 .order((reviews::created_at.desc(), reviews::id.desc()))
-                .limit(i64::from(page.size()) + 1)
-                .offset(page.offset() as i64)
+                .limit(i64::from(paging.size()) + 1)
+                .offset(paging.offset() as i64)
                 .select(ReviewRow::as_select())
-                .load(conn)
-                .await
-                .map_err(repo_error)?;
+                .into_boxed();
+            if let Paging::After {
+                key: (at, last), ..
+            } = paging
+            {
+                // `(created_at, id) < (at, last)`: the bound on created_at alone is where
+                // `reviews_newest_first_idx` is entered; the rest drops the few reviews of the
+                // same instant listed already.
+                query = query.filter(reviews::created_at.le(at)).filter(
+                    reviews::created_at
+                        .lt(at)
+                        .or(reviews::id.lt(last.as_uuid())),
+                );
+            }
+            let rows: Vec<ReviewRow> = query.load(conn).await.map_err(repo_error)?;
             // Reviews go with their provider, so only an empty page needs to ask whether the
             // provider exists.
             if rows.is_empty() {
@@ -540,7 +590,7 @@ impl ReviewRepository for PgStore {
                     row.into_review(mine)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(page_of(items, page))
+            Ok(page_of(items, paging.size()))
         }))
         .await
     }

@@ -3,7 +3,7 @@
 
 use provider_domain::{Comment, Rating, Review, ReviewId, SkillRating, UserId};
 use provider_ports::contract::{draft, provider, user};
-use provider_ports::{Page, ProviderRepository, ReviewRepository};
+use provider_ports::{Page, Paging, ProviderRepository, ReviewRepository};
 use provider_postgres_adapter::bulk::{BulkLoader, BulkProvider};
 use provider_postgres_adapter::testing::TestDb;
 use time::macros::datetime;
@@ -75,9 +75,10 @@ async fn bulk_loaded_providers_and_reviews_read_back_exactly_through_the_store()
         );
         let mut expected = item.reviews.clone();
         expected.sort_by(Review::newest_first);
-        let listed = ReviewRepository::list(&store, item.provider.id, Page::default())
-            .await
-            .unwrap();
+        let listed =
+            ReviewRepository::list(&store, item.provider.id, Paging::Offset(Page::default()))
+                .await
+                .unwrap();
         assert_eq!(listed.items, expected);
     }
     assert_eq!(loader.provider_count().await.unwrap(), 2);

@@ -3,11 +3,11 @@
 //! replaces, and one create sent many times at once with one idempotency key creates once.
 
 use provider_domain::{
-    Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId, SearchFilter, UserId,
+    Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId, SearchFilter, SearchSort, UserId,
 };
 use provider_ports::contract::{self, Subject};
 use provider_ports::contract::{draft, provider, rated_review, user};
-use provider_ports::{Page, ProviderRepository, RepoError, ReviewRepository, VersionCheck};
+use provider_ports::{Page, Paging, ProviderRepository, RepoError, ReviewRepository, VersionCheck};
 use provider_postgres_adapter::testing::TestDb;
 use provider_postgres_adapter::{PgConfig, PgStore};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,7 +60,10 @@ async fn fifty_simultaneous_reviews_by_distinct_users_keep_count_and_sum_exact()
     assert_eq!(stored.reviews.count, 50);
     assert_eq!(stored.reviews.sum_tenths, (0..50u64).sum::<u64>());
     let listed = store
-        .list(p.id, Page::new(Some(1), Some(100)).expect("page"))
+        .list(
+            p.id,
+            Paging::Offset(Page::new(Some(1), Some(100)).expect("page")),
+        )
         .await
         .expect("list");
     assert_eq!(listed.items.len(), 50);
@@ -225,9 +228,15 @@ async fn readers_racing_a_replace_loop_see_the_old_or_the_new_provider_never_a_m
                     let got = store.get(base.id).await.expect("get").value;
                     assert!(is_one_of(&got, &base, &drafts), "a mix: {got:?}");
                     let listed = store
-                        .search(&SearchFilter::default(), Page::default())
+                        .search(
+                            &SearchFilter::default(),
+                            SearchSort::CostDesc,
+                            Paging::Offset(Page::default()),
+                            false,
+                        )
                         .await
-                        .expect("search");
+                        .expect("search")
+                        .page;
                     assert_eq!(listed.items.len(), 1);
                     assert!(
                         is_one_of(&listed.items[0], &base, &drafts),

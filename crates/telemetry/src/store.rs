@@ -3,11 +3,13 @@
 use crate::Metrics;
 use async_trait::async_trait;
 use provider_domain::{
-    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, SearchFilter, UserId,
+    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, SearchFilter,
+    SearchSort, SortKey, UserId,
 };
 use provider_ports::{
-    Claim, ClaimToken, IdempotencyRepository, IdempotentRequest, Page, PageOf, ProviderRepository,
-    RepoError, ReviewRepository, StoredAnswer, Version, VersionCheck, Versioned,
+    Claim, ClaimToken, Found, IdempotencyRepository, IdempotentRequest, Page, PageOf, Paging,
+    ProviderRepository, RepoError, ReviewKey, ReviewRepository, StoredAnswer, Version,
+    VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Instant;
@@ -97,9 +99,12 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError> {
-        self.timed("search", self.inner.search(filter, page)).await
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError> {
+        self.timed("search", self.inner.search(filter, sort, paging, total))
+            .await
     }
 
     async fn recommend(
@@ -122,8 +127,12 @@ impl<S: ReviewRepository> ReviewRepository for ObservedStore<S> {
         self.timed("review_add", self.inner.add(review)).await
     }
 
-    async fn list(&self, provider: ProviderId, page: Page) -> Result<PageOf<Review>, RepoError> {
-        self.timed("review_list", self.inner.list(provider, page))
+    async fn list(
+        &self,
+        provider: ProviderId,
+        paging: Paging<ReviewKey>,
+    ) -> Result<PageOf<Review>, RepoError> {
+        self.timed("review_list", self.inner.list(provider, paging))
             .await
     }
 }
