@@ -24,5 +24,5 @@ mod path;
 pub(crate) use conditional::{etag, IfMatch, IfNoneMatch};
 pub(crate) use idempotency::IdempotencyKeyHeader;
 pub(crate) use json::JsonBody;
-pub(crate) use paging::{PageParams, Paging};
+pub(crate) use paging::{CursorPageParams, ListParams, PageParams, Paging};
 pub(crate) use path::PathId;

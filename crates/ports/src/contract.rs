@@ -1144,11 +1144,10 @@ pub async fn version_rises_with_every_replace_and_review_only(s: &Subject) {
             &SearchFilter::default(),
             SearchSort::CostDesc,
             first_page(),
-            false,
+            true,
         )
         .await
-        .expect("search")
-        .page;
+        .expect("search");
     assert_eq!(version().await, Version::new(3));
 }
 
