@@ -7,35 +7,13 @@
 //! the layer that hands cursors out seals the bytes with an integrity check and opens them
 //! before they come back here.
 
+use crate::error::CursorError;
 use crate::ids::{ProviderId, ReviewId};
 use crate::provider::Review;
 use crate::sort::{SearchSort, SortKey};
 use crate::stats::ReviewStats;
 use crate::values::DayRate;
 use time::OffsetDateTime;
-
-/// Why a cursor cannot be used for a request. Its `Display` is a sentence fragment about the
-/// `cursor` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CursorError {
-    /// Not a cursor this service made, or changed since (its integrity check fails, or its
-    /// bytes do not decode).
-    #[error("is not a cursor this service gave out, or was changed")]
-    Damaged,
-    /// Made by a version of the encoding this release does not read.
-    #[error("was made by another version of the service and can no longer be used")]
-    UnknownVersion,
-    /// Made for another kind of list (a review list's cursor given to search, say).
-    #[error("was made for another list")]
-    OtherList,
-    /// Made for another filter, or for another provider's reviews.
-    #[error("was made for another search or another provider")]
-    OtherScope,
-    /// Made for the same filter in another order.
-    #[error("was made for another sort order")]
-    OtherSort,
-}
 
 /// Where a list's next page begins: the last item shown, in the list's own terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,9 +14,9 @@ mod sort;
 mod stats;
 mod values;
 
-pub use cursor::{Cursor, CursorError, CursorPosition};
+pub use cursor::{Cursor, CursorPosition};
 pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_DATE};
-pub use error::{FieldError, ValidationError, ValueError};
+pub use error::{CursorError, FieldError, ValidationError, ValueError};
 pub use ids::{ProviderId, ReviewId, UserId};
 pub use moderation::{
     can_see, can_see_reply, figures, screen, Appeal, AppealExplanation, AppealInput, AppealRequest,
