@@ -494,6 +494,58 @@ mod tests {
     }
 
     #[test]
+    fn a_page_after_a_key_has_one_branch_per_key_column_per_skill_with_bound_values() {
+        let filter = SearchFilter::parse(&provider_domain::SearchInput {
+            skills: Some(vec!["SEO".into(), "Rust".into()]),
+            ..Default::default()
+        })
+        .expect("valid");
+        let key = SortKey {
+            cost: provider_domain::DayRate::new(12_345).expect("valid"),
+            reviews: provider_domain::ReviewStats {
+                count: 7,
+                sum_tenths: 301,
+            },
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            id: ProviderId::from_uuid(uuid::Uuid::from_u128(77)),
+        };
+        for (sort, columns) in [
+            (SearchSort::CostDesc, 3),
+            (SearchSort::CostAsc, 3),
+            (SearchSort::RatingDesc, 3),
+            (SearchSort::ReviewsDesc, 3),
+            (SearchSort::Newest, 2),
+        ] {
+            let sql = format!(
+                "{:?}",
+                search(&filter, sort, &Paging::After { key, size: 10 })
+            );
+            let text = sql.split("-- binds:").next().expect("text");
+            // Two skills, each walked in `columns` branches.
+            assert_eq!(
+                text.matches("s.skill_key = $").count(),
+                2 * columns,
+                "{sort:?}: {sql}"
+            );
+            assert!(!text.contains("12345") && !text.contains("301"), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_total_stops_counting_after_ten_thousand_and_one() {
+        let filter = SearchFilter::parse(&provider_domain::SearchInput {
+            skills: Some(vec!["a".into(), "b".into()]),
+            cost_lt: Some(5),
+            ..Default::default()
+        })
+        .expect("valid");
+        let sql = format!("{:?}", search_total(&filter));
+        let binds = sql.split("-- binds:").nth(1).expect("binds");
+        // One cap per skill's walk and one on their union.
+        assert_eq!(binds.matches("10001").count(), 3, "{sql}");
+    }
+
+    #[test]
     fn search_binds_values_and_never_writes_them_into_the_text() {
         let filter = SearchFilter::parse(&provider_domain::SearchInput {
             name: Some("Robert'); DROP TABLE providers;--".into()),
