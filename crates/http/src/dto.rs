@@ -589,7 +589,7 @@ pub(crate) struct ProviderPage {
     /// The providers on this page, in the search's order.
     pub service_providers: Vec<ProviderDto>,
     /// This page's number, from 1; `null` for a page after a cursor.
-    #[schema(minimum = 1)]
+    #[schema(required = true, minimum = 1)]
     pub page: Option<u32>,
     /// The page size asked for.
     pub page_size: u32,
@@ -597,9 +597,11 @@ pub(crate) struct ProviderPage {
     pub has_more: bool,
     /// Send it as `?cursor=` (with the same body) for the page after this one; `null` on the
     /// last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
     /// Only when the body asked for it (`"total": true`): how many providers match.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub total: Option<TotalDto>,
 }
 
@@ -657,13 +659,14 @@ pub(crate) struct ReviewPage {
     /// The reviews on this page, newest first.
     pub reviews: Vec<ReviewDto>,
     /// This page's number, from 1; `null` for a page after a cursor.
-    #[schema(minimum = 1)]
+    #[schema(required = true, minimum = 1)]
     pub page: Option<u32>,
     /// The page size asked for.
     pub page_size: u32,
     /// True exactly when `next_cursor` is not null.
     pub has_more: bool,
     /// Send it as `?cursor=` for the page after this one; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
