@@ -30,6 +30,16 @@ Settings (environment):
                                   at once; a probe client times answered requests meanwhile
   BENCH_DB            database name (default provider_bench_<N>): separate checkouts whose
                       migrations differ keep separate databases
+  BENCH_BIN           the server binary to measure (default: this checkout's release build,
+                      built first); e.g. an older commit's build, for before/after figures
+  BENCH_INSTRUCTION_SCENARIOS  the scenarios of the instructions variant, comma separated
+                      (default "get,search skill + cost")
+  BENCH_INSTRUCTION_CONFIGS    only the configurations whose name contains one of these,
+                      comma separated (default: all)
+
+The moderation scenarios (a queue page, a decision) run on a fixture made through the API before
+they run: max(100, N/100) reviews held by the screen (10,000 at a million providers) and one
+open flag on each of 1,000 published reviews; a run replaces the previous run's fixture.
 
 Search orders, totals and cursors: "sort <order>" runs the skill + cost search in each order
 but the default, "total skill + cost" the same search with "total": true, and "cursor depth
@@ -57,7 +67,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / "target" / "release" / "provider-api"
+BIN = Path(os.environ.get("BENCH_BIN") or ROOT / "target" / "release" / "provider-api")
 LUA = ROOT / "scripts" / "bench" / "wrk.lua"
 
 PROVIDERS = int(os.environ.get("BENCH_PROVIDERS", "100000"))
@@ -70,6 +80,9 @@ DB = os.environ.get("BENCH_DB") or f"provider_bench_{PROVIDERS}"
 _base, _, _query = ADMIN_URL.partition("?")
 DB_URL = _base.rsplit("/", 1)[0] + f"/{DB}" + (f"?{_query}" if _query else "")
 OWNER = "00000000-0000-4000-8000-00000000b0b0"
+MODERATOR = "00000000-0000-4000-8000-0000000000d0"
+HELD_COMMENT = "bench held: see www.example.com"
+HELD = max(100, PROVIDERS // 100)
 
 WINDOW_90 = [{"from_date": "2027-03-01", "to_date": "2027-05-29"}]
 SKILL_COST = {"skills": ["skill-3"], "cost_lt": 50000}
@@ -105,7 +118,14 @@ SCENARIOS = [
     ("total skill + cost", "POST", "/v1_0/service-providers", {**SKILL_COST, "total": True}, None),
     (f"cursor depth {CURSOR_DEPTH:,} (broad)", "POST",
      "/v1_0/service-providers?page_size=100&cursor={cursor}", {}, None),
+    ("moderation queue", "GET", "/v1_0/moderation/queue?page=1&page_size=10", None, MODERATOR),
+    # Any status may be decided: each request is a real change (the review's row, its history,
+    # its open flags), on one of the fixture's held reviews chosen at random.
+    ("moderation decision", "POST", "/v1_0/moderation/reviews/{id}/decision",
+     {"action": "hide", "rule": "bench rule", "statement": "A statement of reasons."}, MODERATOR),
 ]
+# Scenarios whose {id} is a held review of the fixture, not a provider.
+ON_HELD_REVIEWS = {"moderation decision"}
 
 
 def log(msg):
@@ -130,6 +150,9 @@ def ensure_wrk():
 
 
 def build():
+    if os.environ.get("BENCH_BIN"):
+        log(f"measuring {BIN} (BENCH_BIN): not building")
+        return
     log("building the release binary")
     run(["cargo", "build", "--release", "-p", "provider-server", "--bin", "provider-api"], cwd=ROOT)
 
@@ -177,7 +200,7 @@ class Server:
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": DB_URL, "PORT": str(self.port), "HOST": "127.0.0.1",
                "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false",
-               "CURSOR_SECRET": CURSOR_SECRET, **(extra_env or {})}
+               "CURSOR_SECRET": CURSOR_SECRET, "MODERATOR_IDS": MODERATOR, **(extra_env or {})}
         self.proc = subprocess.Popen([str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -261,12 +284,43 @@ def check_order(name, sort, items):
         assert keys == sorted(keys, reverse=True), f"{name}: not newest first"
 
 
-def check_answers(server, ids, scenarios):
+def moderation_fixture(server):
+    """Replaces the previous run's fixture: HELD reviews held by the screen, through the API, and
+    one open flag on each of 1,000 published seeded reviews. Returns the held reviews' ids."""
+    import uuid as uuidlib
+    from concurrent.futures import ThreadPoolExecutor
+    psql(DB_URL, f"DELETE FROM reviews WHERE comment = '{HELD_COMMENT}'")
+    psql(DB_URL, "DELETE FROM review_flags")
+    providers = psql(DB_URL, f"SELECT id FROM providers ORDER BY md5(id::text || 'held') LIMIT {HELD}").split()
+    published = psql(DB_URL, "SELECT id FROM reviews WHERE status = 'published' "
+                             "ORDER BY md5(id::text) LIMIT 1000").split()
+    log(f"moderation fixture: {len(providers)} held reviews, {len(published)} flags")
+
+    def hold(provider):
+        status, answer = server.request("POST", f"/v1_0/service-provider/{provider}/review",
+                                        {"rating": 3.0, "comment": HELD_COMMENT}, str(uuidlib.uuid4()))
+        assert status == 201 and answer["status"] == "pending", f"{status} {answer}"
+        return answer["id"]
+
+    def flag(review):
+        status, answer = server.request("POST", f"/v1_0/reviews/{review}/flags", {"reason": "spam"},
+                                        str(uuidlib.uuid4()))
+        assert status == 201, f"{status} {answer}"
+
+    with ThreadPoolExecutor(16) as pool:
+        held = list(pool.map(hold, providers))
+        list(pool.map(flag, published))
+    return held
+
+
+def check_answers(server, ids, held, scenarios):
     """Each scenario once, checked: a benchmark of wrong answers measures nothing."""
     import uuid as uuidlib
     results = {}
     for name, method, path, body, user in scenarios:
-        p = path.replace("{id}", ids[0])
+        if name.startswith("moderation") and not held:
+            continue
+        p = path.replace("{id}", held[0] if name in ON_HELD_REVIEWS else ids[0])
         u = str(uuidlib.uuid4()) if user == "random" else user
         status, answer = server.request(method, p, body, u)
         expected = 201 if method == "POST" and "service-provider" in path and "providers" not in path else 200
@@ -294,6 +348,13 @@ def check_answers(server, ids, scenarios):
                 if "name" in body:
                     assert all(body["name"] in i["name"].lower() for i in items)
             results[name] = f"{len(items)} on the page, has_more={answer['has_more']}"
+        elif name == "moderation queue":
+            assert len(answer["items"]) == 10 and answer["has_more"], answer
+            assert all(i["reasons"] == ["link"] for i in answer["items"]), answer
+            results[name] = f"{len(answer['items'])} on the page, has_more={answer['has_more']}"
+        elif name == "moderation decision":
+            assert answer["status"] == "hidden", answer
+            results[name] = "HTTP 200, hidden"
         else:
             results[name] = f"HTTP {status}"
         log(f"checked {name}: {results[name]}")
@@ -487,10 +548,13 @@ def instructions_variant(ids):
                                                           "RATE_LIMIT_REDIS_URL": redis_url,
                                                           "RATE_LIMIT_REDIS_TIMEOUT_MS": "60000"}, None),
     ]
+    wanted = os.environ.get("BENCH_INSTRUCTION_SCENARIOS", "get,search skill + cost").split(",")
+    only = [c for c in os.environ.get("BENCH_INSTRUCTION_CONFIGS", "").split(",") if c]
+    configurations = [c for c in configurations if not only or any(o in c[0] for o in only)]
     short, long = 300, 1200
     rows = []
     try:
-        for scenario in [SCENARIOS[0], SCENARIOS[1]]:
+        for scenario in [s for s in SCENARIOS if s[0] in wanted]:
             for name, env, authorization in configurations:
                 a = instructions_per_request(env, scenario, ids, authorization, short)
                 b = instructions_per_request(env, scenario, ids, authorization, long)
@@ -610,20 +674,24 @@ def main():
     scenarios = [s for s in SCENARIOS if not wanted or s[0].split()[0] in wanted or s[0] in wanted]
 
     server = Server()
+    held = moderation_fixture(server) if any(s[0].startswith("moderation") for s in scenarios) else []
+    held_file = ROOT / "target" / f"bench-held-{PROVIDERS}.txt"
+    held_file.write_text("\n".join(held) + "\n")
     after = None
     cursor_scenario = next(s for s in SCENARIOS if "{cursor}" in s[2])
     if cursor_scenario in scenarios:
         log(f"walking the broad search's cursors {CURSOR_DEPTH:,} deep")
         cursor, after = cursor_at_depth(server, cursor_scenario[3], CURSOR_DEPTH)
         scenarios = [with_cursor(s, cursor) if s is cursor_scenario else s for s in scenarios]
-    checks = check_answers(server, ids, scenarios)
+    checks = check_answers(server, ids, held, scenarios)
     rows = []
     variants = os.environ.get("BENCH_VARIANTS", "security observability instructions overload").split()
     try:
         for scenario in scenarios:
             for c in CONNECTIONS:
-                wrk(server, scenario, c, 3, ids_file)  # warm-up
-                runs = [wrk(server, scenario, c, DURATION, ids_file) for _ in range(REPEATS)]
+                targets = held_file if scenario[0] in ON_HELD_REVIEWS else ids_file
+                wrk(server, scenario, c, 3, targets)  # warm-up
+                runs = [wrk(server, scenario, c, DURATION, targets) for _ in range(REPEATS)]
                 row = {"scenario": scenario[0], "connections": c,
                        **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
                        "errors": sum(r["errors"] for r in runs),
@@ -646,9 +714,13 @@ def main():
     # Leave the data set as seeded, so the next run measures the same thing.
     psql(DB_URL, f"DELETE FROM providers WHERE owner_id = '{OWNER}'")
     psql(DB_URL, "DELETE FROM reviews WHERE comment = 'benchmark review'")
+    # Only published reviews count (a schema from before moderation has no status: all do).
+    moderated = psql(DB_URL, "SELECT count(*) FROM information_schema.columns "
+                             "WHERE table_name = 'reviews' AND column_name = 'status'") == "1"
+    counted = " AND r.status = 'published'" if moderated else ""
     psql(DB_URL, "UPDATE providers p SET review_count = s.n, rating_sum = s.sum FROM "
                  "(SELECT p.id, count(r.id) n, coalesce(sum(r.rating), 0) sum FROM providers p "
-                 "LEFT JOIN reviews r ON r.provider_id = p.id GROUP BY p.id) s "
+                 f"LEFT JOIN reviews r ON r.provider_id = p.id{counted} GROUP BY p.id) s "
                  "WHERE s.id = p.id AND (p.review_count, p.rating_sum) IS DISTINCT FROM (s.n, s.sum)")
     plans = {
         "search skill + cost": explain("search", SCENARIOS[1][3]),

@@ -2,7 +2,8 @@
 
 Two things live here, and nothing else:
 
-1. Who calls. The API's `user-id` header (security scheme `user_id`) is the caller. Every
+1. Who calls. The API's `user-id` header (security scheme `user_id`) is the caller. The
+   moderation routes are called as a moderator (in the servers' `MODERATOR_IDS`); every other
    operation is called as one owner, so that the stateful phase can follow the links of a
    provider it created to get, replace and delete it. Reviews (`addReview`) are written in turn
    by two other users and by the owner, so that 201 (first review), 409 (the same user again)
@@ -25,6 +26,7 @@ Two things live here, and nothing else:
    - `cursor` and `page` together (search, review lists): a cursor says where the page is.
    - a review's `skill_ratings` rate each skill at most once, compared case-insensitively
      (`uniqueItems` cannot say "unique by one property, ignoring case").
+   - a flag's `explanation` is required for the reasons `illegal` and `other` only.
 
    A 422 carrying any other detail (or a detail on another field) is still a finding, as is
    every other check. Matching is on the exact field and message the server writes.
@@ -53,6 +55,9 @@ import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 OWNER = "7b0c1e52-3c1f-4b7e-9a55-000000000001"
+# In MODERATOR_IDS of the servers run.py starts: the moderation routes are called as them.
+MODERATOR = "7b0c1e52-3c1f-4b7e-9a55-0000000000d0"
+MODERATION = {"moderationQueue", "decideReview", "reviewHistory"}
 REVIEWERS = (
     "7b0c1e52-3c1f-4b7e-9a55-000000000002",
     "7b0c1e52-3c1f-4b7e-9a55-000000000003",
@@ -68,9 +73,12 @@ class Caller:
     """The `user-id` header: the owner, or for reviews the next of two reviewers and the owner."""
 
     def get(self, case, context):
-        if context.operation.definition.raw.get("operationId") == "addReview":
+        operation = context.operation.definition.raw.get("operationId")
+        if operation == "addReview":
             with _lock:
                 return next(_next_reviewer)
+        if operation in MODERATION:
+            return MODERATOR
         return OWNER
 
     def set(self, case, data, context):
@@ -111,6 +119,8 @@ CROSS_FIELD_RULES = (
             r"|was made for another (list|search or another provider|sort order)"
         ),
     ),
+    # A flag's explanation is required for the reasons `illegal` and `other` only.
+    (re.compile(r"explanation"), re.compile(r"is required")),
     # Depends on the provider's skills (point 3), not on the request alone.
     (
         re.compile(r"skill_ratings\[\d+\]\.skill"),

@@ -13,15 +13,19 @@ fn page(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The moderator of docs/API.md's moderation examples.
+const DOCUMENTED_MODERATOR: (&str, &str) =
+    ("MODERATOR_IDS", "5f8b2c1e-7a9d-4e3b-8c6f-1a2b3c4d5e6f");
+
 fn on_memory(name: &str) {
-    let server = Server::start(&[]);
+    let server = Server::start(&[DOCUMENTED_MODERATOR]);
     let ran = run_page(&page(name), &server.base).unwrap_or_else(|e| panic!("{e}"));
     assert!(ran > 0);
 }
 
 async fn on_postgres(name: &str) {
     let db = TestDb::new().await;
-    let server = Server::start(&[("DATABASE_URL", db.url())]);
+    let server = Server::start(&[("DATABASE_URL", db.url()), DOCUMENTED_MODERATOR]);
     let base = server.base.clone();
     let path = page(name);
     tokio::task::spawn_blocking(move || run_page(&path, &base))

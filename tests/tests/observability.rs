@@ -335,6 +335,9 @@ async fn every_dashboard_panel_queries_series_the_server_exports() {
         "http_server_rate_limited_total",
         "http_server_shed_total",
         "store_operation_duration_seconds_bucket",
+        "moderation_queue_size",
+        "moderation_decisions_total",
+        "review_flags_total",
     ] {
         assert!(queried.contains(family), "no panel shows {family}");
     }

@@ -56,3 +56,7 @@ id_type!(
     /// Identifies a review.
     ReviewId
 );
+id_type!(
+    /// Identifies a flag raised on a review.
+    FlagId
+);

@@ -17,7 +17,7 @@ mod values;
 pub use cursor::{Cursor, CursorPosition};
 pub use dates::{check_date, parse_date, Availability, DateRange, MAX_DATE, MIN_DATE};
 pub use error::{CursorError, FieldError, ValidationError, ValueError};
-pub use ids::{ProviderId, ReviewId, UserId};
+pub use ids::{FlagId, ProviderId, ReviewId, UserId};
 pub use moderation::{
     can_see, can_see_reply, figures, screen, Appeal, AppealExplanation, AppealInput, AppealRequest,
     AppealStatus, Blocklist, Caller, Contribution, Decision, DecisionAction, DecisionInput,

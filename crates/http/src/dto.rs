@@ -4,17 +4,24 @@
 //! search) and carry dates as text: the domain parses them, so that a bad date is reported with
 //! its full path (`availability[1].to_date`).
 
+mod moderation;
+mod review;
+
+pub(crate) use moderation::{
+    AppealBody, DecisionBody, FlagBody, FlagDto, History, QueuePage, ReplyBody, StatementDto,
+};
+pub(crate) use review::{ReplyDto, ReviewDto, SkillRatingDto, StatusDto};
+
 use crate::schema;
 use provider_domain::{
-    Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, Review, ReviewStats,
-    SearchInput, SkillRatingInput,
+    Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, ReviewStats, SearchInput,
+    SkillRatingInput,
 };
-use provider_ports::{Listed, NewReview, Page, PageOf, SearchOptions, Total};
+use provider_ports::{Listed, NewReview, Page, PageOf, SearchOptions, StoredReview, Total};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -504,20 +511,6 @@ pub(crate) struct ReviewBody {
     pub skill_ratings: Vec<SkillRatingDto>,
 }
 
-/// One of the provider's skills, rated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = SkillRating)]
-pub(crate) struct SkillRatingDto {
-    /// One of the provider's skills: 1..=100 characters after trimming, no control characters,
-    /// matched case-insensitively; answered in the provider's spelling.
-    #[schema(schema_with = schema::rated_skill)]
-    pub skill: String,
-    /// 0..=5 in steps of 0.1, as a review's rating.
-    #[schema(minimum = 0, maximum = 5, multiple_of = 0.1)]
-    pub rating: f64,
-}
-
 impl From<ReviewBody> for NewReview {
     fn from(body: ReviewBody) -> Self {
         Self {
@@ -529,53 +522,6 @@ impl From<ReviewBody> for NewReview {
                 .map(|r| SkillRatingInput {
                     skill: r.skill,
                     rating: r.rating,
-                })
-                .collect(),
-        }
-    }
-}
-
-/// A review.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[schema(as = Review)]
-pub(crate) struct ReviewDto {
-    /// Its id.
-    pub id: Uuid,
-    /// The provider reviewed.
-    pub service_provider_id: Uuid,
-    /// The reviewer.
-    pub user_id: Uuid,
-    /// 0..=5 in steps of 0.1.
-    pub rating: f64,
-    /// The comment, trimmed; `null` when none was given.
-    #[schema(required = true)]
-    pub comment: Option<String>,
-    /// When it was written: RFC 3339, UTC, microsecond precision.
-    #[schema(format = DateTime, example = "2027-11-12T09:30:00.123456Z")]
-    pub created_at: String,
-    /// Its per-skill ratings, in the provider's spelling and skill order as they were when it
-    /// was written (`[]` when none).
-    pub skill_ratings: Vec<SkillRatingDto>,
-}
-
-impl From<&Review> for ReviewDto {
-    fn from(review: &Review) -> Self {
-        Self {
-            id: review.id.as_uuid(),
-            service_provider_id: review.provider_id.as_uuid(),
-            user_id: review.user_id.as_uuid(),
-            rating: review.rating.as_f64(),
-            comment: review.comment.as_ref().map(|c| c.as_str().to_owned()),
-            created_at: review
-                .created_at
-                .format(&Rfc3339)
-                .unwrap_or_else(|_| review.created_at.to_string()),
-            skill_ratings: review
-                .skill_ratings
-                .iter()
-                .map(|r| SkillRatingDto {
-                    skill: r.skill.as_str().to_owned(),
-                    rating: r.rating.as_f64(),
                 })
                 .collect(),
         }
@@ -694,10 +640,17 @@ impl RecommendationPage {
     }
 }
 
-impl From<Listed<Review>> for ReviewPage {
-    fn from(found: Listed<Review>) -> Self {
+impl ReviewPage {
+    pub(crate) fn new(
+        found: Listed<StoredReview>,
+        caller: Option<&provider_domain::Caller>,
+    ) -> Self {
         Self {
-            reviews: found.items.iter().map(ReviewDto::from).collect(),
+            reviews: found
+                .items
+                .iter()
+                .map(|r| ReviewDto::for_caller(r, caller))
+                .collect(),
             page: found.page,
             page_size: found.page_size,
             has_more: found.has_more,

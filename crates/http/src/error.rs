@@ -4,7 +4,7 @@ use crate::limits::MAX_BODY_BYTES;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{Error, HttpResponse, ResponseError};
-use provider_domain::ValidationError;
+use provider_domain::{RefusalKind, ValidationError};
 use provider_ports::ServiceError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -228,6 +228,12 @@ impl ResponseError for ApiError {
                 ServiceError::NotFound => StatusCode::NOT_FOUND,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::Refused(refused) => match refused.kind() {
+                    RefusalKind::NotFound => StatusCode::NOT_FOUND,
+                    RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+                    RefusalKind::Conflict => StatusCode::CONFLICT,
+                },
+                ServiceError::Missing(_) => StatusCode::NOT_FOUND,
                 ServiceError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
                 ServiceError::KeyInFlight => StatusCode::CONFLICT,
                 ServiceError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,

@@ -16,16 +16,29 @@ mod jwt;
 pub(crate) use header::header_caller;
 pub(crate) use jwt::bearer_token;
 pub use jwt::{
-    JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS, MIN_HS256_SECRET_BYTES,
+    JwtConfigError, JwtKey, JwtSettings, JwtVerifier, Proven, DEFAULT_ROLES_CLAIM, JWT_LEEWAY_SECS,
+    MIN_HS256_SECRET_BYTES, MODERATOR_ROLE,
 };
 
 use crate::error::ApiError;
 use actix_web::HttpRequest;
 use provider_domain::UserId;
 
-/// The identified caller of a request: the user it proved to be (header mode: named).
+/// The identified caller of a request: the user it proved to be (header mode: named), and
+/// whether they moderate reviews (listed in `MODERATOR_IDS`, or in JWT mode holding the
+/// `moderator` role in the token's roles claim).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Caller(pub UserId);
+pub(crate) struct Caller(pub UserId, pub bool);
+
+impl Caller {
+    /// The caller as the domain's moderation rules see them.
+    pub(crate) const fn moderation(self) -> provider_domain::Caller {
+        provider_domain::Caller {
+            id: self.0,
+            moderator: self.1,
+        }
+    }
+}
 
 /// How callers prove who they are.
 #[derive(Debug, Default)]
@@ -46,12 +59,12 @@ impl Authentication {
     /// JWT mode: [`ApiError::InvalidToken`] for a bad bearer token, on any route.
     pub(crate) fn identify(&self, req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
         match self {
-            Self::Header => Ok(header_caller(req).ok().map(Caller)),
+            Self::Header => Ok(header_caller(req).ok().map(|user| Caller(user, false))),
             Self::Jwt(verifier) => match bearer_token(req) {
                 None => Ok(None),
                 Some(token) => verifier
                     .verify(token)
-                    .map(|user| Some(Caller(user)))
+                    .map(|proven| Some(Caller(proven.user, proven.moderator)))
                     .map_err(ApiError::InvalidToken),
             },
         }

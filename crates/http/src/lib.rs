@@ -16,8 +16,8 @@ pub use dto::{
 };
 pub use error::{ApiError, ErrorBody, FieldDetail};
 pub use identity::{
-    Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, JWT_LEEWAY_SECS,
-    MIN_HS256_SECRET_BYTES,
+    Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, Proven, DEFAULT_ROLES_CLAIM,
+    JWT_LEEWAY_SECS, MIN_HS256_SECRET_BYTES, MODERATOR_ROLE,
 };
 pub use limits::MAX_BODY_BYTES;
 pub use middleware::gate::{Gate, HttpSettings, MetricsRoute};
@@ -139,7 +139,7 @@ fn configure_metrics(cfg: &mut web::ServiceConfig) {
 /// there). The handlers read a `web::Data<ProviderService>` from the app data, which the
 /// caller must provide. [`app`] does that and adds the middleware; prefer it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use routes::not_allowed;
+    use routes::{moderation, not_allowed};
     const GET: &[&str] = &["GET"];
     const POST: &[&str] = &["POST"];
     cfg.service(
@@ -174,6 +174,54 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/service-provider/{id}/reviews")
                     .route(web::get().to(routes::list_reviews))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
+                web::resource("/reviews/{review_id}")
+                    .route(web::get().to(moderation::get_review))
+                    .route(web::put().to(moderation::edit_review))
+                    .route(web::delete().to(moderation::withdraw_review))
+                    .default_service(web::to(not_allowed(&["GET", "PUT", "DELETE"]))),
+            )
+            .service(
+                web::resource("/reviews/{review_id}/flags")
+                    .route(web::post().to(moderation::flag_review))
+                    .default_service(web::to(not_allowed(POST))),
+            )
+            .service(
+                web::resource("/reviews/{review_id}/moderation")
+                    .route(web::get().to(moderation::review_moderation))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
+                web::resource("/reviews/{review_id}/appeal")
+                    .route(web::post().to(moderation::appeal))
+                    .default_service(web::to(not_allowed(POST))),
+            )
+            .service(
+                web::resource("/reviews/{review_id}/reply")
+                    .route(web::put().to(moderation::set_reply))
+                    .route(web::delete().to(moderation::remove_reply))
+                    .default_service(web::to(not_allowed(&["PUT", "DELETE"]))),
+            )
+            .service(
+                web::resource("/flags/{flag_id}")
+                    .route(web::get().to(moderation::get_flag))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
+                web::resource("/moderation/queue")
+                    .route(web::get().to(moderation::queue))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
+                web::resource("/moderation/reviews/{review_id}/decision")
+                    .route(web::post().to(moderation::decide))
+                    .default_service(web::to(not_allowed(POST))),
+            )
+            .service(
+                web::resource("/moderation/reviews/{review_id}/history")
+                    .route(web::get().to(moderation::history))
                     .default_service(web::to(not_allowed(GET))),
             )
             .service(

@@ -3,9 +3,10 @@
 //! other way round.
 
 use crate::dto::{
-    DateRangeDto, Deleted, PooledRatingDto, ProviderBody, ProviderDto, ProviderPage,
-    RateLimitStoreState, RecommendBody, RecommendationPage, RecommendedDto, ReplicaState,
-    ReviewBody, ReviewDto, ReviewPage, SearchBody, SkillFiguresDto, SkillRatingDto, Status,
+    AppealBody, DateRangeDto, DecisionBody, Deleted, FlagBody, FlagDto, History, PooledRatingDto,
+    ProviderBody, ProviderDto, ProviderPage, QueuePage, RateLimitStoreState, RecommendBody,
+    RecommendationPage, RecommendedDto, ReplicaState, ReplyBody, ReplyDto, ReviewBody, ReviewDto,
+    ReviewPage, SearchBody, SkillFiguresDto, SkillRatingDto, StatementDto, Status, StatusDto,
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::limits::MAX_BODY_BYTES;
@@ -59,6 +60,18 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         routes::delete_provider,
         routes::add_review,
         routes::list_reviews,
+        routes::moderation::get_review,
+        routes::moderation::edit_review,
+        routes::moderation::withdraw_review,
+        routes::moderation::set_reply,
+        routes::moderation::remove_reply,
+        routes::moderation::flag_review,
+        routes::moderation::get_flag,
+        routes::moderation::review_moderation,
+        routes::moderation::appeal,
+        routes::moderation::queue,
+        routes::moderation::decide,
+        routes::moderation::history,
         routes::search,
         routes::recommend,
         openapi_json,
@@ -84,11 +97,22 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         ReplicaState,
         RateLimitStoreState,
         Deleted,
+        StatusDto,
+        ReplyDto,
+        FlagBody,
+        FlagDto,
+        DecisionBody,
+        AppealBody,
+        ReplyBody,
+        QueuePage,
+        History,
+        StatementDto,
     )),
     modifiers(&UserIdHeader, &SharedErrors),
     tags(
         (name = "service providers", description = "Create, read, replace, delete, search and recommend service providers."),
         (name = "reviews", description = "Reviews of service providers: one per user and provider, never by its owner."),
+        (name = "moderation", description = "Moderation of reviews: flags, the queue, decisions, the statement of reasons, appeals and history. Moderators are the users of `MODERATOR_IDS`, or in JWT mode those whose roles claim holds `moderator`."),
         (name = "health", description = "Liveness and readiness."),
         (name = "documentation", description = "This document."),
     )

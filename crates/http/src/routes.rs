@@ -8,7 +8,7 @@ use crate::dto::{
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
     etag, CursorPageParams, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, ListParams,
-    PageParams, Paging, PathId,
+    MaybeCaller, PageParams, Paging, PathId,
 };
 use crate::identity::Caller;
 use crate::middleware::gate::Gate;
@@ -17,6 +17,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{ProviderService, ServiceError};
 use provider_telemetry::Metrics;
+
+pub(crate) mod moderation;
 
 type Service = web::Data<ProviderService>;
 
@@ -264,6 +266,12 @@ pub(crate) async fn delete_provider(
                     description = "The reviewed provider's reviews, this one first.")),
                 ("getProvider" = (operation_id = "getProvider", parameters(("id" = "$response.body#/service_provider_id")),
                     description = "The reviewed provider, its rating updated.")),
+                ("getReview" = (operation_id = "getReview", parameters(("review_id" = "$response.body#/id")),
+                    description = "This review (held ones to their author and moderators).")),
+                ("flagReview" = (operation_id = "flagReview", parameters(("review_id" = "$response.body#/id")),
+                    description = "Flag this review.")),
+                ("getReviewModeration" = (operation_id = "getReviewModeration", parameters(("review_id" = "$response.body#/id")),
+                    description = "This review's statement of reasons, for its author.")),
             )),
         (status = 403, description = "The caller owns this provider.", body = ErrorBody),
         (status = 404, description = "No such provider.", body = ErrorBody),
@@ -274,6 +282,7 @@ pub(crate) async fn delete_provider(
 pub(crate) async fn add_review(
     caller: Caller,
     service: Service,
+    metrics: web::Data<Metrics>,
     id: PathId,
     key: IdempotencyKeyHeader,
     body: JsonBody<ReviewBody>,
@@ -283,14 +292,16 @@ pub(crate) async fn add_review(
     let input = body.0.into();
     let answered = service
         .once(request.as_ref(), || async {
-            let review = service.add_review(caller.0, id.0, &input).await?;
+            let added = service.add_review(caller.0, id.0, &input).await?;
+            moderation::count(&metrics, &added.events);
+            let review = &added.value;
             replay::json(
                 StatusCode::CREATED,
                 vec![(
                     header::LOCATION,
-                    format!("{}/reviews", provider_url(review.provider_id)),
+                    format!("{}/reviews", provider_url(review.review.provider_id)),
                 )],
-                &ReviewDto::from(&review),
+                &ReviewDto::for_caller(review, Some(&caller.moderation())),
             )
         })
         .await?;
@@ -311,12 +322,14 @@ pub(crate) async fn add_review(
     )
 )]
 pub(crate) async fn list_reviews(
+    caller: MaybeCaller,
     service: Service,
     id: PathId,
     list: ListParams,
 ) -> Result<HttpResponse, ApiError> {
     let found = service.list_reviews(id.0, &list.0).await?;
-    Ok(HttpResponse::Ok().json(ReviewPage::from(found)))
+    let caller = caller.0.map(Caller::moderation);
+    Ok(HttpResponse::Ok().json(ReviewPage::new(found, caller.as_ref())))
 }
 
 /// Searches service providers.

@@ -3,7 +3,10 @@
 //! bodies (`crate::dto`) name these functions in `#[schema(schema_with = ...)]`; this module
 //! imports nothing of the crate, so the document and the bodies both use it without a cycle.
 
-use provider_domain::{Comment, JobRequest, ProviderName, SearchFilter, SearchSort, Skill, Skills};
+use provider_domain::{
+    Comment, DecisionRule, FlagExplanation, JobRequest, ProviderName, SearchFilter, SearchSort,
+    Skill, Skills, Statement,
+};
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 
 // Text fields. The server refuses C0 control characters and U+007F anywhere in the text as
@@ -200,6 +203,42 @@ pub(crate) fn rated_skill() -> Object {
         false,
         "One of the provider's current skills, matched case-insensitively after trimming \
          (1..=100 characters, no control characters); answered in the provider's spelling.",
+    )
+}
+
+/// `FlagInput.explanation`.
+pub(crate) fn flag_explanation() -> Object {
+    text(
+        1,
+        FlagExplanation::MAX_CHARS,
+        &Comment::ALLOWED_CONTROLS,
+        true,
+        "1..=1000 characters after trimming; no control characters but tab, line feed and \
+         carriage return. Required for the reasons `illegal` and `other`.",
+    )
+}
+
+/// `DecisionInput.rule`.
+pub(crate) fn decision_rule() -> Object {
+    text(
+        1,
+        DecisionRule::MAX_CHARS,
+        &[],
+        false,
+        "The policy rule applied: 1..=100 characters after trimming, on one line (no control \
+         characters).",
+    )
+}
+
+/// `DecisionInput.statement`, `AppealInput.explanation`, `ReplyInput.text`.
+pub(crate) fn statement() -> Object {
+    text(
+        1,
+        Statement::MAX_CHARS,
+        &Comment::ALLOWED_CONTROLS,
+        false,
+        "1..=2000 characters after trimming; no control characters but tab, line feed and \
+         carriage return.",
     )
 }
 

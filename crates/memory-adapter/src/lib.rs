@@ -13,14 +13,17 @@
 use async_trait::async_trait;
 use parking_lot::RwLock;
 use provider_domain::{
-    recommendation_order, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review,
-    SearchFilter, SearchSort, SkillReviews, SortKey, UserId,
+    recommendation_order, Contribution, Event, Figures, FiguresChange, FiguresDelta, FlagId,
+    FlagStatus, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewId,
+    ReviewStatus, SearchFilter, SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
+use provider_ports::moderation::queue_order;
 use provider_ports::{
     Claim, ClaimToken, Fingerprint, Found, IdempotencyKey, IdempotencyRepository,
-    IdempotentRequest, Page, PageOf, Paging, ProviderRepository, RepoError, ReviewKey,
-    ReviewRepository, StoredAnswer, Total, Version, VersionCheck, Versioned,
+    IdempotentRequest, Page, PageOf, Paging, ProviderRepository, ReplyChange, ReplyContent,
+    RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision, StoredAnswer, StoredFlag,
+    StoredReview, Submission, Total, Version, VersionCheck, Versioned,
 };
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -31,8 +34,16 @@ struct State {
     providers: HashMap<ProviderId, Provider>,
     /// Each provider's version (see [`Version`]), changed with it under the same lock.
     versions: HashMap<ProviderId, Version>,
-    reviews: HashMap<ProviderId, Vec<Review>>,
+    /// Every review, whatever its status.
+    reviews: HashMap<ReviewId, StoredReview>,
+    /// Each provider's reviews.
+    by_provider: HashMap<ProviderId, Vec<ReviewId>>,
+    /// Who reviewed whom (one review per user and provider, whatever its status).
     reviewers: HashSet<(ProviderId, UserId)>,
+    /// Every flag of a review that is still there.
+    flags: HashMap<FlagId, StoredFlag>,
+    /// Each review's history, kept after the review is gone.
+    history: HashMap<ReviewId, Vec<Event>>,
     /// Each provider's per-skill figures for every key it was ever rated for, the keys of
     /// removed skills included (hidden from the provider until the skill comes back).
     skill_figures: HashMap<ProviderId, SkillReviews>,
@@ -216,10 +227,8 @@ impl ProviderRepository for MemoryStore {
                 state.providers.remove(&id);
                 state.versions.remove(&id);
                 state.skill_figures.remove(&id);
-                if let Some(reviews) = state.reviews.remove(&id) {
-                    for r in reviews {
-                        state.reviewers.remove(&(id, r.user_id));
-                    }
+                for review in state.by_provider.remove(&id).unwrap_or_default() {
+                    state.remove_review(review);
                 }
                 Ok(())
             }
@@ -275,35 +284,87 @@ impl ProviderRepository for MemoryStore {
     }
 }
 
+impl State {
+    /// Removes a review with its flags (its history stays).
+    fn remove_review(&mut self, id: ReviewId) {
+        if let Some(stored) = self.reviews.remove(&id) {
+            let review = &stored.review;
+            self.reviewers.remove(&(review.provider_id, review.user_id));
+            self.flags.retain(|_, flag| flag.review_id != id);
+        }
+    }
+
+    /// Applies a change of a provider's figures, raising its version.
+    fn change_figures(&mut self, provider: ProviderId, delta: &FiguresDelta) {
+        let Some(slot) = self.providers.get_mut(&provider) else {
+            return;
+        };
+        let keys = self.skill_figures.entry(provider).or_default();
+        let figures = Figures {
+            reviews: slot.reviews,
+            skill_reviews: std::mem::take(keys),
+        }
+        .apply(delta);
+        slot.reviews = figures.reviews;
+        *keys = figures.skill_reviews;
+        slot.skill_reviews = keys.visible(&slot.skills);
+        let version = self.versions.entry(provider).or_insert(Version::FIRST);
+        *version = version.next();
+    }
+
+    /// The review `id` at `revision`, with its provider's current owner.
+    fn at_revision(&self, id: ReviewId, revision: Revision) -> Result<&StoredReview, RepoError> {
+        let stored = self.reviews.get(&id).ok_or(RepoError::NotFound)?;
+        if stored.revision == revision {
+            Ok(stored)
+        } else {
+            Err(RepoError::PreconditionFailed)
+        }
+    }
+}
+
 #[async_trait]
 impl ReviewRepository for MemoryStore {
-    async fn add(&self, review: &Review) -> Result<(), RepoError> {
+    async fn add(&self, submission: &Submission) -> Result<(), RepoError> {
         let mut state = self.state.write();
-        let State {
-            providers,
-            versions,
-            reviews,
-            reviewers,
-            skill_figures,
-        } = &mut *state;
-        let provider = providers
-            .get_mut(&review.provider_id)
-            .ok_or(RepoError::NotFound)?;
-        if !reviewers.insert((review.provider_id, review.user_id)) {
+        let review = &submission.review;
+        let owner = state
+            .providers
+            .get(&review.provider_id)
+            .ok_or(RepoError::NotFound)?
+            .owner;
+        if !state.reviewers.insert((review.provider_id, review.user_id)) {
             return Err(RepoError::Conflict(
                 "this user has already reviewed this service provider".into(),
             ));
         }
-        provider.reviews = provider.reviews.with(review.rating);
-        let figures = skill_figures.entry(review.provider_id).or_default();
-        *figures = std::mem::take(figures).with(&review.skill_ratings);
-        provider.skill_reviews = figures.visible(&provider.skills);
-        let version = versions.entry(review.provider_id).or_insert(Version::FIRST);
-        *version = version.next();
-        reviews
+        if submission.moderation.status.counts() {
+            let delta =
+                FiguresChange::Entered.delta(Contribution::of(review), Contribution::of(review));
+            state.change_figures(review.provider_id, &delta);
+        }
+        state
+            .by_provider
             .entry(review.provider_id)
             .or_default()
-            .push(review.clone());
+            .push(review.id);
+        state
+            .history
+            .entry(review.id)
+            .or_default()
+            .extend(submission.events.iter().cloned());
+        state.reviews.insert(
+            review.id,
+            StoredReview {
+                review: review.clone(),
+                owner,
+                moderation: submission.moderation.clone(),
+                reply: None,
+                appeal: None,
+                queued_at: submission.queued_at,
+                revision: Revision::FIRST,
+            },
+        );
         Ok(())
     }
 
@@ -311,18 +372,151 @@ impl ReviewRepository for MemoryStore {
         &self,
         provider: ProviderId,
         paging: Paging<ReviewKey>,
-    ) -> Result<PageOf<Review>, RepoError> {
+    ) -> Result<PageOf<StoredReview>, RepoError> {
         let state = self.state.read();
         if !state.providers.contains_key(&provider) {
             return Err(RepoError::NotFound);
         }
-        let reviews: Vec<Review> = state.reviews.get(&provider).cloned().unwrap_or_default();
-        Ok(paged(
-            reviews,
+        let published: Vec<&StoredReview> = state
+            .by_provider
+            .get(&provider)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.reviews.get(id))
+            .filter(|r| r.moderation.status == ReviewStatus::Published)
+            .collect();
+        let found = paged(
+            published,
             &paging,
-            Review::newest_first,
-            |r, (at, id)| (r.created_at, r.id) < (*at, *id),
-        ))
+            |a, b| Review::newest_first(&a.review, &b.review),
+            |r, (at, id)| (r.review.created_at, r.review.id) < (*at, *id),
+        );
+        Ok(PageOf {
+            items: found.items.into_iter().cloned().collect(),
+            has_more: found.has_more,
+        })
+    }
+
+    async fn find(&self, id: ReviewId) -> Result<StoredReview, RepoError> {
+        self.state
+            .read()
+            .reviews
+            .get(&id)
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn apply(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        change: &ReviewChange,
+    ) -> Result<StoredReview, RepoError> {
+        let mut state = self.state.write();
+        let provider = state.at_revision(id, revision)?.review.provider_id;
+        if let Some(delta) = &change.figures {
+            state.change_figures(provider, delta);
+        }
+        if let Some(status) = change.flags_resolved {
+            for flag in state.flags.values_mut() {
+                if flag.review_id == id && flag.status == FlagStatus::Open {
+                    flag.status = status;
+                }
+            }
+        }
+        if let Some(flag) = &change.flag {
+            state.flags.insert(flag.id, flag.clone());
+        }
+        state
+            .history
+            .entry(id)
+            .or_default()
+            .extend(change.events.iter().cloned());
+        let stored = state.reviews.get_mut(&id).ok_or(RepoError::NotFound)?;
+        if let Some(content) = &change.content {
+            stored.review = content.clone();
+        }
+        stored.moderation = change.moderation.clone();
+        match &change.reply {
+            ReplyChange::Keep => {}
+            ReplyChange::Set(text) => {
+                let created_at = stored.reply.as_ref().map_or(change.at, |r| r.created_at);
+                stored.reply = Some(ReplyContent {
+                    text: text.clone(),
+                    created_at,
+                    updated_at: change.at,
+                });
+            }
+            ReplyChange::Remove => stored.reply = None,
+        }
+        if let Some(appeal) = &change.appeal {
+            stored.appeal = Some(appeal.clone());
+        }
+        stored.queued_at = change.queued_at;
+        stored.revision = stored.revision.next();
+        Ok(stored.clone())
+    }
+
+    async fn withdraw(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        event: &Event,
+        figures: Option<FiguresDelta>,
+    ) -> Result<(), RepoError> {
+        let mut state = self.state.write();
+        let provider = state.at_revision(id, revision)?.review.provider_id;
+        if let Some(delta) = figures {
+            state.change_figures(provider, &delta);
+        }
+        state.remove_review(id);
+        if let Some(ids) = state.by_provider.get_mut(&provider) {
+            ids.retain(|r| *r != id);
+        }
+        state.history.entry(id).or_default().push(event.clone());
+        Ok(())
+    }
+
+    async fn queue(&self, page: Page) -> Result<PageOf<StoredReview>, RepoError> {
+        let state = self.state.read();
+        let waiting: Vec<&StoredReview> = state
+            .reviews
+            .values()
+            .filter(|r| r.queued_at.is_some())
+            .collect();
+        let found = page_of(waiting, page, |a, b| queue_order(a, b));
+        Ok(PageOf {
+            items: found.items.into_iter().cloned().collect(),
+            has_more: found.has_more,
+        })
+    }
+
+    async fn queue_size(&self) -> Result<u64, RepoError> {
+        let state = self.state.read();
+        Ok(state
+            .reviews
+            .values()
+            .filter(|r| r.queued_at.is_some())
+            .count() as u64)
+    }
+
+    async fn history(&self, id: ReviewId) -> Result<Vec<Event>, RepoError> {
+        self.state
+            .read()
+            .history
+            .get(&id)
+            .filter(|events| !events.is_empty())
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn flag(&self, id: FlagId) -> Result<StoredFlag, RepoError> {
+        self.state
+            .read()
+            .flags
+            .get(&id)
+            .cloned()
+            .ok_or(RepoError::NotFound)
     }
 }
 

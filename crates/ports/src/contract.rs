@@ -7,22 +7,26 @@
 //! answers exactly like the reference.
 
 use crate::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
+use crate::moderation::{StoredReview, Submission};
 use crate::{
     Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyRepository,
-    IdempotentRequest, Outcome, Page, Paging, ProviderRepository, ProviderService, RepoError,
-    ReviewRepository, ServiceError, StoredAnswer, Total, Version, VersionCheck,
+    IdempotentRequest, Outcome, Page, PageOf, Paging, ProviderRepository, ProviderService,
+    RepoError, ReviewRepository, ServiceError, StoredAnswer, Total, Version, VersionCheck,
 };
 use provider_domain::{
-    recommendation_order, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput,
-    RangeInput, Rating, Review, ReviewId, ReviewStats, SearchFilter, SearchInput, SearchSort,
-    Skill, SkillRating, SkillRatingInput, SortKey, UserId,
+    recommendation_order, JobInput, JobRequest, Moderation, ModerationSettings, Provider,
+    ProviderDraft, ProviderId, ProviderInput, RangeInput, Rating, Review, ReviewId, ReviewStats,
+    SearchFilter, SearchInput, SearchSort, Skill, SkillRating, SkillRatingInput, SortKey, UserId,
 };
 use std::any::Any;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+mod moderation;
 pub mod strategies;
+
+pub use moderation::*;
 
 /// A store under test: its repositories, and whatever must live as long as they do (e.g. a
 /// per-test database dropped when this is).
@@ -84,6 +88,27 @@ pub fn provider_at(owner: UserId, draft: ProviderDraft, created_at: OffsetDateTi
     )
 }
 
+/// `review` as a submission the screen let through: published at once.
+pub fn published(review: &Review) -> Submission {
+    let submitted = Moderation::submit(
+        review.user_id,
+        None,
+        &ModerationSettings::default(),
+        review.created_at,
+    );
+    Submission {
+        review: review.clone(),
+        moderation: submitted.state,
+        events: submitted.events,
+        queued_at: None,
+    }
+}
+
+/// The reviews of a page, without their moderation.
+pub fn reviews_of(page: PageOf<StoredReview>) -> Vec<Review> {
+    page.items.into_iter().map(|r| r.review).collect()
+}
+
 /// A review by `user` of `provider` with `tenths` (45 = 4.5), written at `at`.
 pub fn review(provider: ProviderId, user: UserId, tenths: u8, at: OffsetDateTime) -> Review {
     Review {
@@ -139,7 +164,7 @@ async fn seed(s: &Subject, providers: &[Provider], ratings: &[(usize, u8)]) -> V
     }
     for (i, (index, tenths)) in ratings.iter().enumerate() {
         let r = review(providers[*index].id, user(), *tenths, at(i as i64));
-        s.reviews.add(&r).await.expect("add review");
+        s.reviews.add(&published(&r)).await.expect("add review");
     }
     let mut stored = Vec::new();
     for p in providers {
@@ -387,10 +412,13 @@ pub async fn second_review_by_same_user_is_conflict(s: &Subject) {
     s.providers.create(&p).await.expect("create");
     let reviewer = user();
     s.reviews
-        .add(&review(p.id, reviewer, 40, at(0)))
+        .add(&published(&review(p.id, reviewer, 40, at(0))))
         .await
         .expect("first");
-    let got = s.reviews.add(&review(p.id, reviewer, 10, at(1))).await;
+    let got = s
+        .reviews
+        .add(&published(&review(p.id, reviewer, 10, at(1))))
+        .await;
     assert!(matches!(got, Err(RepoError::Conflict(_))), "{got:?}");
     let stored = s.providers.get(p.id).await.expect("get");
     assert_eq!(
@@ -412,12 +440,12 @@ pub async fn second_review_by_same_user_is_conflict(s: &Subject) {
 pub async fn review_of_unknown_provider_is_not_found(s: &Subject) {
     let got = s
         .reviews
-        .add(&review(
+        .add(&published(&review(
             ProviderId::from_uuid(Uuid::new_v4()),
             user(),
             40,
             at(0),
-        ))
+        )))
         .await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
     let got = s
@@ -440,7 +468,7 @@ pub async fn reviews_list_newest_first_in_pages(s: &Subject) {
         let mut r = review(p.id, user(), 10 * i as u8, at(i64::from(i % 3)));
         r.created_at += Duration::microseconds(7);
         r.comment = Some(provider_domain::Comment::new(&format!("comment {i} ✓")).expect("ok"));
-        s.reviews.add(&r).await.expect("add");
+        s.reviews.add(&published(&r)).await.expect("add");
         written.push(r);
     }
     written.sort_by(Review::newest_first);
@@ -454,10 +482,10 @@ pub async fn reviews_list_newest_first_in_pages(s: &Subject) {
         .list(p.id, Paging::Offset(page(3, 2)))
         .await
         .expect("list");
-    assert_eq!(first.items, written[..2].to_vec());
     assert!(first.has_more);
-    assert_eq!(third.items, written[4..].to_vec());
     assert!(!third.has_more);
+    assert_eq!(reviews_of(first), written[..2].to_vec());
+    assert_eq!(reviews_of(third), written[4..].to_vec());
     // Each page after the last review of the one before: the same list, at any depth.
     for size in [1, 2, 3] {
         let mut walked: Vec<Review> = Vec::new();
@@ -470,8 +498,9 @@ pub async fn reviews_list_newest_first_in_pages(s: &Subject) {
                 None => Paging::Offset(page(1, i64::from(size))),
             };
             let found = s.reviews.list(p.id, paging).await.expect("list");
-            walked.extend(found.items);
-            if !found.has_more {
+            let more = found.has_more;
+            walked.extend(reviews_of(found));
+            if !more {
                 break;
             }
         }
@@ -495,8 +524,8 @@ pub async fn reviews_list_newest_first_in_pages(s: &Subject) {
         .filter(|r| (r.created_at, r.id) < between)
         .cloned()
         .collect();
-    assert_eq!(after.items, expected);
     assert!(!after.has_more);
+    assert_eq!(reviews_of(after), expected);
 }
 
 fn search_fixture(owner: UserId) -> Vec<Provider> {
@@ -765,7 +794,7 @@ pub async fn pages_after_a_key_follow_the_order_through_changes(s: &Subject) {
             .await
             .expect("delete");
         s.reviews
-            .add(&review(moved, user(), 50, at(100)))
+            .add(&published(&review(moved, user(), 50, at(100))))
             .await
             .expect("review");
         let added = provider_at(owner, draft("New", &[&skill], 150, &[]), at(2));
@@ -972,7 +1001,7 @@ pub async fn cursors_lead_through_every_page_and_are_refused_anywhere_else(s: &S
     assert_eq!(second.items.len(), 1);
     assert_ne!(second.items, reviews_first.items);
     assert_eq!((second.next_cursor, second.has_more), (None, false));
-    let refused_reviews = |got: Result<crate::Listed<Review>, ServiceError>| match got {
+    let refused_reviews = |got: Result<crate::Listed<StoredReview>, ServiceError>| match got {
         Err(ServiceError::Invalid(e)) => assert_eq!(e.0[0].field, "cursor", "{e:?}"),
         other => panic!("expected 422 on cursor: {other:?}"),
     };
@@ -1124,7 +1153,7 @@ pub async fn version_rises_with_every_replace_and_review_only(s: &Subject) {
     assert_eq!(version().await, Version::new(2));
 
     s.reviews
-        .add(&review(p.id, user(), 30, at(0)))
+        .add(&published(&review(p.id, user(), 30, at(0))))
         .await
         .expect("review");
     assert_eq!(version().await, Version::new(3));
@@ -1208,7 +1237,7 @@ pub async fn conditional_delete_passes_only_on_the_current_version(s: &Subject) 
     let p = provider(owner, draft("Doomed", &[], 100, &[]));
     s.providers.create(&p).await.expect("create");
     s.reviews
-        .add(&review(p.id, user(), 40, at(0)))
+        .add(&published(&review(p.id, user(), 40, at(0))))
         .await
         .expect("review");
 
@@ -1501,7 +1530,7 @@ pub async fn skill_figures_belong_to_the_key_hidden_while_the_skill_is_gone(s: &
     let owner = user();
     let p = provider(owner, draft("Skilled", &["SEO", "Cold Calling"], 100, &[]));
     s.providers.create(&p).await.expect("create");
-    let add = |r: Review| async move { s.reviews.add(&r).await.expect("add") };
+    let add = |r: Review| async move { s.reviews.add(&published(&r)).await.expect("add") };
     add(rated_review(
         p.id,
         user(),
@@ -1578,14 +1607,14 @@ pub async fn reviews_read_back_with_their_skill_ratings(s: &Subject) {
     s.providers.create(&p).await.expect("create");
     let first = rated_review(p.id, user(), 40, &[("SEO", 0), ("Cold Calling", 50)], at(0));
     let second = review(p.id, user(), 20, at(1));
-    s.reviews.add(&first).await.expect("add");
-    s.reviews.add(&second).await.expect("add");
+    s.reviews.add(&published(&first)).await.expect("add");
+    s.reviews.add(&published(&second)).await.expect("add");
     let listed = s
         .reviews
         .list(p.id, Paging::Offset(Page::default()))
         .await
         .expect("list");
-    assert_eq!(listed.items, vec![second, first]);
+    assert_eq!(reviews_of(listed), vec![second, first]);
 }
 
 /// Ranking key 3 over stored providers: the reference ranking, page by page, whichever skills
@@ -1631,7 +1660,7 @@ pub async fn recommend_ranks_by_the_matched_skills_pooled_rating(s: &Subject) {
         review(fixture[2].id, user(), 45, at(5)),
     ];
     for r in &reviews {
-        s.reviews.add(r).await.expect("add");
+        s.reviews.add(&published(r)).await.expect("add");
     }
     let mut all = Vec::new();
     for p in &fixture {
@@ -1681,7 +1710,13 @@ pub async fn deleting_a_provider_removes_its_skill_figures(s: &Subject) {
     let p = provider(owner, draft("Again", &["SEO"], 100, &[]));
     s.providers.create(&p).await.expect("create");
     s.reviews
-        .add(&rated_review(p.id, user(), 40, &[("SEO", 45)], at(0)))
+        .add(&published(&rated_review(
+            p.id,
+            user(),
+            40,
+            &[("SEO", 45)],
+            at(0),
+        )))
         .await
         .expect("add");
     s.providers
@@ -1731,7 +1766,7 @@ pub async fn a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_n
         ..input
     };
     let review = service.add_review(user(), p.id, &valid).await.expect("add");
-    assert_eq!(review.skill_ratings[0].skill.as_str(), "SEO");
+    assert_eq!(review.value.review.skill_ratings[0].skill.as_str(), "SEO");
     let stored = s.providers.get(p.id).await.expect("get").value;
     assert_eq!(figures(&stored, "seo"), (1, 50));
 }
@@ -1772,6 +1807,17 @@ macro_rules! contract_tests {
             search_totals_stop_counting_past_ten_thousand,
             pages_after_a_key_follow_the_order_through_changes,
             cursors_lead_through_every_page_and_are_refused_anywhere_else,
+            a_held_review_counts_only_once_published,
+            hiding_and_publishing_move_the_figures_exactly,
+            enough_flags_hold_a_review_and_a_decision_resolves_them,
+            an_appeal_is_decided_by_another_moderator,
+            an_edit_is_screened_again_and_replaces_the_figures,
+            a_withdrawn_review_leaves_only_its_history,
+            the_owner_replies_and_a_held_reply_waits_in_the_queue,
+            a_held_review_is_absent_to_others_and_still_one_per_user,
+            the_queue_is_longest_waiting_first,
+            the_history_keeps_every_event_in_order,
+            a_change_at_an_old_revision_is_refused,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

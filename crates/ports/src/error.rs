@@ -1,6 +1,6 @@
 //! The error of each port layer: [`RepoError`] from stores, [`ServiceError`] from use cases.
 
-use provider_domain::ValidationError;
+use provider_domain::{ModerationError, ValidationError};
 
 /// A boxed error source: what a store saw go wrong, kept for the logs.
 pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -40,6 +40,14 @@ pub enum ServiceError {
     /// The caller may not do this (403), e.g. review their own provider.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The moderation state machine refused the operation: 404, 403 or 409 by
+    /// [`ModerationError::kind`]; nothing was changed.
+    #[error(transparent)]
+    Refused(#[from] ModerationError),
+    /// A resource other than a provider or review is not there for this caller (404), e.g. a
+    /// flag.
+    #[error("{0}")]
+    Missing(&'static str),
     /// The request conflicts with stored data (409).
     #[error("{0}")]
     Conflict(String),

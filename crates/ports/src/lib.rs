@@ -9,6 +9,7 @@ pub mod consistency;
 mod cursor;
 mod error;
 pub mod idempotency;
+pub mod moderation;
 mod page;
 mod repository;
 mod service;
@@ -23,6 +24,10 @@ pub use error::{RepoError, ServiceError};
 pub use idempotency::{
     Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError, Outcome,
     StoredAnswer,
+};
+pub use moderation::{
+    event_detail_from_json, event_detail_json, Moderated, ReplyChange, ReplyContent, ReviewChange,
+    Revision, StoredFlag, StoredReview, Submission,
 };
 pub use page::{Found, ListAt, ListRequest, Page, PageOf, Paging, Total};
 pub use repository::{IdempotencyRepository, ProviderRepository, ReviewKey, ReviewRepository};

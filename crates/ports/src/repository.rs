@@ -1,14 +1,15 @@
 //! Driven ports: what the core needs from a store. Every adapter makes the same promises; the
 //! contract suite (feature `contract-tests`) checks them.
 
+use crate::moderation::{ReviewChange, Revision, StoredFlag, StoredReview, Submission};
 use crate::{
     Claim, ClaimToken, Found, IdempotentRequest, Page, PageOf, Paging, RepoError, StoredAnswer,
     Version, VersionCheck, Versioned,
 };
 use async_trait::async_trait;
 use provider_domain::{
-    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewId,
-    SearchFilter, SearchSort, SortKey, UserId,
+    Event, FiguresDelta, FlagId, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation,
+    ReviewId, SearchFilter, SearchSort, SortKey, UserId,
 };
 use time::OffsetDateTime;
 
@@ -99,24 +100,32 @@ pub trait ProviderRepository: Send + Sync {
 /// Where a review sits in a provider's list, newest first: its time and id.
 pub type ReviewKey = (OffsetDateTime, ReviewId);
 
-/// Stores reviews, one per provider and user, and keeps each provider's review stats exact.
+/// Stores reviews, one per provider and user, with their moderation (see
+/// [`crate::moderation`]), and keeps each provider's review figures exact: only published
+/// reviews count.
+///
+/// The figures of a provider (its review stats, and per skill those of each skill's key)
+/// change, with its version (up by one), in the same step as the review change that changes
+/// them, and only then. The per-skill figures belong to the key: a skill removed by a replace
+/// keeps them hidden (not in [`Provider::skill_reviews`]) and shows them again when a replace
+/// brings the skill back. A per-skill rating of a skill the provider no longer has (a replace
+/// in between) is kept under its key, hidden.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReviewRepository: Send + Sync {
-    /// Stores a review and adds its rating to the provider's stats and each of its per-skill
-    /// ratings to the figures of that skill's key, atomically; the provider's version goes up
-    /// by one in the same step (its representation changed). The figures belong to the key:
-    /// a skill removed by a replace keeps them hidden (not in [`Provider::skill_reviews`]) and
-    /// shows them again when a replace brings the skill back. A per-skill rating of a skill
-    /// the provider no longer has (a replace in between) is kept under its key, hidden.
+    /// Stores a new review at [`Revision::FIRST`] as its submission settled it, with the
+    /// submission's history events; a published one adds its rating to the provider's stats
+    /// and its per-skill ratings to their keys' figures (the provider's version rises).
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Conflict`] if this
-    /// user has already reviewed this provider (nothing is changed); [`RepoError::Unavailable`].
-    async fn add(&self, review: &Review) -> Result<(), RepoError>;
+    /// user has already reviewed this provider, whatever that review's status (nothing is
+    /// changed); [`RepoError::Unavailable`].
+    async fn add(&self, submission: &Submission) -> Result<(), RepoError>;
 
-    /// One page of a provider's reviews, newest first ([`Review::newest_first`]): page `n`, or
-    /// the reviews listed after the review `paging`'s key names (its time and id).
+    /// One page of a provider's published reviews, newest first
+    /// ([`provider_domain::Review::newest_first`]): page `n`, or the reviews listed after the
+    /// review `paging`'s key names (its time and id).
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Unavailable`].
@@ -124,7 +133,71 @@ pub trait ReviewRepository: Send + Sync {
         &self,
         provider: ProviderId,
         paging: Paging<ReviewKey>,
-    ) -> Result<PageOf<Review>, RepoError>;
+    ) -> Result<PageOf<StoredReview>, RepoError>;
+
+    /// The review with this id, whatever its status, with its moderation and revision.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] if there is none; [`RepoError::Unavailable`].
+    async fn find(&self, id: ReviewId) -> Result<StoredReview, RepoError>;
+
+    /// Applies `change` to the review `id` if it is still at `revision`, all in one step (see
+    /// [`ReviewChange`]): its moderation, content, flags, reply, appeal and queue time, the
+    /// appended history events and the provider's figures and version. Answers the review
+    /// after it, at the next revision.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] if the review is gone; [`RepoError::PreconditionFailed`] if it
+    /// is at another revision (nothing is changed: read it again and decide again);
+    /// [`RepoError::Unavailable`].
+    async fn apply(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        change: &ReviewChange,
+    ) -> Result<StoredReview, RepoError>;
+
+    /// Removes the review `id` if it is still at `revision`, with its skill ratings, flags,
+    /// reply and appeal, appending `event` to its history (which stays) and applying
+    /// `figures` to the provider's as [`ReviewChange::figures`] does. Its author may then
+    /// review the provider again.
+    ///
+    /// # Errors
+    /// As [`ReviewRepository::apply`].
+    async fn withdraw(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        event: &Event,
+        figures: Option<FiguresDelta>,
+    ) -> Result<(), RepoError>;
+
+    /// One page of the moderation queue: every review whose [`StoredReview::queued_at`] is
+    /// set, in [`crate::moderation::queue_order`].
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn queue(&self, page: Page) -> Result<PageOf<StoredReview>, RepoError>;
+
+    /// How many reviews are in the moderation queue.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`].
+    async fn queue_size(&self) -> Result<u64, RepoError>;
+
+    /// Every event of the review `id`'s history, oldest first, withdrawn reviews' included.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] if it has none (there never was such a review);
+    /// [`RepoError::Unavailable`].
+    async fn history(&self, id: ReviewId) -> Result<Vec<Event>, RepoError>;
+
+    /// The flag with this id.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] if there is none (a withdrawn review's flags are gone);
+    /// [`RepoError::Unavailable`].
+    async fn flag(&self, id: FlagId) -> Result<StoredFlag, RepoError>;
 }
 
 /// Keeps idempotency records: per caller and key, the request's fingerprint and, once it

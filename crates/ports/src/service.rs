@@ -1,19 +1,23 @@
 //! The use cases: the driving port the HTTP layer calls.
 
+use crate::moderation::{queued_since, Moderated, Revision, StoredReview, Submission};
 use crate::{
     search_scope, Answered, Claim, ClaimToken, CursorKey, IdempotencyRepository, IdempotentRequest,
     ListAt, ListRequest, Outcome, Page, PageOf, Paging, ProviderRepository, RepoError,
     ReviewRepository, ServiceError, Total, VersionCheck, Versioned,
 };
 use provider_domain::{
-    Comment, Cursor, CursorPosition, FieldError, JobInput, JobRequest, Provider, ProviderDraft,
-    ProviderId, ProviderInput, Rating, Recommendation, Review, ReviewId, SearchFilter, SearchInput,
-    SearchSort, SkillRating, SkillRatingInput, SortKey, UserId, ValidationError, ValueError,
+    Comment, Cursor, CursorPosition, FieldError, JobInput, JobRequest, Moderation,
+    ModerationSettings, Provider, ProviderDraft, ProviderId, ProviderInput, Rating, Recommendation,
+    Review, ReviewId, SearchFilter, SearchInput, SearchSort, SkillRating, SkillRatingInput,
+    SortKey, UserId, ValidationError, ValueError,
 };
 use std::future::Future;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+mod moderation;
 
 /// Where the service reads the time from (swappable in tests).
 pub trait Clock: Send + Sync {
@@ -51,6 +55,7 @@ pub struct ProviderService {
     keys: Arc<dyn IdempotencyRepository>,
     clock: Arc<dyn Clock>,
     cursors: CursorKey,
+    pub(crate) moderation: Arc<ModerationSettings>,
 }
 
 /// One page of a list as the API answers it.
@@ -108,6 +113,7 @@ impl ProviderService {
             keys,
             clock,
             cursors: CursorKey::random(),
+            moderation: Arc::new(ModerationSettings::default()),
         }
     }
 
@@ -161,6 +167,32 @@ impl ProviderService {
             next_cursor,
             total,
         }
+    }
+
+    /// The same service with these moderation settings (the default: the default screen,
+    /// three flags to hold).
+    #[must_use]
+    pub fn with_moderation(mut self, settings: ModerationSettings) -> Self {
+        self.moderation = Arc::new(settings);
+        self
+    }
+
+    /// The moderation settings in force.
+    pub fn moderation_settings(&self) -> &ModerationSettings {
+        &self.moderation
+    }
+
+    pub(crate) fn reviews(&self) -> &dyn ReviewRepository {
+        self.reviews.as_ref()
+    }
+
+    pub(crate) fn providers(&self) -> &dyn ProviderRepository {
+        self.providers.as_ref()
+    }
+
+    /// The current time, cut to what stores keep (microseconds).
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        truncate_to_micros(self.clock.now())
     }
 
     /// Runs `run` at most once per idempotent request (`request`: the caller's key and what
@@ -287,7 +319,9 @@ impl ProviderService {
     }
 
     /// Adds `user`'s review of a provider, with its per-skill ratings of the provider's current
-    /// skills.
+    /// skills, screened at submission: published at once, or held for a moderator (see
+    /// [`provider_domain::Moderation::submit`]). Answers the stored review and its history
+    /// events.
     ///
     /// # Errors
     /// [`ServiceError::Invalid`] (also: a rated skill the provider does not have, checked after
@@ -300,30 +334,8 @@ impl ProviderService {
         user: UserId,
         provider_id: ProviderId,
         input: &NewReview,
-    ) -> Result<Review, ServiceError> {
-        // What the body says by itself is checked before the provider is read (a bad body is
-        // 422 whether or not the provider exists); whether each rated skill is one of the
-        // provider's can only be checked after.
-        let rating = Rating::from_f64(input.rating);
-        let comment = input.comment.as_deref().map(Comment::new).transpose();
-        let entries = SkillRating::parse_list(&input.skill_ratings, None);
-        let (rating, comment) = match (rating, comment, entries) {
-            (Ok(r), Ok(c), Ok(_)) => (r, c),
-            (r, c, entries) => {
-                let mut errors: Vec<provider_domain::FieldError> = [
-                    r.err().map(|e| ("rating", e)),
-                    c.err().map(|e| ("comment", e)),
-                ]
-                .into_iter()
-                .flatten()
-                .map(|(f, e)| provider_domain::FieldError::new(f, e))
-                .collect();
-                if let Err(e) = entries {
-                    errors.extend(e.0);
-                }
-                return Err(ValidationError(errors).into());
-            }
-        };
+    ) -> Result<Moderated<StoredReview>, ServiceError> {
+        let (rating, comment) = check_review(input)?;
         let provider = self.providers.get(provider_id).await?.value;
         if provider.owner == user {
             return Err(ServiceError::Forbidden(
@@ -331,6 +343,7 @@ impl ProviderService {
             ));
         }
         let skill_ratings = SkillRating::parse_list(&input.skill_ratings, Some(&provider.skills))?;
+        let now = self.now();
         let review = Review {
             id: ReviewId::from_uuid(Uuid::new_v4()),
             provider_id,
@@ -338,10 +351,28 @@ impl ProviderService {
             rating,
             comment,
             skill_ratings,
-            created_at: truncate_to_micros(self.clock.now()),
+            created_at: now,
         };
-        match self.reviews.add(&review).await {
-            Ok(()) => Ok(review),
+        let submitted = Moderation::submit(user, review.comment.as_ref(), &self.moderation, now);
+        let submission = Submission {
+            queued_at: queued_since(None, &submitted.state, now),
+            review,
+            moderation: submitted.state,
+            events: submitted.events,
+        };
+        match self.reviews.add(&submission).await {
+            Ok(()) => Ok(Moderated {
+                value: StoredReview {
+                    owner: provider.owner,
+                    review: submission.review,
+                    moderation: submission.moderation,
+                    reply: None,
+                    appeal: None,
+                    queued_at: submission.queued_at,
+                    revision: Revision::FIRST,
+                },
+                events: submission.events,
+            }),
             Err(RepoError::Conflict(_)) => Err(ServiceError::Conflict(
                 "this user has already reviewed this service provider".into(),
             )),
@@ -349,7 +380,7 @@ impl ProviderService {
         }
     }
 
-    /// One page of a provider's reviews, newest first.
+    /// One page of a provider's published reviews, newest first.
     ///
     /// # Errors
     /// [`ServiceError::NotFound`]; [`ServiceError::Unavailable`].
@@ -358,7 +389,7 @@ impl ProviderService {
         &self,
         provider_id: ProviderId,
         list: &ListRequest,
-    ) -> Result<Listed<Review>, ServiceError> {
+    ) -> Result<Listed<StoredReview>, ServiceError> {
         let at = list.parse()?;
         let paging = match &at {
             ListAt::Page(page) => Paging::Offset(*page),
@@ -370,7 +401,7 @@ impl ProviderService {
         let page = self.reviews.list(provider_id, paging).await?;
         let scope = Cursor::review_scope(provider_id);
         Ok(self.listed(&at, page, None, |last| Cursor {
-            position: CursorPosition::after_review(last),
+            position: CursorPosition::after_review(&last.review),
             scope,
         }))
     }
@@ -443,6 +474,32 @@ impl ProviderService {
     /// [`ServiceError::Unavailable`].
     pub async fn ready(&self) -> Result<(), ServiceError> {
         Ok(self.providers.ping().await?)
+    }
+}
+
+/// What a review's body says by itself, checked before anything is read: a bad body is 422
+/// whether or not the provider or review exists. (Whether each rated skill is one of the
+/// provider's can only be checked after.)
+pub(crate) fn check_review(input: &NewReview) -> Result<(Rating, Option<Comment>), ServiceError> {
+    let rating = Rating::from_f64(input.rating);
+    let comment = input.comment.as_deref().map(Comment::new).transpose();
+    let entries = SkillRating::parse_list(&input.skill_ratings, None);
+    match (rating, comment, entries) {
+        (Ok(r), Ok(c), Ok(_)) => Ok((r, c)),
+        (r, c, entries) => {
+            let mut errors: Vec<provider_domain::FieldError> = [
+                r.err().map(|e| ("rating", e)),
+                c.err().map(|e| ("comment", e)),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|(f, e)| provider_domain::FieldError::new(f, e))
+            .collect();
+            if let Err(e) = entries {
+                errors.extend(e.0);
+            }
+            Err(ValidationError(errors).into())
+        }
     }
 }
 

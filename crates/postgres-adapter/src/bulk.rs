@@ -6,15 +6,24 @@
 //! (the same `ProviderRows` and `ReviewRow` it inserts, written as COPY text) nor the database's
 //! guards: every check, unique constraint, foreign key and the availability overlap trigger
 //! still applies, so a batch that would break one is refused whole.
+//!
+//! Reviews in a [`BulkProvider`] are published. Reviews with another moderation (held by the
+//! screen, flagged, decided) are loaded by [`BulkLoader::load_moderated`] (or
+//! [`DeferredLoad::load_moderated`]) once their providers are in, with their flags and
+//! history, as [`crate::PgStore`] writes them.
 
+use crate::reviews::ModerationColumns;
 use crate::rows::{ProviderRows, ReviewRow, ReviewSkillRatingRow};
 use crate::PgError;
 use bytes::Bytes;
 use futures_util::SinkExt;
 use provider_domain::{Provider, Review};
+use provider_ports::moderation::event_detail_json;
+use provider_ports::{StoredFlag, Submission};
 use std::fmt::Write as _;
 use std::ops::Bound;
 use time::Date;
+use time::OffsetDateTime;
 use tokio_postgres::{Client, NoTls};
 
 /// One connection for bulk loading.
@@ -30,6 +39,18 @@ pub struct BulkProvider {
     pub provider: Provider,
     /// Its reviews (each of this provider).
     pub reviews: Vec<Review>,
+}
+
+/// A review that is not simply published, with the flags raised on it: loaded as
+/// [`crate::PgStore`]'s `ReviewRepository::add` would store its submission, at its first
+/// revision. Its provider's figures (in its [`BulkProvider`]) must count it only when it is
+/// published; its open flags must be those of its moderation.
+#[derive(Debug, Clone)]
+pub struct BulkModerated {
+    /// The review, its moderation, history events and queue time.
+    pub submission: Submission,
+    /// The flags raised on it.
+    pub flags: Vec<StoredFlag>,
 }
 
 impl BulkLoader {
@@ -94,6 +115,18 @@ impl BulkLoader {
         Ok(())
     }
 
+    /// Writes reviews with their moderation in one transaction (their providers loaded
+    /// before): all of them, or (on any error) none.
+    ///
+    /// # Errors
+    /// [`PgError::Bulk`] when a row breaks a constraint or the database fails.
+    pub async fn load_moderated(&mut self, reviews: &[BulkModerated]) -> Result<(), PgError> {
+        let tx = self.client.transaction().await?;
+        copy_moderated(&tx, reviews).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Starts a load into EMPTY tables in one transaction, with the secondary indexes, unique
     /// and exclusion constraints and foreign keys of the store's tables set aside: rows are
     /// copied without maintaining them, and [`DeferredLoad::finish`] builds each once over all
@@ -115,7 +148,8 @@ impl BulkLoader {
         )
         .await?;
         let tables = "ARRAY['providers', 'provider_skills', 'availability', \
-                      'availability_runs', 'reviews', 'review_skill_ratings', 'skill_reviews']";
+                      'availability_runs', 'reviews', 'review_skill_ratings', 'skill_reviews', \
+                      'review_flags', 'review_replies', 'review_events']";
         // Foreign keys first (they depend on the referenced unique constraints), then unique
         // and exclusion constraints, then the indexes no constraint owns.
         let constraints = tx
@@ -209,6 +243,15 @@ impl DeferredLoad<'_> {
     /// [`PgError::Bulk`] when a row breaks a check or primary key, or the database fails.
     pub async fn load(&mut self, batch: &[BulkProvider]) -> Result<(), PgError> {
         copy_batch(&self.tx, batch).await
+    }
+
+    /// Copies reviews with their moderation into the load's transaction (see
+    /// [`BulkLoader::load_moderated`]).
+    ///
+    /// # Errors
+    /// [`PgError::Bulk`] when a row breaks a check or primary key, or the database fails.
+    pub async fn load_moderated(&mut self, reviews: &[BulkModerated]) -> Result<(), PgError> {
+        copy_moderated(&self.tx, reviews).await
     }
 
     /// Runs `sql` inside the load's transaction: for tests that must forge rows the domain
@@ -403,10 +446,122 @@ impl CopyText {
     }
 }
 
-/// A time as PostgreSQL reads a `timestamptz` literal (RFC 3339, to the nanosecond written
-/// and rounded by it to the microsecond the domain already holds).
-fn timestamp(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
+/// Copies reviews with their moderation, skill ratings, flags and history, within `tx`.
+async fn copy_moderated(
+    tx: &tokio_postgres::Transaction<'_>,
+    reviews: &[BulkModerated],
+) -> Result<(), PgError> {
+    let mut rows = String::new();
+    let mut skill_ratings = String::new();
+    let mut flags = String::new();
+    let mut events = String::new();
+    let null = || "\\N".to_owned();
+    let text = |v: Option<&str>| v.map_or_else(null, escape);
+    let uuid = |v: Option<uuid::Uuid>| v.map_or_else(null, |u| u.to_string());
+    let time = |v: Option<OffsetDateTime>| v.map_or_else(null, timestamp);
+    for BulkModerated {
+        submission,
+        flags: raised,
+    } in reviews
+    {
+        let r = ReviewRow::from(&submission.review);
+        let m = ModerationColumns::of(&submission.moderation, submission.queued_at);
+        let _ = writeln!(
+            rows,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{{{}}}\t1\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.id,
+            r.provider_id,
+            r.user_id,
+            r.rating,
+            text(r.comment.as_deref()),
+            timestamp(r.created_at),
+            m.status,
+            m.reasons.join(","),
+            time(m.queued_at),
+            text(m.decision_action),
+            uuid(m.decision_by),
+            text(m.decision_rule.as_deref()),
+            text(m.decision_statement.as_deref()),
+            time(m.decision_at),
+            m.decision_appealed.map_or_else(null, |a| a.to_string()),
+            uuid(m.appeal_against),
+            text(m.appeal_status),
+            time(m.appeal_at),
+        );
+        for s in ReviewSkillRatingRow::of(&submission.review) {
+            let _ = writeln!(
+                skill_ratings,
+                "{}\t{}\t{}\t{}\t{}",
+                s.review_id,
+                s.position,
+                escape(&s.skill),
+                escape(&s.skill_key),
+                s.rating
+            );
+        }
+        for f in raised {
+            let _ = writeln!(
+                flags,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                f.id,
+                f.review_id,
+                f.flagger,
+                f.reason.as_str(),
+                text(f.explanation.as_ref().map(|e| e.as_str())),
+                f.status.as_str(),
+                timestamp(f.created_at),
+            );
+        }
+        // In their order: the history's ids rise with the lines copied.
+        for e in &submission.events {
+            let _ = writeln!(
+                events,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                r.id,
+                r.provider_id,
+                timestamp(e.at),
+                uuid(e.by.map(|b| b.as_uuid())),
+                e.detail.name(),
+                escape(&event_detail_json(&e.detail).to_string()),
+            );
+        }
+    }
+    for (statement, data) in [
+        (
+            "COPY reviews (id, provider_id, user_id, rating, comment, created_at, status, \
+             reasons, revision, queued_at, decision_action, decision_by, decision_rule, \
+             decision_statement, decision_at, decision_appealed, appeal_against, appeal_status, \
+             appeal_at) FROM STDIN",
+            rows,
+        ),
+        (
+            "COPY review_skill_ratings (review_id, position, skill, skill_key, rating) FROM STDIN",
+            skill_ratings,
+        ),
+        (
+            "COPY review_flags (id, review_id, flagger, reason, explanation, status, created_at) \
+             FROM STDIN",
+            flags,
+        ),
+        (
+            "COPY review_events (review_id, provider_id, at, by, event, detail) FROM STDIN",
+            events,
+        ),
+    ] {
+        if data.is_empty() {
+            continue;
+        }
+        let sink = tx.copy_in(statement).await?;
+        futures_util::pin_mut!(sink);
+        sink.send(Bytes::from(data)).await?;
+        sink.finish().await?;
+    }
+    Ok(())
+}
+
+/// An instant as COPY reads a `timestamptz` (RFC 3339, microseconds kept).
+fn timestamp(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
 

@@ -11,6 +11,7 @@ mod pool;
 mod queries;
 mod recommend;
 mod replica;
+mod reviews;
 mod rows;
 mod schema;
 mod sql;

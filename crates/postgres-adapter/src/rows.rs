@@ -8,8 +8,8 @@ use crate::schema::{
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date as SqlDate, Text, Uuid as SqlUuid};
 use provider_domain::{
-    Availability, Comment, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review,
-    ReviewId, ReviewStats, Skill, SkillRating, SkillReviews, Skills, UserId,
+    Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Review, ReviewStats,
+    Skill, SkillReviews, Skills, UserId,
 };
 use provider_ports::{RepoError, Version, Versioned};
 use std::ops::Bound;
@@ -25,7 +25,7 @@ pub(crate) struct CorruptRow {
     detail: String,
 }
 
-fn corrupt(what: &'static str, detail: impl ToString) -> RepoError {
+pub(crate) fn corrupt(what: &'static str, detail: impl ToString) -> RepoError {
     RepoError::Unexpected(Box::new(CorruptRow {
         what,
         detail: detail.to_string(),
@@ -379,14 +379,6 @@ impl ReviewSkillRatingRow {
             })
             .collect()
     }
-
-    fn into_domain(self) -> Result<SkillRating, RepoError> {
-        let tenths = u8::try_from(self.rating).map_err(|e| corrupt("skill rating", e))?;
-        Ok(SkillRating {
-            skill: Skill::new(&self.skill).map_err(|e| corrupt("rated skill", e))?,
-            rating: Rating::from_tenths(tenths).map_err(|e| corrupt("skill rating", e))?,
-        })
-    }
 }
 
 impl From<&Review> for ReviewRow {
@@ -399,33 +391,5 @@ impl From<&Review> for ReviewRow {
             comment: r.comment.as_ref().map(|c| c.as_str().to_owned()),
             created_at: r.created_at,
         }
-    }
-}
-
-impl ReviewRow {
-    /// The review of this row and its per-skill rating rows (in position order).
-    pub(crate) fn into_review(
-        self,
-        skill_rows: Vec<ReviewSkillRatingRow>,
-    ) -> Result<Review, RepoError> {
-        let row = self;
-        let tenths = u8::try_from(row.rating).map_err(|e| corrupt("rating", e))?;
-        Ok(Review {
-            id: ReviewId::from_uuid(row.id),
-            provider_id: ProviderId::from_uuid(row.provider_id),
-            user_id: UserId::from_uuid(row.user_id),
-            rating: Rating::from_tenths(tenths).map_err(|e| corrupt("rating", e))?,
-            comment: row
-                .comment
-                .as_deref()
-                .map(Comment::new)
-                .transpose()
-                .map_err(|e| corrupt("comment", e))?,
-            skill_ratings: skill_rows
-                .into_iter()
-                .map(ReviewSkillRatingRow::into_domain)
-                .collect::<Result<_, _>>()?,
-            created_at: row.created_at,
-        })
     }
 }

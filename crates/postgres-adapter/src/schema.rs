@@ -71,7 +71,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Reviews, one per provider and user.
+    /// Reviews, one per provider and user, with their moderation.
     reviews (id) {
         id -> Uuid,
         provider_id -> Uuid,
@@ -79,6 +79,58 @@ diesel::table! {
         rating -> Int2,
         comment -> Nullable<Text>,
         created_at -> Timestamptz,
+        status -> Text,
+        reasons -> Array<Text>,
+        revision -> Int8,
+        queued_at -> Nullable<Timestamptz>,
+        decision_action -> Nullable<Text>,
+        decision_by -> Nullable<Uuid>,
+        decision_rule -> Nullable<Text>,
+        decision_statement -> Nullable<Text>,
+        decision_at -> Nullable<Timestamptz>,
+        decision_appealed -> Nullable<Bool>,
+        appeal_against -> Nullable<Uuid>,
+        appeal_status -> Nullable<Text>,
+        appeal_at -> Nullable<Timestamptz>,
+        appeal_explanation -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Flags raised on reviews; open until a decision on the review resolves them.
+    review_flags (id) {
+        id -> Uuid,
+        review_id -> Uuid,
+        flagger -> Uuid,
+        reason -> Text,
+        explanation -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// The provider's reply to a review.
+    review_replies (review_id) {
+        review_id -> Uuid,
+        text -> Text,
+        status -> Text,
+        reasons -> Array<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// The append-only history of each review (no foreign key: it outlives the review).
+    review_events (id) {
+        id -> Int8,
+        review_id -> Uuid,
+        provider_id -> Uuid,
+        at -> Timestamptz,
+        by -> Nullable<Uuid>,
+        event -> Text,
+        detail -> Jsonb,
     }
 }
 
@@ -102,6 +154,8 @@ diesel::joinable!(availability_runs -> providers (provider_id));
 diesel::joinable!(reviews -> providers (provider_id));
 diesel::joinable!(review_skill_ratings -> reviews (review_id));
 diesel::joinable!(skill_reviews -> providers (provider_id));
+diesel::joinable!(review_flags -> reviews (review_id));
+diesel::joinable!(review_replies -> reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     providers,
@@ -111,5 +165,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reviews,
     review_skill_ratings,
     skill_reviews,
+    review_flags,
+    review_replies,
+    review_events,
     idempotency_keys,
 );

@@ -5,30 +5,22 @@
 
 use crate::error::{pool_error, repo_error, TimedOut};
 use crate::replica::{routed_read, ReadFigures, Reads, ReplicaHealth};
-use crate::rows::{
-    version_of, ProviderRows, ReviewRow, ReviewSkillRatingRow, VersionRow, VersionedProviderRow,
-    WholeProviderRow,
-};
-use crate::schema::{
-    availability, availability_runs, provider_skills, providers, review_skill_ratings, reviews,
-    skill_reviews,
-};
+use crate::rows::{version_of, ProviderRows, VersionRow, VersionedProviderRow, WholeProviderRow};
+use crate::schema::{availability, availability_runs, provider_skills, providers, skill_reviews};
 use crate::{inserts, pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, BigInt, Integer, Text, Uuid as SqlUuid};
-use diesel::{
-    BoolExpressionMethods, ExpressionMethods, IntoSql, QueryDsl, QueryResult, SelectableHelper,
-};
+use diesel::sql_types::{BigInt, Integer};
+use diesel::{ExpressionMethods, IntoSql, QueryDsl, QueryResult};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use provider_domain::{
-    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewStats,
-    SearchFilter, SearchSort, SkillReviews, SortKey, UserId,
+    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, ReviewStats, SearchFilter,
+    SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::{
-    Found, Page, PageOf, Paging, ProviderRepository, RepoError, ReviewKey, ReviewRepository, Total,
-    Version, VersionCheck, Versioned,
+    Found, Page, PageOf, Paging, ProviderRepository, RepoError, Total, Version, VersionCheck,
+    Versioned,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -40,7 +32,7 @@ pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
     /// Where reads go: the read replica when there is one fit for them
     /// (`PgConfig::read_url`), else `pool`.
-    reads: Reads,
+    pub(crate) reads: Reads,
     /// Bound on a whole operation, client side: acquiring, then the statements. The server's
     /// statement timeout cannot help when the network itself hangs.
     op_timeout: Duration,
@@ -139,7 +131,7 @@ struct CountRow {
 }
 
 /// The first `size` items, and whether the query found more (it asks for `size + 1`).
-fn page_of<T>(mut items: Vec<T>, size: u32) -> PageOf<T> {
+pub(crate) fn page_of<T>(mut items: Vec<T>, size: u32) -> PageOf<T> {
     let size = size as usize;
     let has_more = items.len() > size;
     items.truncate(size);
@@ -177,7 +169,7 @@ async fn check_version(
 
 /// Why a transaction rolled back: a statement failed, or the store refused (a version check).
 #[derive(Debug)]
-enum Refused {
+pub(crate) enum Refused {
     Db(DieselError),
     Repo(RepoError),
 }
@@ -488,153 +480,4 @@ impl ProviderRepository for PgStore {
         })
         .await
     }
-}
-
-#[async_trait]
-impl ReviewRepository for PgStore {
-    async fn add(&self, review: &Review) -> Result<(), RepoError> {
-        let row = ReviewRow::from(review);
-        let skill_rows = ReviewSkillRatingRow::of(review);
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let conn: &mut AsyncPgConnection = &mut conn;
-            conn.transaction::<_, DieselError, _>(async |conn| {
-                // The provider's row first: its review stats are keys of the postings' foreign
-                // key, so the update locks the row exclusively. Taken before the review's own
-                // foreign-key check (a shared lock), concurrent reviews of one provider queue
-                // here instead of deadlocking. Relative update: exact however many arrive. The
-                // provider's representation changes (its review figures): a new version.
-                let updated = diesel::update(providers::table.find(row.provider_id))
-                    .set((
-                        providers::review_count.eq(providers::review_count + 1),
-                        providers::rating_sum.eq(providers::rating_sum + i64::from(row.rating)),
-                        providers::version.eq(providers::version + 1),
-                    ))
-                    .execute(conn)
-                    .await?;
-                if updated == 0 {
-                    return Err(DieselError::NotFound);
-                }
-                // A second review by the same user fails reviews_one_per_user (Conflict) and
-                // rolls everything back.
-                diesel::insert_into(reviews::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                if !skill_rows.is_empty() {
-                    add_skill_ratings(conn, row.provider_id, &skill_rows).await?;
-                }
-                Ok(())
-            })
-            .await
-            .map_err(repo_error)
-        })
-        .await
-    }
-
-    async fn list(
-        &self,
-        provider: ProviderId,
-        paging: Paging<ReviewKey>,
-    ) -> Result<PageOf<Review>, RepoError> {
-        let id = provider.as_uuid();
-        self.bounded(routed_read!(&self.reads, |conn| {
-            let mut query = reviews::table
-                .filter(reviews::provider_id.eq(id))
-                .order((reviews::created_at.desc(), reviews::id.desc()))
-                .limit(i64::from(paging.size()) + 1)
-                .offset(paging.offset() as i64)
-                .select(ReviewRow::as_select())
-                .into_boxed();
-            if let Paging::After {
-                key: (at, last), ..
-            } = paging
-            {
-                // `(created_at, id) < (at, last)`: the bound on created_at alone is where
-                // `reviews_newest_first_idx` is entered; the rest drops the few reviews of the
-                // same instant listed already.
-                query = query.filter(reviews::created_at.le(at)).filter(
-                    reviews::created_at
-                        .lt(at)
-                        .or(reviews::id.lt(last.as_uuid())),
-                );
-            }
-            let rows: Vec<ReviewRow> = query.load(conn).await.map_err(repo_error)?;
-            // Reviews go with their provider, so only an empty page needs to ask whether the
-            // provider exists.
-            if rows.is_empty() {
-                let exists: bool = diesel::select(diesel::dsl::exists(providers::table.find(id)))
-                    .get_result(conn)
-                    .await
-                    .map_err(repo_error)?;
-                if !exists {
-                    return Err(RepoError::NotFound);
-                }
-            }
-            let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-            let mut skill_rows: Vec<ReviewSkillRatingRow> = review_skill_ratings::table
-                .filter(review_skill_ratings::review_id.eq_any(ids))
-                .order((
-                    review_skill_ratings::review_id,
-                    review_skill_ratings::position,
-                ))
-                .select(ReviewSkillRatingRow::as_select())
-                .load(&mut *conn)
-                .await
-                .map_err(repo_error)?;
-            let items = rows
-                .into_iter()
-                .map(|row| {
-                    let (mine, rest) = skill_rows.drain(..).partition(|r| r.review_id == row.id);
-                    skill_rows = rest;
-                    row.into_review(mine)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(page_of(items, paging.size()))
-        }))
-        .await
-    }
-}
-
-/// Records a review's per-skill ratings (inside its transaction, the provider row locked): the
-/// ratings themselves, the figures of each skill key, and the copy of those figures on the
-/// provider's skill row of that key (none when a replace removed the skill meanwhile: the
-/// figures are then kept, hidden, for when it comes back).
-async fn add_skill_ratings(
-    conn: &mut AsyncPgConnection,
-    provider: uuid::Uuid,
-    rows: &[ReviewSkillRatingRow],
-) -> QueryResult<()> {
-    diesel::insert_into(review_skill_ratings::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
-    let keys: Vec<&str> = rows.iter().map(|r| r.skill_key.as_str()).collect();
-    let ratings: Vec<i64> = rows.iter().map(|r| i64::from(r.rating)).collect();
-    // One rating per key (the domain refuses a key twice; review_skill_ratings_one_per_key
-    // too), so each key is bumped once.
-    diesel::sql_query(
-        "INSERT INTO skill_reviews AS f (provider_id, skill_key, review_count, rating_sum) \
-         SELECT $1, u.k, 1, u.r FROM unnest($2::text[], $3::int8[]) AS u(k, r) \
-         ON CONFLICT (provider_id, skill_key) DO UPDATE \
-         SET review_count = f.review_count + 1, rating_sum = f.rating_sum + EXCLUDED.rating_sum",
-    )
-    .bind::<SqlUuid, _>(provider)
-    .bind::<Array<Text>, _>(&keys)
-    .bind::<Array<BigInt>, _>(&ratings)
-    .execute(conn)
-    .await?;
-    diesel::sql_query(
-        "UPDATE provider_skills s \
-         SET skill_review_count = s.skill_review_count + 1, \
-             skill_rating_sum = s.skill_rating_sum + u.r \
-         FROM unnest($2::text[], $3::int8[]) AS u(k, r) \
-         WHERE s.provider_id = $1 AND s.skill_key = u.k",
-    )
-    .bind::<SqlUuid, _>(provider)
-    .bind::<Array<Text>, _>(&keys)
-    .bind::<Array<BigInt>, _>(&ratings)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 pub mod schema {
     pub use crate::schema::{
         availability, availability_runs, idempotency_keys, provider_skills, providers,
-        review_skill_ratings, reviews, skill_reviews,
+        review_events, review_flags, review_replies, review_skill_ratings, reviews, skill_reviews,
     };
 }
 
@@ -325,8 +325,9 @@ impl TestDb {
     pub async fn truncate(&self) {
         let mut conn = admin_connection(&self.url).await;
         conn.batch_execute(
-            "TRUNCATE review_skill_ratings, skill_reviews, reviews, availability_runs, \
-             availability, provider_skills, providers, idempotency_keys",
+            "TRUNCATE review_skill_ratings, review_flags, review_replies, review_events, \
+             skill_reviews, reviews, availability_runs, availability, provider_skills, \
+             providers, idempotency_keys",
         )
         .await
         .expect("truncate the test database");

@@ -79,7 +79,7 @@ async fn bulk_loaded_providers_and_reviews_read_back_exactly_through_the_store()
             ReviewRepository::list(&store, item.provider.id, Paging::Offset(Page::default()))
                 .await
                 .unwrap();
-        assert_eq!(listed.items, expected);
+        assert_eq!(provider_ports::contract::reviews_of(listed), expected);
     }
     assert_eq!(loader.provider_count().await.unwrap(), 2);
     let counts = loader.table_counts().await.unwrap();
@@ -270,4 +270,129 @@ async fn a_deferred_load_with_overlapping_ranges_is_refused_whole() {
     );
     assert_eq!(loader.provider_count().await.unwrap(), 0);
     assert_eq!(schema(db.url()).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_loaded_moderated_reviews_read_back_exactly_with_their_flags_and_history() {
+    use provider_domain::{
+        Caller, FlagExplanation, FlagId, FlagInput, FlagReason, FlagRequest, FlagStatus,
+        Moderation, ModerationSettings,
+    };
+    use provider_ports::moderation::queued_since;
+    use provider_ports::{Revision, StoredFlag, StoredReview, Submission};
+    use provider_postgres_adapter::bulk::BulkModerated;
+    use std::num::NonZeroU32;
+
+    let db = TestDb::new().await;
+    let mut loader = BulkLoader::connect(db.url()).await.unwrap();
+    let owner = user();
+    let unreviewed = reviewed(owner, "Moderated", &[]);
+    let p = unreviewed.provider.clone();
+    loader.load(&[unreviewed]).await.unwrap();
+    let settings = ModerationSettings {
+        flags_to_hold: NonZeroU32::new(1).unwrap(),
+        ..ModerationSettings::default()
+    };
+    let at = datetime!(2026-06-01 12:00:00.123456 UTC);
+    let review = |comment: &str, minutes: i64| Review {
+        id: ReviewId::from_uuid(Uuid::new_v4()),
+        provider_id: p.id,
+        user_id: user(),
+        rating: Rating::from_tenths(42).unwrap(),
+        comment: Some(Comment::new(comment).unwrap()),
+        skill_ratings: vec![SkillRating {
+            skill: p.skills.as_slice()[1].clone(),
+            rating: Rating::from_tenths(30).unwrap(),
+        }],
+        created_at: at + time::Duration::minutes(minutes),
+    };
+    // Held by the screen (a link, and a tab COPY must escape).
+    let held = review("see\twww.example.com", 0);
+    let submitted = Moderation::submit(
+        held.user_id,
+        held.comment.as_ref(),
+        &settings,
+        held.created_at,
+    );
+    let screened = Submission {
+        queued_at: queued_since(None, &submitted.state, held.created_at),
+        review: held,
+        moderation: submitted.state,
+        events: submitted.events,
+    };
+    // Published, then held by a flag (explained with a backslash and quotes).
+    let clean = review("Good work", 1);
+    let mut flagged = Moderation::submit(clean.user_id, None, &settings, clean.created_at);
+    let flagger = Caller {
+        id: user(),
+        moderator: false,
+    };
+    let request = FlagRequest::parse(&FlagInput {
+        reason: FlagReason::Other,
+        explanation: Some("a \\ \"quoted\" reason".into()),
+    })
+    .unwrap();
+    let flagged_at = at + time::Duration::minutes(5);
+    let flag_step = flagged
+        .state
+        .flag(&flagger, &request, &settings, flagged_at)
+        .unwrap();
+    flagged.events.extend(flag_step.events);
+    let flag = StoredFlag {
+        id: FlagId::from_uuid(Uuid::new_v4()),
+        review_id: clean.id,
+        flagger: flagger.id,
+        reason: FlagReason::Other,
+        explanation: Some(FlagExplanation::new("a \\ \"quoted\" reason").unwrap()),
+        status: FlagStatus::Open,
+        created_at: flagged_at,
+    };
+    let by_flag = Submission {
+        queued_at: queued_since(None, &flag_step.state, flagged_at),
+        review: clean,
+        moderation: flag_step.state,
+        events: flagged.events,
+    };
+    loader
+        .load_moderated(&[
+            BulkModerated {
+                submission: screened.clone(),
+                flags: vec![],
+            },
+            BulkModerated {
+                submission: by_flag.clone(),
+                flags: vec![flag.clone()],
+            },
+        ])
+        .await
+        .unwrap();
+
+    let store = db.store();
+    for s in [&screened, &by_flag] {
+        let want = StoredReview {
+            review: s.review.clone(),
+            owner,
+            moderation: s.moderation.clone(),
+            reply: None,
+            appeal: None,
+            queued_at: s.queued_at,
+            revision: Revision::FIRST,
+        };
+        assert_eq!(store.find(s.review.id).await.unwrap(), want);
+        assert_eq!(store.history(s.review.id).await.unwrap(), s.events);
+    }
+    assert_eq!(store.flag(flag.id).await.unwrap(), flag);
+    let queue = store.queue(Page::default()).await.unwrap();
+    let ids: Vec<ReviewId> = queue.items.iter().map(|r| r.review.id).collect();
+    assert_eq!(ids, vec![screened.review.id, by_flag.review.id]);
+    assert_eq!(store.queue_size().await.unwrap(), 2);
+    // Neither counts: nothing published.
+    assert!(
+        ReviewRepository::list(&store, p.id, Paging::Offset(Page::default()))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(store.get(p.id).await.unwrap().value.reviews.count, 0);
 }

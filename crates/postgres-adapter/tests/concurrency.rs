@@ -1,15 +1,23 @@
 //! Concurrent writers and readers: review stats stay exact, one review per user holds under a
 //! race, a replace is never seen half done, of writers holding one version exactly one
 //! replaces, and one create sent many times at once with one idempotency key creates once.
+//! Moderation: decisions racing new reviews, flags and edits keep every figure exact, and two
+//! moderators deciding one review at once both land in its history, one after the other.
 
 use provider_domain::{
-    Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId, SearchFilter, SearchSort, UserId,
+    Caller, Contribution, DecisionAction, DecisionInput, DecisionTarget, EventDetail, FlagInput,
+    FlagReason, ModerationSettings, Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId,
+    ReviewStatus, SearchFilter, SearchSort, SkillRatingInput, UserId,
 };
 use provider_ports::contract::{self, Subject};
 use provider_ports::contract::{draft, provider, rated_review, user};
-use provider_ports::{Page, Paging, ProviderRepository, RepoError, ReviewRepository, VersionCheck};
+use provider_ports::{
+    NewReview, Page, Paging, ProviderRepository, ProviderService, RepoError, ReviewRepository,
+    ServiceError, StoredReview, VersionCheck,
+};
 use provider_postgres_adapter::testing::TestDb;
 use provider_postgres_adapter::{PgConfig, PgStore};
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -47,7 +55,11 @@ async fn fifty_simultaneous_reviews_by_distinct_users_keep_count_and_sum_exact()
     let tasks: Vec<_> = (0..50u8)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move { store.add(&review(p.id, user(), i)).await })
+            tokio::spawn(async move {
+                store
+                    .add(&contract::published(&review(p.id, user(), i)))
+                    .await
+            })
         })
         .collect();
     for task in tasks {
@@ -87,7 +99,7 @@ async fn simultaneous_skill_ratings_and_replaces_keep_the_figures_of_each_key_ex
             let store = store.clone();
             tokio::spawn(async move {
                 let r = rated_review(p.id, user(), i, &[("SEO", i), ("Go", 50 - i)], at);
-                store.add(&r).await
+                store.add(&contract::published(&r)).await
             })
         })
         .collect();
@@ -147,11 +159,19 @@ async fn two_simultaneous_reviews_by_the_same_user_give_one_ok_and_one_conflict(
         let (a, b) = tokio::join!(
             {
                 let store = store.clone();
-                tokio::spawn(async move { store.add(&review(p.id, reviewer, 40)).await })
+                tokio::spawn(async move {
+                    store
+                        .add(&contract::published(&review(p.id, reviewer, 40)))
+                        .await
+                })
             },
             {
                 let store = store.clone();
-                tokio::spawn(async move { store.add(&review(p.id, reviewer, 10)).await })
+                tokio::spawn(async move {
+                    store
+                        .add(&contract::published(&review(p.id, reviewer, 10)))
+                        .await
+                })
             },
         );
         let outcomes = [a.expect("task"), b.expect("task")];
@@ -282,5 +302,322 @@ async fn twenty_creates_at_once_with_one_key_create_one_provider() {
     for _ in 0..5 {
         let s = subject().await;
         contract::concurrent_creates_with_one_key_create_one_provider(&s).await;
+    }
+}
+
+/// A service over `store`, holding a published review after two users' flags.
+fn service(store: &Arc<PgStore>) -> ProviderService {
+    ProviderService::new(store.clone(), store.clone(), store.clone()).with_moderation(
+        ModerationSettings {
+            flags_to_hold: NonZeroU32::new(2).expect("two"),
+            ..ModerationSettings::default()
+        },
+    )
+}
+
+fn moderator() -> Caller {
+    Caller {
+        id: user(),
+        moderator: true,
+    }
+}
+
+fn caller(id: UserId) -> Caller {
+    Caller {
+        id,
+        moderator: false,
+    }
+}
+
+/// A review's input: held by the screen (a link) when `held`, else published; rating SEO.
+fn input(tenths: u8, held: bool) -> NewReview {
+    NewReview {
+        rating: f64::from(tenths) / 10.0,
+        comment: held.then(|| "details at www.example.com".to_owned()),
+        skill_ratings: vec![SkillRatingInput {
+            skill: "SEO".into(),
+            rating: f64::from(50 - tenths) / 10.0,
+        }],
+    }
+}
+
+fn decision(action: DecisionAction) -> DecisionInput {
+    DecisionInput {
+        action,
+        rule: "4.2 relevance".into(),
+        statement: "Decided by a moderator.".into(),
+        target: DecisionTarget::Review,
+    }
+}
+
+/// Every review of `provider` whatever its status (the queue holds the pending ones, the
+/// published list the published ones, and hidden ones are found by id from `known`).
+async fn every_review(
+    store: &PgStore,
+    provider: ProviderId,
+    known: &[ReviewId],
+) -> Vec<StoredReview> {
+    let mut all = Vec::new();
+    for id in known {
+        match store.find(*id).await {
+            Ok(r) if r.review.provider_id == provider => all.push(r),
+            Ok(_) | Err(RepoError::NotFound) => {}
+            Err(e) => panic!("find: {e}"),
+        }
+    }
+    all
+}
+
+/// An answer a racing operation may give: done, or refused by the state machine (the review
+/// changed under it: a flagger no longer sees a held review, say).
+fn done_or_refused<T: std::fmt::Debug>(answer: Result<T, ServiceError>) {
+    match answer {
+        Ok(_) | Err(ServiceError::Refused(_)) => {}
+        Err(e) => panic!("a racing operation failed: {e:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_racing_new_reviews_flags_and_edits_keep_every_figure_exact() {
+    let db = TestDb::new().await;
+    let store = store(&db);
+    let svc = service(&store);
+    let owner = user();
+    let p = provider(owner, draft("Busy", &["SEO", "Go"], 1_000, &[]));
+    store.create(&p).await.expect("create");
+    // Forty reviews, half of them held by the screen, for the moderators to decide.
+    let mut known = Vec::new();
+    let mut authors = Vec::new();
+    for i in 0..40u8 {
+        let author = user();
+        let added = svc
+            .add_review(author, p.id, &input(i, i % 2 == 0))
+            .await
+            .expect("review");
+        known.push(added.value.review.id);
+        authors.push(author);
+    }
+    let known = Arc::new(known);
+
+    let mut tasks = Vec::new();
+    // New reviews, published and held.
+    for i in 0..20u8 {
+        let svc = svc.clone();
+        tasks.push(tokio::spawn(async move {
+            let added = svc
+                .add_review(user(), p.id, &input(i + 10, i % 3 == 0))
+                .await;
+            done_or_refused(added.map(|_| ()));
+        }));
+    }
+    // Flags: two users each on every review (a published one is held by the second).
+    for round in 0..2 {
+        let (svc, known) = (svc.clone(), known.clone());
+        tasks.push(tokio::spawn(async move {
+            let flagger = caller(user());
+            for (j, id) in known.iter().enumerate() {
+                if j % 2 == round {
+                    continue;
+                }
+                let flag = FlagInput {
+                    reason: FlagReason::Spam,
+                    explanation: None,
+                };
+                done_or_refused(svc.flag_review(&flagger, *id, &flag).await);
+            }
+        }));
+    }
+    // Two moderators deciding every review, one publishing, the other hiding.
+    for action in [DecisionAction::Publish, DecisionAction::Hide] {
+        let (svc, known) = (svc.clone(), known.clone());
+        tasks.push(tokio::spawn(async move {
+            let by = moderator();
+            // In opposite orders: they meet, and race, halfway.
+            let mut order: Vec<ReviewId> = known.to_vec();
+            if action == DecisionAction::Hide {
+                order.reverse();
+            }
+            for id in order {
+                done_or_refused(svc.decide(&by, id, &decision(action)).await);
+            }
+        }));
+    }
+    // Authors editing their reviews (a new rating each), and a few withdrawing theirs.
+    for (j, (id, author)) in known.iter().zip(&authors).enumerate().step_by(3) {
+        let (svc, id, author) = (svc.clone(), *id, *author);
+        tasks.push(tokio::spawn(async move {
+            let by = caller(author);
+            if j % 2 == 0 {
+                done_or_refused(svc.edit_review(&by, id, &input(45, j % 4 == 0)).await);
+            } else {
+                done_or_refused(svc.withdraw_review(&by, id).await);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+
+    // Every review there is now: the first forty (less the withdrawn) and the new ones.
+    let all_page = Page::new(Some(1), Some(100)).expect("page");
+    let mut ids: Vec<ReviewId> = known.to_vec();
+    ids.extend(
+        store
+            .list(p.id, Paging::Offset(all_page))
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .map(|r| r.review.id),
+    );
+    ids.extend(
+        store
+            .queue(all_page)
+            .await
+            .expect("queue")
+            .items
+            .iter()
+            .map(|r| r.review.id),
+    );
+    ids.sort();
+    ids.dedup();
+    let reviews = every_review(&store, p.id, &ids).await;
+    let statuses: Vec<ReviewStatus> = reviews.iter().map(|r| r.moderation.status).collect();
+    assert!(
+        statuses.contains(&ReviewStatus::Published)
+            && statuses.iter().any(|s| *s != ReviewStatus::Published),
+        "the race left reviews of several statuses: {statuses:?}"
+    );
+    let figures = provider_domain::figures(
+        reviews
+            .iter()
+            .map(|r| (r.moderation.status, Contribution::of(&r.review))),
+    );
+    let stored = store.get(p.id).await.expect("get").value;
+    assert_eq!(stored.reviews, figures.reviews, "overall figures");
+    assert_eq!(
+        stored.skill_reviews,
+        figures.skill_reviews.visible(&stored.skills),
+        "per-skill figures on the postings"
+    );
+    // The per-key figures themselves, and the copies search and recommend walk.
+    let (sql, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let rows = sql
+        .query(
+            "SELECT skill_key, review_count, rating_sum FROM skill_reviews \
+             WHERE provider_id = $1::text::uuid ORDER BY skill_key",
+            &[&p.id.as_uuid().to_string()],
+        )
+        .await
+        .expect("skill_reviews");
+    let kept: Vec<(String, u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            let count: i64 = r.get(1);
+            let sum: i64 = r.get(2);
+            (r.get(0), count as u64, sum as u64)
+        })
+        .collect();
+    let want: Vec<(String, u64, u64)> = figures
+        .skill_reviews
+        .iter()
+        .map(|(k, s)| (k.to_owned(), s.count, s.sum_tenths))
+        .collect();
+    assert_eq!(kept, want, "skill_reviews");
+    let postings = sql
+        .query(
+            "SELECT count(*) FROM provider_skills WHERE provider_id = $1::text::uuid \
+             AND (review_count, rating_sum) <> ($2, $3)",
+            &[
+                &p.id.as_uuid().to_string(),
+                &(figures.reviews.count as i64),
+                &(figures.reviews.sum_tenths as i64),
+            ],
+        )
+        .await
+        .expect("postings");
+    assert_eq!(postings[0].get::<_, i64>(0), 0, "postings disagree");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_moderators_deciding_one_review_at_once_both_land_in_its_history_in_turn() {
+    let db = TestDb::new().await;
+    let store = store(&db);
+    let svc = service(&store);
+    let p = provider(user(), draft("Disputed", &["SEO"], 1_000, &[]));
+    store.create(&p).await.expect("create");
+    for round in 0..10u8 {
+        let held = svc
+            .add_review(user(), p.id, &input(round * 5, true))
+            .await
+            .expect("review");
+        let id = held.value.review.id;
+        let (a, b) = (moderator(), moderator());
+        let (first, second) = tokio::join!(
+            {
+                let svc = svc.clone();
+                tokio::spawn(
+                    async move { svc.decide(&a, id, &decision(DecisionAction::Publish)).await },
+                )
+            },
+            {
+                let svc = svc.clone();
+                tokio::spawn(
+                    async move { svc.decide(&b, id, &decision(DecisionAction::Hide)).await },
+                )
+            },
+        );
+        first.expect("task").expect("first decision");
+        second.expect("task").expect("second decision");
+
+        let history = store.history(id).await.expect("history");
+        let decided: Vec<(Option<UserId>, DecisionAction)> = history
+            .iter()
+            .filter_map(|e| match &e.detail {
+                EventDetail::Decided { action, .. } => Some((e.by, *action)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            decided.len(),
+            2,
+            "both decisions are in the history: {history:?}"
+        );
+        let mut by: Vec<Option<UserId>> = decided.iter().map(|d| d.0).collect();
+        by.sort();
+        let mut want = vec![Some(a.id), Some(b.id)];
+        want.sort();
+        assert_eq!(by, want, "one decision by each moderator");
+        let stored = store.find(id).await.expect("find");
+        let last = decided[1].1;
+        let status = match last {
+            DecisionAction::Publish => ReviewStatus::Published,
+            DecisionAction::Hide => ReviewStatus::Hidden,
+        };
+        assert_eq!(
+            stored.moderation.status, status,
+            "the later decision stands"
+        );
+        // Submitted (held by the screen) at the first revision, then one per decision.
+        assert_eq!(stored.revision.0, 3, "one revision per decision");
+        let figures = provider_domain::figures(
+            store
+                .list(
+                    p.id,
+                    Paging::Offset(Page::new(Some(1), Some(100)).expect("page")),
+                )
+                .await
+                .expect("list")
+                .items
+                .iter()
+                .map(|r| (r.moderation.status, Contribution::of(&r.review))),
+        );
+        assert_eq!(
+            store.get(p.id).await.expect("get").value.reviews,
+            figures.reviews
+        );
     }
 }

@@ -173,7 +173,8 @@ async fn reverted_migrations_leave_nothing_behind_and_apply_again_to_the_same_sc
     db.drop().await;
 }
 
-/// The migrations whose name holds `marker`, or all but them, on `url`.
+/// The migration whose name holds `marker` (`wanted`), or every migration before it, on
+/// `url`: later ones stay out, so that the newest migration applied is then `marker`'s.
 async fn migrate_only(url: &str, marker: &'static str, wanted: bool) {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
@@ -181,8 +182,12 @@ async fn migrate_only(url: &str, marker: &'static str, wanted: bool) {
             AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).expect("connect");
         let pending = conn.pending_migrations(MIGRATIONS).expect("pending");
         for migration in pending {
-            if migration.name().to_string().contains(marker) == wanted {
+            let is_marker = migration.name().to_string().contains(marker);
+            if is_marker == wanted {
                 conn.run_migration(&*migration).expect("migrate");
+            }
+            if is_marker {
+                break;
             }
         }
     })

@@ -2,8 +2,12 @@
 //! `Unavailable` quickly while the database is cut off or hangs, and the same store answers
 //! again once it is back, without being rebuilt.
 
-use provider_domain::{JobInput, JobRequest, RangeInput, SearchFilter, SearchSort};
-use provider_ports::contract::{draft, provider, review, user};
+use provider_domain::{
+    Event, EventDetail, FlagId, JobInput, JobRequest, RangeInput, ReviewId, SearchFilter,
+    SearchSort,
+};
+use provider_ports::contract::{draft, provider, published, review, user};
+use provider_ports::Revision;
 use provider_ports::{Page, Paging, ProviderRepository, RepoError, ReviewRepository};
 use provider_postgres_adapter::testing::proxy::{Mode, Proxy};
 use provider_postgres_adapter::testing::TestDb;
@@ -64,6 +68,7 @@ async fn check_every_operation_is_unavailable(store: &PgStore, bound: Duration) 
     let p = provider(user(), draft("Someone", &["SEO"], 100, &[]));
     let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("instant");
     let (everything, job, review) = (SearchFilter::default(), job(), review(p.id, user(), 40, at));
+    let submission = published(&review);
     tokio::join!(
         assert_unavailable_within(bound, "ping", store.ping()),
         assert_unavailable_within(bound, "get", store.get(p.id)),
@@ -79,7 +84,32 @@ async fn check_every_operation_is_unavailable(store: &PgStore, bound: Duration) 
         ),
         assert_unavailable_within(bound, "recommend", store.recommend(&job, Page::default())),
         assert_unavailable_within(bound, "create", store.create(&p)),
-        assert_unavailable_within(bound, "review", store.add(&review)),
+        assert_unavailable_within(bound, "review", store.add(&submission)),
+    );
+    // The moderation's reads and a change.
+    let (id, withdrawn) = (
+        ReviewId::from_uuid(uuid::Uuid::new_v4()),
+        Event {
+            at,
+            by: None,
+            detail: EventDetail::Withdrawn,
+        },
+    );
+    tokio::join!(
+        assert_unavailable_within(bound, "find", store.find(id)),
+        assert_unavailable_within(bound, "queue", store.queue(Page::default())),
+        assert_unavailable_within(bound, "queue size", store.queue_size()),
+        assert_unavailable_within(bound, "history", store.history(id)),
+        assert_unavailable_within(
+            bound,
+            "flag",
+            store.flag(FlagId::from_uuid(uuid::Uuid::new_v4()))
+        ),
+        assert_unavailable_within(
+            bound,
+            "withdraw",
+            store.withdraw(id, Revision::FIRST, &withdrawn, None)
+        ),
     );
 }
 

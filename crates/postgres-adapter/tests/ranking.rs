@@ -4,7 +4,7 @@
 
 use provider_domain::{JobInput, JobRequest, Provider, RangeInput};
 use provider_memory_adapter::MemoryStore;
-use provider_ports::contract::{draft, provider, rated_review, review, user};
+use provider_ports::contract::{draft, provider, published, rated_review, review, user};
 use provider_ports::{Page, ProviderRepository, ReviewRepository};
 use provider_postgres_adapter::testing::TestDb;
 use time::OffsetDateTime;
@@ -65,8 +65,8 @@ async fn recommend_pages_match_the_reference_across_matched_groups_and_ties() {
     for (i, p) in providers.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
         for tenths in [(i % 50) as u8, 50 - (i % 40) as u8] {
             let r = review(p.id, user(), tenths, at);
-            pg.add(&r).await.expect("review");
-            memory.add(&r).await.expect("review");
+            pg.add(&published(&r)).await.expect("review");
+            memory.add(&published(&r)).await.expect("review");
         }
     }
 
@@ -184,8 +184,8 @@ async fn recommend_walk_pools_every_matched_skills_ratings_of_a_candidate_below_
         rated_review(providers[3].id, user(), 30, &[("SEO", 50)], at),
         rated_review(providers[4].id, user(), 30, &[("Rust", 40)], at),
     ] {
-        walker.add(&r).await.expect("review");
-        memory.add(&r).await.expect("review");
+        walker.add(&published(&r)).await.expect("review");
+        memory.add(&published(&r)).await.expect("review");
     }
     let job = job(&["rust", "seo"], 1_000_000, 1, None);
     for size in [1, 2, 3] {

@@ -1,6 +1,7 @@
 //! `schema.rs` is written by hand: this compares what its `table!`s declare (tables, columns,
 //! SQL types, nullability) with what the migrations made, read from `information_schema` of a
-//! migrated database, so that the two cannot drift apart.
+//! migrated database, so that the two cannot drift apart. And the rules the database keeps by
+//! itself: the history of reviews is append-only.
 
 use diesel::pg::{Pg, PgMetadataLookup, PgTypeMetadata};
 use diesel::query_source::{Column, Table};
@@ -93,6 +94,7 @@ columns_of_tuples!(A, B, C, D, E, F, G);
 columns_of_tuples!(A, B, C, D, E, F, G, H);
 columns_of_tuples!(A, B, C, D, E, F, G, H, I);
 columns_of_tuples!(A, B, C, D, E, F, G, H, I, J);
+columns_of_tuples!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R, S, T);
 
 /// Each table of `schema.rs` by its name (the `table!`'s, which is the SQL name) and the
 /// columns Diesel declares for it, in order.
@@ -132,6 +134,9 @@ async fn schema_rs_declares_exactly_the_tables_and_columns_the_migrations_make()
         reviews,
         review_skill_ratings,
         skill_reviews,
+        review_flags,
+        review_replies,
+        review_events,
         idempotency_keys
     ) {
         for c in columns {
@@ -178,4 +183,42 @@ async fn schema_rs_declares_exactly_the_tables_and_columns_the_migrations_make()
          In the database but not so in schema.rs: {undeclared:#?}"
     );
     assert!(expected.len() > 20, "{expected:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_refuses_to_update_or_delete_review_history() {
+    let db = TestDb::new().await;
+    let sql = client(db.url()).await;
+    sql.batch_execute(
+        "INSERT INTO review_events (review_id, provider_id, at, by, event, detail) VALUES \
+         (gen_random_uuid(), gen_random_uuid(), now(), NULL, 'withdrawn', '{}')",
+    )
+    .await
+    .expect("the history takes new events");
+    for statement in [
+        "UPDATE review_events SET event = 'submitted'",
+        "UPDATE review_events SET detail = '{\"status\": \"published\"}'",
+        "DELETE FROM review_events",
+    ] {
+        let refused = sql
+            .batch_execute(statement)
+            .await
+            .expect_err("the history is append-only");
+        let db_error = refused.as_db_error().expect("a server error");
+        assert_eq!(
+            db_error.code(),
+            &tokio_postgres::error::SqlState::RESTRICT_VIOLATION,
+            "{statement}: {db_error:?}"
+        );
+        assert!(db_error.message().contains("append-only"), "{db_error:?}");
+    }
+    let kept: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM review_events WHERE event = 'withdrawn' AND detail = '{}'",
+            &[],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(kept, 1, "the event is as it was written");
 }

@@ -1,11 +1,13 @@
 //! Configuration: the command line, with every setting also read from the environment.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use provider_domain::{Blocklist, ModerationSettings, PublishMode, ScreenSettings, UserId};
 use provider_http::{
     Authentication, HttpSettings, JwtKey, JwtSettings, JwtVerifier, RedisRateLimits,
     RedisRateLimitsError,
 };
 use provider_postgres_adapter::PgConfig;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -85,7 +87,7 @@ impl Common {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations to DATABASE_URL, then exit.
     Migrate,
     /// Add deterministic synthetic data to DATABASE_URL (migrating it first).
@@ -161,6 +163,52 @@ pub struct ServeArgs {
     /// both off (and METRICS_PORT is then ignored).
     #[arg(long, env = "METRICS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics_enabled: bool,
+    /// The claim of a JWT holding the caller's roles (an array of strings); `moderator` among
+    /// them makes the caller a moderator of reviews.
+    #[arg(long, env = "JWT_ROLES_CLAIM", default_value = provider_http::DEFAULT_ROLES_CLAIM)]
+    pub jwt_roles_claim: String,
+    /// Users who moderate reviews, comma-separated UUIDs (in either identity mode).
+    #[arg(long, env = "MODERATOR_IDS", value_delimiter = ',')]
+    pub moderator_ids: Vec<uuid::Uuid>,
+    /// The operator's terms that hold a review for a moderator: a UTF-8 file, one term per
+    /// line, `#` starts a comment line. The server refuses to start on an unreadable file.
+    #[arg(long, env = "MODERATION_BLOCKLIST_FILE")]
+    pub moderation_blocklist_file: Option<PathBuf>,
+    /// Hold reviews whose comment holds profanity (English, with its evasions).
+    #[arg(long, env = "MODERATION_PROFANITY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub moderation_profanity: bool,
+    /// `auto`: a comment the screen passes is published at once; `manual`: every review with a
+    /// comment waits for a moderator.
+    #[arg(long, env = "MODERATION_PUBLISH", default_value = "auto")]
+    pub moderation_publish: PublishSetting,
+    /// Open flags from this many distinct users hold a published review for a moderator.
+    #[arg(long, env = "MODERATION_FLAGS_TO_HOLD", default_value_t = ModerationSettings::DEFAULT_FLAGS_TO_HOLD.get())]
+    pub moderation_flags_to_hold: u32,
+}
+
+/// `MODERATION_PUBLISH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PublishSetting {
+    /// Publish what the screen passes.
+    Auto,
+    /// Hold every review with a comment for a moderator.
+    Manual,
+}
+
+/// Why the moderation settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModerationConfigError {
+    /// The blocklist file cannot be read (or is not UTF-8).
+    #[error("cannot read MODERATION_BLOCKLIST_FILE {path}: {source}")]
+    Blocklist {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No number of flags of 0 makes sense.
+    #[error("MODERATION_FLAGS_TO_HOLD must be at least 1")]
+    NoFlagsToHold,
 }
 
 /// How callers prove who they are.
@@ -246,6 +294,7 @@ impl ServeArgs {
                     key,
                     issuer: self.jwt_issuer.clone(),
                     audience: self.jwt_audience.clone(),
+                    roles_claim: self.jwt_roles_claim.clone(),
                 })?;
                 Authentication::Jwt(Box::new(verifier))
             }
@@ -259,6 +308,49 @@ impl ServeArgs {
             trust_forwarded_for: self.trust_forwarded_for,
             max_in_flight: self.max_in_flight,
             rate_limit_redis: self.rate_limit_redis()?,
+            moderators: self
+                .moderator_ids
+                .iter()
+                .map(|id| UserId::from_uuid(*id))
+                .collect(),
+        })
+    }
+
+    /// The screen and the flags that hold a review, the blocklist read.
+    ///
+    /// # Errors
+    /// An unreadable blocklist file; `MODERATION_FLAGS_TO_HOLD` of 0.
+    pub fn moderation_settings(&self) -> Result<ModerationSettings, ModerationConfigError> {
+        let flags_to_hold = NonZeroU32::new(self.moderation_flags_to_hold)
+            .ok_or(ModerationConfigError::NoFlagsToHold)?;
+        let blocklist = match &self.moderation_blocklist_file {
+            None => Blocklist::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| {
+                    ModerationConfigError::Blocklist {
+                        path: path.display().to_string(),
+                        source,
+                    }
+                })?;
+                let list = Blocklist::parse(&text);
+                tracing::info!(
+                    terms = list.terms().len(),
+                    file = %path.display(),
+                    "reviews holding a term of the blocklist wait for a moderator"
+                );
+                list
+            }
+        };
+        Ok(ModerationSettings {
+            screen: ScreenSettings {
+                blocklist,
+                profanity: self.moderation_profanity,
+                publish: match self.moderation_publish {
+                    PublishSetting::Auto => PublishMode::Auto,
+                    PublishSetting::Manual => PublishMode::Manual,
+                },
+            },
+            flags_to_hold,
         })
     }
 
@@ -347,7 +439,7 @@ mod tests {
     fn serve(args: &[&str]) -> ServeArgs {
         let cli = Cli::try_parse_from([&["provider-api", "serve"], args].concat()).unwrap();
         match cli.command {
-            Some(Command::Serve(args)) => args,
+            Some(Command::Serve(args)) => *args,
             other => panic!("not serve: {other:?}"),
         }
     }
@@ -410,5 +502,55 @@ mod tests {
             no_time.http_settings(),
             Err(SecurityConfigError::NoRedisTime)
         ));
+    }
+
+    #[test]
+    fn moderation_settings_read_the_blocklist_and_refuse_what_cannot_work() {
+        let dir = std::env::temp_dir().join(format!("blocklist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("terms.txt");
+        std::fs::write(&file, "# our terms\nacme\n\n  ＦＯＯ  \n").unwrap();
+        let path = file.to_str().unwrap();
+        let settings = serve(&[
+            "--moderation-blocklist-file",
+            path,
+            "--moderation-publish",
+            "manual",
+            "--moderation-flags-to-hold",
+            "5",
+            "--moderation-profanity",
+            "false",
+        ])
+        .moderation_settings()
+        .unwrap();
+        assert_eq!(settings.screen.blocklist.terms(), ["acme", "foo"]);
+        assert_eq!(settings.screen.publish, PublishMode::Manual);
+        assert!(!settings.screen.profanity);
+        assert_eq!(settings.flags_to_hold.get(), 5);
+        let defaults = serve(&[]).moderation_settings().unwrap();
+        assert_eq!(defaults, ModerationSettings::default());
+
+        let missing = dir.join("missing.txt");
+        let error = serve(&["--moderation-blocklist-file", missing.to_str().unwrap()])
+            .moderation_settings()
+            .unwrap_err();
+        assert!(error.to_string().contains("missing.txt"), "{error}");
+        let zero = serve(&["--moderation-flags-to-hold", "0"]).moderation_settings();
+        assert!(matches!(zero, Err(ModerationConfigError::NoFlagsToHold)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn moderator_ids_and_the_roles_claim_reach_the_http_settings() {
+        let a = uuid::Uuid::new_v4();
+        let b = uuid::Uuid::new_v4();
+        let settings = serve(&["--moderator-ids", &format!("{a},{b}")])
+            .http_settings()
+            .unwrap();
+        let expected: std::collections::HashSet<UserId> =
+            [a, b].into_iter().map(UserId::from_uuid).collect();
+        assert_eq!(settings.moderators, expected);
+        assert!(Cli::try_parse_from(["provider-api", "serve", "--moderator-ids", "nope"]).is_err());
+        assert_eq!(serve(&[]).jwt_roles_claim, "roles");
     }
 }

@@ -29,6 +29,9 @@ pub enum ServerError {
     /// anything else `serve` does).
     #[error("cannot use the identity and limit settings")]
     Security(#[source] SecurityConfigError),
+    /// The moderation settings cannot be used (checked before anything else `serve` does).
+    #[error("cannot use the moderation settings")]
+    Moderation(#[source] crate::config::ModerationConfigError),
     /// The tokio runtime could not be built.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let result = match cli
         .command
         .clone()
-        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+        .unwrap_or_else(|| Command::Serve(Box::default()))
     {
         Command::Serve(args) => serve(&cli.common, &args),
         Command::Migrate => migrate(&cli.common),
@@ -195,6 +195,9 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     // Refuse to start on unusable security settings before touching the database.
     let settings = args.http_settings().map_err(ServerError::Security)?;
     let cursor_key = cursor_key(args.cursor_secret.as_deref())?;
+    let moderation = args
+        .moderation_settings()
+        .map_err(ServerError::Moderation)?;
     let metrics = Metrics::new();
     metrics.set_build_info(env!("CARGO_PKG_VERSION"), env!("PROVIDER_API_COMMIT"));
     let route = match (args.metrics_enabled, args.metrics_port) {
@@ -212,7 +215,11 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     runtime()?.block_on(async {
         let service = build_service(common, args, recorded, &gate)
             .await?
-            .with_cursor_key(cursor_key);
+            .with_cursor_key(cursor_key)
+            .with_moderation(moderation);
+        if let Some(metrics) = recorded {
+            watch_queue(service.clone(), metrics.clone());
+        }
         run_http(service, gate, args).await
     })
 }
@@ -240,6 +247,25 @@ fn cursor_key(secret: Option<&str>) -> Result<provider_ports::CursorKey, ServerE
             Ok(provider_ports::CursorKey::random())
         }
     }
+}
+
+/// How often `moderation_queue_size` is read from the store: the queue is shared by every API
+/// process, so the gauge is the store's count, not this process's view.
+const QUEUE_SIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Keeps `moderation_queue_size` current while the process runs (a failed read keeps the last
+/// value; the store's outage shows in readiness and the request metrics).
+fn watch_queue(service: ProviderService, metrics: Metrics) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(QUEUE_SIZE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Ok(size) = service.moderation_queue_size().await {
+                metrics.set_moderation_queue_size(size);
+            }
+        }
+    });
 }
 
 fn migrate(common: &Common) -> Result<(), ServerError> {

@@ -23,6 +23,18 @@ const BUILD_INFO: &str = "provider_api_build_info";
 const READS: &str = "db_reads_total";
 const REPLICA_LAG: &str = "db_replica_lag_seconds";
 const REPLICA_STATE: &str = "db_replica_state";
+const QUEUE_SIZE: &str = "moderation_queue_size";
+const DECISIONS: &str = "moderation_decisions_total";
+const FLAGS: &str = "review_flags_total";
+/// The reasons of `review_flags_total` (the contract's flag reasons).
+const FLAG_REASONS: [&str; 6] = [
+    "spam",
+    "offensive",
+    "fake",
+    "personal_data",
+    "illegal",
+    "other",
+];
 
 /// Every series the server can export, with its help text (also what `docs/OPERATIONS.md`
 /// lists and what the Grafana dashboard may query).
@@ -72,6 +84,15 @@ pub const SERIES: &[(&str, &str)] = &[
         REPLICA_STATE,
         "1 for the read replica's state now (ok, lagging or down), 0 for the others.",
     ),
+    (
+        QUEUE_SIZE,
+        "Reviews waiting in the moderation queue (read from the store every few seconds).",
+    ),
+    (
+        DECISIONS,
+        "Moderation decisions, by action (hold, publish, hide) and whether automated (the screen's or flags' holds).",
+    ),
+    (FLAGS, "Flags raised on reviews, by reason."),
 ];
 
 /// Upper bounds of every histogram's buckets, in seconds: 0.5 ms to 10 s.
@@ -174,7 +195,7 @@ impl Metrics {
                 REQUEST_DURATION | STORE_DURATION => {
                     recorder.describe_histogram(name, None, help);
                 }
-                RATE_LIMITED | SHED | READS | RATE_LIMIT_STORE_ERRORS => {
+                RATE_LIMITED | SHED | READS | RATE_LIMIT_STORE_ERRORS | DECISIONS | FLAGS => {
                     recorder.describe_counter(name, None, help)
                 }
                 _ => recorder.describe_gauge(name, None, help),
@@ -186,6 +207,28 @@ impl Metrics {
         rate_limited.absolute(0);
         shed.absolute(0);
         active.set(0.0);
+        // Moderation's series at 0 from the start too, so that `rate()` and dashboards work
+        // before the first flag or decision.
+        for (action, automated) in [("hold", "true"), ("publish", "false"), ("hide", "false")] {
+            let labels = vec![
+                Label::new("action", action),
+                Label::new("automated", automated),
+            ];
+            recorder
+                .register_counter(&Key::from_parts(DECISIONS, labels), &METADATA)
+                .absolute(0);
+        }
+        for reason in FLAG_REASONS {
+            recorder
+                .register_counter(
+                    &Key::from_parts(FLAGS, vec![Label::new("reason", reason)]),
+                    &METADATA,
+                )
+                .absolute(0);
+        }
+        recorder
+            .register_gauge(&Key::from_static_name(QUEUE_SIZE), &METADATA)
+            .set(0.0);
         Self(Arc::new(Inner {
             recorder,
             handle,
@@ -279,6 +322,32 @@ impl Metrics {
                 .register_histogram(&Key::from_parts(STORE_DURATION, labels), &METADATA)
         });
         histogram.record(elapsed.as_secs_f64());
+    }
+
+    /// Sets `moderation_queue_size` to what the store counts.
+    pub fn set_moderation_queue_size(&self, size: u64) {
+        self.gauge(QUEUE_SIZE, vec![]).set(size as f64);
+    }
+
+    /// Counts a moderation decision: `action` is `hold`, `publish` or `hide`.
+    pub fn moderation_decision(&self, action: &'static str, automated: bool) {
+        let labels = vec![
+            Label::new("action", action),
+            Label::new("automated", if automated { "true" } else { "false" }),
+        ];
+        self.0
+            .recorder
+            .register_counter(&Key::from_parts(DECISIONS, labels), &METADATA)
+            .increment(1);
+    }
+
+    /// Counts a flag raised for `reason`.
+    pub fn review_flag(&self, reason: &'static str) {
+        let labels = vec![Label::new("reason", reason)];
+        self.0
+            .recorder
+            .register_counter(&Key::from_parts(FLAGS, labels), &METADATA)
+            .increment(1);
     }
 
     /// Sets `provider_api_build_info{version, commit} 1`.

@@ -3,13 +3,13 @@
 use crate::Metrics;
 use async_trait::async_trait;
 use provider_domain::{
-    JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, SearchFilter,
-    SearchSort, SortKey, UserId,
+    Event, FiguresDelta, FlagId, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation,
+    ReviewId, SearchFilter, SearchSort, SortKey, UserId,
 };
 use provider_ports::{
     Claim, ClaimToken, Found, IdempotencyRepository, IdempotentRequest, Page, PageOf, Paging,
-    ProviderRepository, RepoError, ReviewKey, ReviewRepository, StoredAnswer, Version,
-    VersionCheck, Versioned,
+    ProviderRepository, RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision,
+    StoredAnswer, StoredFlag, StoredReview, Submission, Version, VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Instant;
@@ -123,17 +123,62 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
 
 #[async_trait]
 impl<S: ReviewRepository> ReviewRepository for ObservedStore<S> {
-    async fn add(&self, review: &Review) -> Result<(), RepoError> {
-        self.timed("review_add", self.inner.add(review)).await
+    async fn add(&self, submission: &Submission) -> Result<(), RepoError> {
+        self.timed("review_add", self.inner.add(submission)).await
     }
 
     async fn list(
         &self,
         provider: ProviderId,
         paging: Paging<ReviewKey>,
-    ) -> Result<PageOf<Review>, RepoError> {
+    ) -> Result<PageOf<StoredReview>, RepoError> {
         self.timed("review_list", self.inner.list(provider, paging))
             .await
+    }
+
+    async fn find(&self, id: ReviewId) -> Result<StoredReview, RepoError> {
+        self.timed("review_find", self.inner.find(id)).await
+    }
+
+    async fn apply(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        change: &ReviewChange,
+    ) -> Result<StoredReview, RepoError> {
+        self.timed("review_apply", self.inner.apply(id, revision, change))
+            .await
+    }
+
+    async fn withdraw(
+        &self,
+        id: ReviewId,
+        revision: Revision,
+        event: &Event,
+        figures: Option<FiguresDelta>,
+    ) -> Result<(), RepoError> {
+        self.timed(
+            "review_withdraw",
+            self.inner.withdraw(id, revision, event, figures),
+        )
+        .await
+    }
+
+    async fn queue(&self, page: Page) -> Result<PageOf<StoredReview>, RepoError> {
+        self.timed("moderation_queue", self.inner.queue(page)).await
+    }
+
+    async fn queue_size(&self) -> Result<u64, RepoError> {
+        self.timed("moderation_queue_size", self.inner.queue_size())
+            .await
+    }
+
+    async fn history(&self, id: ReviewId) -> Result<Vec<Event>, RepoError> {
+        self.timed("review_history", self.inner.history(id)).await
+    }
+
+    async fn flag(&self, id: FlagId) -> Result<StoredFlag, RepoError> {
+        self.timed("flag_get", self.inner.flag(id)).await
     }
 }
 

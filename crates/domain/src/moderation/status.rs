@@ -141,6 +141,14 @@ pub enum FlagStatus {
 }
 
 impl FlagStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [Self; 3] = [Self::Open, Self::Upheld, Self::Rejected];
+
+    /// The status its contract name names.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The contract's name: `open`, `upheld` or `rejected`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -161,6 +169,14 @@ pub enum AppealStatus {
 }
 
 impl AppealStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [Self; 2] = [Self::Open, Self::Decided];
+
+    /// The status its contract name names.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The contract's name: `open` or `decided`.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -1158,6 +1158,22 @@ fn statuses_and_reasons_have_the_contracts_names_in_the_contracts_order() {
     assert_eq!(ReviewStatus::parse("deleted"), None);
     assert_eq!(Reason::parse("spam"), None);
     assert_eq!(
+        FlagStatus::ALL.map(FlagStatus::as_str),
+        ["open", "upheld", "rejected"]
+    );
+    for status in FlagStatus::ALL {
+        assert_eq!(FlagStatus::parse(status.as_str()), Some(status));
+    }
+    assert_eq!(
+        AppealStatus::ALL.map(AppealStatus::as_str),
+        ["open", "decided"]
+    );
+    for status in AppealStatus::ALL {
+        assert_eq!(AppealStatus::parse(status.as_str()), Some(status));
+    }
+    assert_eq!(FlagStatus::parse("closed"), None);
+    assert_eq!(AppealStatus::parse("closed"), None);
+    assert_eq!(
         Reason::ALL.map(Reason::is_screen),
         [true, true, true, true, true, false, false, false, false]
     );

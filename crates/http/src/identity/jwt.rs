@@ -13,6 +13,21 @@ use uuid::Uuid;
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 pub const JWT_LEEWAY_SECS: u64 = 60;
 
+/// `JWT_ROLES_CLAIM`'s default: the claim holding the caller's roles (an array of strings).
+pub const DEFAULT_ROLES_CLAIM: &str = "roles";
+
+/// The role that makes a caller a moderator of reviews.
+pub const MODERATOR_ROLE: &str = "moderator";
+
+/// What a verified token proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proven {
+    /// Its `sub`.
+    pub user: UserId,
+    /// True when its roles claim holds [`MODERATOR_ROLE`].
+    pub moderator: bool,
+}
+
 /// Shortest HS256 secret accepted, in bytes (the key must be as long as the hash).
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
 
@@ -37,6 +52,9 @@ pub struct JwtSettings {
     pub issuer: Option<String>,
     /// When set, tokens must carry this audience in `aud` (a string or an array).
     pub audience: Option<String>,
+    /// The claim holding the caller's roles, an array of strings (`JWT_ROLES_CLAIM`, default
+    /// [`DEFAULT_ROLES_CLAIM`]): holding [`MODERATOR_ROLE`] makes the caller a moderator.
+    pub roles_claim: String,
 }
 
 /// Why JWT mode cannot start.
@@ -77,17 +95,27 @@ pub struct JwtVerifier {
     /// share of a request's cost, and flooding attacks do not apply (only tokens whose
     /// signature verified are ever inserted).
     verified: Mutex<HashMap<Box<str>, Verified, foldhash::fast::RandomState>>,
+    /// The claim holding the caller's roles.
+    roles_claim: String,
 }
 
 /// What a verified token proves, and the times that bound it (seconds since the epoch).
 #[derive(Debug, Clone, Copy)]
 struct Verified {
     user: UserId,
+    moderator: bool,
     exp: f64,
     nbf: Option<f64>,
 }
 
 impl Verified {
+    const fn proven(&self) -> Proven {
+        Proven {
+            user: self.user,
+            moderator: self.moderator,
+        }
+    }
+
     /// The same time checks as jsonwebtoken's, with the same leeway.
     fn valid_at(&self, now: f64) -> bool {
         let leeway = JWT_LEEWAY_SECS as f64;
@@ -116,6 +144,9 @@ struct Claims {
     sub: Option<String>,
     exp: Option<f64>,
     nbf: Option<f64>,
+    /// Every other claim: the roles claim is among them (its name is a setting).
+    #[serde(flatten)]
+    other: HashMap<String, serde_json::Value>,
 }
 
 impl JwtVerifier {
@@ -149,6 +180,7 @@ impl JwtVerifier {
         Ok(Self {
             keys,
             verified: Mutex::new(HashMap::default()),
+            roles_claim: settings.roles_claim.clone(),
         })
     }
 
@@ -156,7 +188,7 @@ impl JwtVerifier {
     ///
     /// # Errors
     /// A sentence saying what is wrong with the token.
-    pub fn verify(&self, token: &str) -> Result<UserId, String> {
+    pub fn verify(&self, token: &str) -> Result<Proven, String> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -165,7 +197,7 @@ impl JwtVerifier {
 
     /// [`JwtVerifier::verify`] at `now` (seconds since the epoch). A token verified before is
     /// only checked against the clock again; any other is verified in full.
-    fn verify_at(&self, token: &str, now: f64) -> Result<UserId, String> {
+    fn verify_at(&self, token: &str, now: f64) -> Result<Proven, String> {
         let known = self
             .verified
             .lock()
@@ -173,7 +205,7 @@ impl JwtVerifier {
             .and_then(|v| v.get(token).copied());
         if let Some(known) = known {
             if known.valid_at(now) {
-                return Ok(known.user);
+                return Ok(known.proven());
             }
         }
         let verified = self.verify_fully(token)?;
@@ -183,7 +215,7 @@ impl JwtVerifier {
             }
             cache.insert(token.into(), verified);
         }
-        Ok(verified.user)
+        Ok(verified.proven())
     }
 
     /// Signature, algorithm, claims and times, by jsonwebtoken; then `sub`.
@@ -215,8 +247,16 @@ impl JwtVerifier {
         let user = Uuid::parse_str(&sub)
             .map(UserId::from_uuid)
             .map_err(|_| "the token's sub claim is not a UUID".to_owned())?;
+        // A roles claim of another shape proves no role (it does not make the token invalid:
+        // the caller is still who `sub` says).
+        let moderator = claims
+            .other
+            .get(&self.roles_claim)
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|roles| roles.iter().any(|r| r.as_str() == Some(MODERATOR_ROLE)));
         Ok(Verified {
             user,
+            moderator,
             // `exp` is required, so jsonwebtoken has checked it is there.
             exp: claims.exp.unwrap_or(f64::NEG_INFINITY),
             nbf: claims.nbf,
@@ -396,6 +436,7 @@ mod tests {
             key: JwtKey::Hs256Secret(SECRET.into()),
             issuer: None,
             audience: None,
+            roles_claim: DEFAULT_ROLES_CLAIM.into(),
         })
         .unwrap()
     }

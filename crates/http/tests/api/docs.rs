@@ -21,6 +21,15 @@ async fn openapi_json_lists_every_path_with_its_methods() {
         ("/v1_0/service-providers", &["post"]),
         ("/v1_0/service-providers/recommend", &["post"]),
         ("/v1_0/openapi.json", &["get"]),
+        ("/v1_0/reviews/{review_id}", &["get", "put", "delete"]),
+        ("/v1_0/reviews/{review_id}/flags", &["post"]),
+        ("/v1_0/reviews/{review_id}/moderation", &["get"]),
+        ("/v1_0/reviews/{review_id}/appeal", &["post"]),
+        ("/v1_0/reviews/{review_id}/reply", &["put", "delete"]),
+        ("/v1_0/flags/{flag_id}", &["get"]),
+        ("/v1_0/moderation/queue", &["get"]),
+        ("/v1_0/moderation/reviews/{review_id}/decision", &["post"]),
+        ("/v1_0/moderation/reviews/{review_id}/history", &["get"]),
     ];
     assert_eq!(paths.len(), expected.len(), "{:?}", paths.keys());
     for (path, methods) in expected {
@@ -171,7 +180,10 @@ async fn every_request_body_schema_refuses_unknown_fields() {
         }
         bodies += 1;
     }
-    assert_eq!(bodies, 5, "create, replace, review, search, recommend");
+    assert_eq!(
+        bodies, 10,
+        "create, replace, review, search, recommend, edit, flag, appeal, reply, decision"
+    );
 }
 
 #[actix_web::test]
@@ -343,9 +355,26 @@ async fn create_links_to_get_replace_delete_review_and_reviews_of_the_new_provid
         .unwrap();
     for link in review_links.values() {
         assert!(ids.iter().any(|id| link["operationId"] == id.as_str()));
-        assert_eq!(
-            link["parameters"]["id"],
-            "$response.body#/service_provider_id"
-        );
+        // The provider's routes take its id; the review's own routes, the review's.
+        let parameters = link["parameters"].as_object().unwrap();
+        match parameters.get("id") {
+            Some(id) => assert_eq!(id, "$response.body#/service_provider_id"),
+            None => assert_eq!(parameters["review_id"], "$response.body#/id"),
+        }
     }
+    let mut review_targets: Vec<&str> = review_links
+        .values()
+        .map(|link| link["operationId"].as_str().unwrap())
+        .collect();
+    review_targets.sort_unstable();
+    assert_eq!(
+        review_targets,
+        [
+            "flagReview",
+            "getProvider",
+            "getReview",
+            "getReviewModeration",
+            "listReviews"
+        ]
+    );
 }

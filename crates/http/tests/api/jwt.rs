@@ -30,6 +30,7 @@ fn verifier(key: JwtKey, issuer: Option<&str>, audience: Option<&str>) -> JwtVer
         key,
         issuer: issuer.map(str::to_owned),
         audience: audience.map(str::to_owned),
+        roles_claim: provider_http::DEFAULT_ROLES_CLAIM.into(),
     })
     .unwrap()
 }
@@ -398,6 +399,7 @@ fn unusable_keys_refuse_to_start() {
         key,
         issuer: None,
         audience: None,
+        roles_claim: provider_http::DEFAULT_ROLES_CLAIM.into(),
     };
     assert!(matches!(
         JwtVerifier::new(&settings(JwtKey::Hs256Secret(b"too short".to_vec()))),

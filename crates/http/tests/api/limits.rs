@@ -219,6 +219,7 @@ async fn a_refused_credential_is_charged_to_the_client_address(backend: Backend)
         key: JwtKey::Hs256Secret(SECRET.into()),
         issuer: None,
         audience: None,
+        roles_claim: provider_http::DEFAULT_ROLES_CLAIM.into(),
     })
     .unwrap();
     let app = TestApp::with_gate(backend.gate(HttpSettings {

@@ -10,6 +10,7 @@ mod jwt;
 mod limits;
 mod metrics;
 mod mocks;
+mod moderation;
 mod paging;
 mod providers;
 mod recommend;

@@ -1,5 +1,5 @@
 use crate::helpers::{provider, TestApp};
-use serde_json::json;
+use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -38,7 +38,9 @@ async fn review_returns_201_with_the_review_and_the_review_list_as_location() {
     assert_eq!(review["comment"], "Quick and thorough.");
     OffsetDateTime::parse(review["created_at"].as_str().unwrap(), &Rfc3339).unwrap();
     assert_eq!(review["skill_ratings"], json!([]));
-    assert_eq!(review.as_object().unwrap().len(), 7);
+    assert_eq!(review["status"], "published");
+    assert_eq!(review["reply"], Value::Null);
+    assert_eq!(review.as_object().unwrap().len(), 9);
 }
 
 #[actix_web::test]

@@ -34,6 +34,19 @@
 //! when the candidate costs at least every open list's lowest day rate (then each of its
 //! requested skills' postings was read), and probes its skill rows otherwise
 //! (`sql::walk`; `tests/ranking.rs` fails when the probe is dropped).
+//!
+//! Moderation keeps all of this. The proof asks only that the postings and the skill rows the
+//! walk reads hold each provider's figures as they are at the snapshot it reads (the walk's
+//! transaction is one repeatable-read snapshot); it never asks where the figures come from. A
+//! review entering or leaving `published` (a decision, a hold by the screen or by flags, an
+//! edit, a withdrawal) changes them as a review's insert does: by relative updates of the
+//! provider's row (whose foreign key rewrites the copies on its postings in the same
+//! statement), of `skill_reviews` and of the `skill_*` copies on its skill rows, all in the
+//! transaction that changes the status, under the provider's row lock taken first
+//! (`reviews.rs`). A snapshot therefore sees a status change with every figure it moves, or
+//! none of them; the figures it sees are the sums over the reviews published in it; and a
+//! pending or hidden review, which counts nowhere, is invisible to the walk like an unwritten
+//! one.
 
 /// What the walk read of one requested skill's postings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
