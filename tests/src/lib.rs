@@ -51,7 +51,22 @@ impl Server {
     /// # Panics
     /// If it does not start within 30 seconds, or exits first.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(binary());
+        Self::launch(Command::new(binary()), env)
+    }
+
+    /// As [`Server::start`], with every thread of the process on one CPU (`taskset`, from
+    /// util-linux): its workers then take turns, which widens the windows between reading a
+    /// request and answering it that races (such as a shutdown under load) need.
+    ///
+    /// # Panics
+    /// As [`Server::start`], and if `taskset` cannot be run.
+    pub fn start_on_one_cpu(env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new("taskset");
+        command.args(["--cpu-list", "0"]).arg(binary());
+        Self::launch(command, env)
+    }
+
+    fn launch(mut command: Command, env: &[(&str, &str)]) -> Self {
         command
             .arg("serve")
             .env("HOST", "127.0.0.1")
@@ -137,6 +152,15 @@ impl Server {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("provider-api did not exit within 30 s of SIGTERM");
+    }
+}
+
+impl Server {
+    /// Kills the process with SIGKILL (no shutdown of any kind: a crash) and waits for it.
+    pub fn crash(mut self) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a child's pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("send SIGKILL");
+        self.child.wait().expect("wait");
     }
 }
 

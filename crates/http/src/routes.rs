@@ -120,8 +120,7 @@ pub(crate) async fn create_provider(
     let request = key.request(caller.0, "POST /v1_0/service-provider", &body.1);
     let input = body.0.into();
     let answered = service
-        .once(request.as_ref(), || async {
-            let created = service.create(caller.0, &input).await?;
+        .create_once(request.as_ref(), caller.0, &input, |created| {
             replay::json(
                 StatusCode::CREATED,
                 vec![
@@ -290,10 +289,11 @@ pub(crate) async fn add_review(
     let route = format!("POST {}/review", provider_url(id.0));
     let request = key.request(caller.0, &route, &body.1);
     let input = body.0.into();
+    // The submission's events, counted once the review is stored (none on a replay).
+    let mut events = Vec::new();
     let answered = service
-        .once(request.as_ref(), || async {
-            let added = service.add_review(caller.0, id.0, &input).await?;
-            moderation::count(&metrics, &added.events);
+        .add_review_once(request.as_ref(), caller.0, id.0, &input, |added| {
+            events.clone_from(&added.events);
             let review = &added.value;
             replay::json(
                 StatusCode::CREATED,
@@ -305,6 +305,7 @@ pub(crate) async fn add_review(
             )
         })
         .await?;
+    moderation::count(&metrics, &events);
     replay::respond(answered)
 }
 

@@ -20,7 +20,7 @@ use provider_domain::{
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use provider_ports::moderation::queue_order;
 use provider_ports::{
-    Claim, ClaimToken, Fingerprint, Found, IdempotencyKey, IdempotencyRepository,
+    Claim, ClaimToken, Completion, Fingerprint, Found, IdempotencyKey, IdempotencyRepository,
     IdempotentRequest, Page, PageOf, Paging, ProviderRepository, ReplyChange, ReplyContent,
     RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision, StoredAnswer, StoredFlag,
     StoredReview, Submission, Total, Version, VersionCheck, Versioned,
@@ -86,6 +86,30 @@ impl Keys {
         self.records.insert(key, record);
     }
 
+    /// Whether `token` holds a pending claim on `key`.
+    fn holds(&self, key: &KeyOf, token: ClaimToken) -> bool {
+        self.records
+            .get(key)
+            .is_some_and(|r| r.token == token && r.answer.is_none())
+    }
+
+    /// Keeps `answer` on the pending claim `token` holds on `key`; nothing when it holds none.
+    fn complete(
+        &mut self,
+        key: KeyOf,
+        token: ClaimToken,
+        answer: &StoredAnswer,
+        now: OffsetDateTime,
+    ) {
+        if self.holds(&key, token) {
+            let mut record = self.records.remove(&key).expect("held");
+            self.by_expiry.remove(&(record.expires_at, key.clone()));
+            record.expires_at = now + RETENTION;
+            record.answer = Some(answer.clone());
+            self.insert(key, record);
+        }
+    }
+
     fn remove_expired(&mut self, now: OffsetDateTime) {
         for _ in 0..EXPIRED_PER_CLAIM {
             match self.by_expiry.first() {
@@ -149,19 +173,50 @@ fn page_of<T>(mut matches: Vec<T>, page: Page, order: impl Fn(&T, &T) -> Orderin
     page.slice(matches)
 }
 
+/// Stores `provider` (see [`ProviderRepository::create`]).
+fn create(state: &mut State, provider: &Provider) -> Result<Version, RepoError> {
+    if state.providers.contains_key(&provider.id) {
+        return Err(RepoError::Conflict(format!(
+            "service provider {} already exists",
+            provider.id
+        )));
+    }
+    state.providers.insert(provider.id, provider.clone());
+    state.versions.insert(provider.id, Version::FIRST);
+    Ok(Version::FIRST)
+}
+
+/// The key `completion` completes, when its token still holds the claim.
+fn completion_key(keys: &Keys, completion: &Completion) -> Result<KeyOf, RepoError> {
+    let key = (completion.request.caller, completion.request.key.clone());
+    if keys.holds(&key, completion.token) {
+        Ok(key)
+    } else {
+        Err(RepoError::Unavailable(
+            "the idempotency key's claim was taken over by another request".into(),
+        ))
+    }
+}
+
 #[async_trait]
 impl ProviderRepository for MemoryStore {
     async fn create(&self, provider: &Provider) -> Result<Version, RepoError> {
+        create(&mut self.state.write(), provider)
+    }
+
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError> {
+        // Both locks, state first (as every other holder of both), so that nobody sees the
+        // provider without its kept answer or the answer without the provider.
         let mut state = self.state.write();
-        if state.providers.contains_key(&provider.id) {
-            return Err(RepoError::Conflict(format!(
-                "service provider {} already exists",
-                provider.id
-            )));
-        }
-        state.providers.insert(provider.id, provider.clone());
-        state.versions.insert(provider.id, Version::FIRST);
-        Ok(Version::FIRST)
+        let mut keys = self.keys.lock();
+        let key = completion_key(&keys, completion)?;
+        let version = create(&mut state, provider)?;
+        keys.complete(key, completion.token, &completion.answer, completion.now);
+        Ok(version)
     }
 
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
@@ -285,6 +340,47 @@ impl ProviderRepository for MemoryStore {
 }
 
 impl State {
+    /// Stores a new review as its submission settled it (see [`ReviewRepository::add`]).
+    fn add_review(&mut self, submission: &Submission) -> Result<(), RepoError> {
+        let review = &submission.review;
+        let owner = self
+            .providers
+            .get(&review.provider_id)
+            .ok_or(RepoError::NotFound)?
+            .owner;
+        if !self.reviewers.insert((review.provider_id, review.user_id)) {
+            return Err(RepoError::Conflict(
+                "this user has already reviewed this service provider".into(),
+            ));
+        }
+        if submission.moderation.status.counts() {
+            let delta =
+                FiguresChange::Entered.delta(Contribution::of(review), Contribution::of(review));
+            self.change_figures(review.provider_id, &delta);
+        }
+        self.by_provider
+            .entry(review.provider_id)
+            .or_default()
+            .push(review.id);
+        self.history
+            .entry(review.id)
+            .or_default()
+            .extend(submission.events.iter().cloned());
+        self.reviews.insert(
+            review.id,
+            StoredReview {
+                review: review.clone(),
+                owner,
+                moderation: submission.moderation.clone(),
+                reply: None,
+                appeal: None,
+                queued_at: submission.queued_at,
+                revision: Revision::FIRST,
+            },
+        );
+        Ok(())
+    }
+
     /// Removes a review with its flags (its history stays).
     fn remove_review(&mut self, id: ReviewId) {
         if let Some(stored) = self.reviews.remove(&id) {
@@ -326,45 +422,20 @@ impl State {
 #[async_trait]
 impl ReviewRepository for MemoryStore {
     async fn add(&self, submission: &Submission) -> Result<(), RepoError> {
+        self.state.write().add_review(submission)
+    }
+
+    async fn add_completing(
+        &self,
+        submission: &Submission,
+        completion: &Completion,
+    ) -> Result<(), RepoError> {
+        // As `create_completing`: both locks, state first.
         let mut state = self.state.write();
-        let review = &submission.review;
-        let owner = state
-            .providers
-            .get(&review.provider_id)
-            .ok_or(RepoError::NotFound)?
-            .owner;
-        if !state.reviewers.insert((review.provider_id, review.user_id)) {
-            return Err(RepoError::Conflict(
-                "this user has already reviewed this service provider".into(),
-            ));
-        }
-        if submission.moderation.status.counts() {
-            let delta =
-                FiguresChange::Entered.delta(Contribution::of(review), Contribution::of(review));
-            state.change_figures(review.provider_id, &delta);
-        }
-        state
-            .by_provider
-            .entry(review.provider_id)
-            .or_default()
-            .push(review.id);
-        state
-            .history
-            .entry(review.id)
-            .or_default()
-            .extend(submission.events.iter().cloned());
-        state.reviews.insert(
-            review.id,
-            StoredReview {
-                review: review.clone(),
-                owner,
-                moderation: submission.moderation.clone(),
-                reply: None,
-                appeal: None,
-                queued_at: submission.queued_at,
-                revision: Revision::FIRST,
-            },
-        );
+        let mut keys = self.keys.lock();
+        let key = completion_key(&keys, completion)?;
+        state.add_review(submission)?;
+        keys.complete(key, completion.token, &completion.answer, completion.now);
         Ok(())
     }
 
@@ -565,19 +636,9 @@ impl IdempotencyRepository for MemoryStore {
         answer: &StoredAnswer,
         now: OffsetDateTime,
     ) -> Result<(), RepoError> {
-        let mut keys = self.keys.lock();
-        let key = (request.caller, request.key.clone());
-        let held = keys
-            .records
-            .get(&key)
-            .is_some_and(|r| r.token == token && r.answer.is_none());
-        if held {
-            let mut record = keys.records.remove(&key).expect("held");
-            keys.by_expiry.remove(&(record.expires_at, key.clone()));
-            record.expires_at = now + RETENTION;
-            record.answer = Some(answer.clone());
-            keys.insert(key, record);
-        }
+        self.keys
+            .lock()
+            .complete((request.caller, request.key.clone()), token, answer, now);
         Ok(())
     }
 
@@ -588,11 +649,7 @@ impl IdempotencyRepository for MemoryStore {
     ) -> Result<(), RepoError> {
         let mut keys = self.keys.lock();
         let key = (request.caller, request.key.clone());
-        let held = keys
-            .records
-            .get(&key)
-            .is_some_and(|r| r.token == token && r.answer.is_none());
-        if held {
+        if keys.holds(&key, token) {
             keys.remove(&key);
         }
         Ok(())

@@ -9,14 +9,15 @@
 use crate::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use crate::moderation::{StoredReview, Submission};
 use crate::{
-    Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyRepository,
+    Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotencyRepository,
     IdempotentRequest, Outcome, Page, PageOf, Paging, ProviderRepository, ProviderService,
     RepoError, ReviewRepository, ServiceError, StoredAnswer, Total, Version, VersionCheck,
 };
 use provider_domain::{
     recommendation_order, JobInput, JobRequest, Moderation, ModerationSettings, Provider,
     ProviderDraft, ProviderId, ProviderInput, RangeInput, Rating, Review, ReviewId, ReviewStats,
-    SearchFilter, SearchInput, SearchSort, Skill, SkillRating, SkillRatingInput, SortKey, UserId,
+    ReviewStatus, SearchFilter, SearchInput, SearchSort, Skill, SkillRating, SkillRatingInput,
+    SortKey, UserId,
 };
 use std::any::Any;
 use std::sync::Arc;
@@ -1446,6 +1447,165 @@ pub async fn idempotency_stale_pending_claim_is_taken_over(s: &Subject) {
     );
 }
 
+/// A create or a review written with its kept answer ([`Completion`]) leaves both: the key
+/// replays that answer.
+pub async fn idempotency_write_keeps_its_answer_with_it(s: &Subject) {
+    let caller = user();
+    let create = keyed(caller, "create-kept", "{\"name\":\"Kept\"}");
+    let holder = token();
+    s.keys.claim(&create, holder, at(0)).await.expect("claim");
+    let p = provider(caller, draft("Kept", &[], 100, &[]));
+    let completion = Completion {
+        request: create.clone(),
+        token: holder,
+        answer: answer("created"),
+        now: at(1),
+    };
+    let version = s
+        .providers
+        .create_completing(&p, &completion)
+        .await
+        .expect("create");
+    assert_eq!(version, Version::FIRST);
+    assert_eq!(s.providers.get(p.id).await.expect("get").value, p);
+    assert_eq!(
+        s.keys.claim(&create, token(), at(2)).await.expect("claim"),
+        Claim::Completed(answer("created"))
+    );
+
+    let reviewer = user();
+    let add = keyed(reviewer, "review-kept", "{\"rating\":4}");
+    let holder = token();
+    s.keys.claim(&add, holder, at(3)).await.expect("claim");
+    let completion = Completion {
+        request: add.clone(),
+        token: holder,
+        answer: answer("reviewed"),
+        now: at(4),
+    };
+    s.reviews
+        .add_completing(&published(&review(p.id, reviewer, 40, at(4))), &completion)
+        .await
+        .expect("add");
+    assert_eq!(
+        s.providers
+            .get(p.id)
+            .await
+            .expect("get")
+            .value
+            .reviews
+            .count,
+        1
+    );
+    assert_eq!(
+        s.keys.claim(&add, token(), at(5)).await.expect("claim"),
+        Claim::Completed(answer("reviewed"))
+    );
+    // Kept for the retention from the completion, as `complete` keeps it.
+    assert_eq!(
+        s.keys
+            .claim(&add, token(), at(4) + RETENTION)
+            .await
+            .expect("claim"),
+        Claim::Claimed
+    );
+}
+
+/// A write whose claim was taken over (its request outlived the reclaim bound) is refused and
+/// stores nothing: the new holder may be writing the same thing.
+pub async fn idempotency_write_of_a_taken_over_claim_stores_nothing(s: &Subject) {
+    let caller = user();
+    let request = keyed(caller, "slow", "{}");
+    let (old, new) = (token(), token());
+    s.keys.claim(&request, old, at(0)).await.expect("claim");
+    let stale = at(0) + RECLAIM_PENDING_AFTER;
+    s.keys.claim(&request, new, stale).await.expect("claim");
+    let completion = Completion {
+        request: request.clone(),
+        token: old,
+        answer: answer("late"),
+        now: stale,
+    };
+    let p = provider(caller, draft("Late", &[], 100, &[]));
+    let got = s.providers.create_completing(&p, &completion).await;
+    assert!(matches!(got, Err(RepoError::Unavailable(_))), "{got:?}");
+    assert!(matches!(
+        s.providers.get(p.id).await,
+        Err(RepoError::NotFound)
+    ));
+
+    let target = provider(user(), draft("Target", &[], 100, &[]));
+    s.providers.create(&target).await.expect("create");
+    let got = s
+        .reviews
+        .add_completing(
+            &published(&review(target.id, caller, 40, at(1))),
+            &completion,
+        )
+        .await;
+    assert!(matches!(got, Err(RepoError::Unavailable(_))), "{got:?}");
+    let stored = s.providers.get(target.id).await.expect("get");
+    assert_eq!(
+        (stored.version, stored.value.reviews.count),
+        (Version::FIRST, 0)
+    );
+    assert_eq!(
+        s.keys.claim(&request, token(), stale).await.expect("claim"),
+        Claim::InFlight,
+        "the new holder's claim is untouched"
+    );
+}
+
+/// A keyed review the screen holds is stored with its kept answer as the screen settled it:
+/// held (counted nowhere, the provider's version unchanged), with its submission's history,
+/// and equal to the review its answer was made from; the key replays that answer.
+pub async fn idempotency_keyed_held_review_is_kept_as_screened(s: &Subject) {
+    let service = ProviderService::new(s.providers.clone(), s.reviews.clone(), s.keys.clone());
+    let p = provider(user(), draft("Held", &[], 100, &[]));
+    s.providers.create(&p).await.expect("create");
+    let author = user();
+    let request = keyed(author, "held-review", "{\"rating\":4}");
+    let input = crate::NewReview {
+        rating: 4.0,
+        comment: Some("Mail me: jo@example.com".into()),
+        skill_ratings: Vec::new(),
+    };
+    let mut seen = None;
+    let fresh = service
+        .add_review_once(Some(&request), author, p.id, &input, |added| {
+            seen = Some(added.clone());
+            Ok(Outcome::Keep {
+                answer: (),
+                stored: answer("held"),
+            })
+        })
+        .await
+        .expect("add");
+    assert_eq!(fresh, Answered::Fresh(()));
+    let added = seen.expect("an answer was made");
+    assert_eq!(added.value.moderation.status, ReviewStatus::Pending);
+    let id = added.value.review.id;
+    assert_eq!(s.reviews.find(id).await.expect("find"), added.value);
+    let names = |events: &[provider_domain::Event]| -> Vec<&'static str> {
+        events.iter().map(|e| e.detail.name()).collect()
+    };
+    let history = s.reviews.history(id).await.expect("history");
+    assert_eq!(names(&history), names(&added.events));
+    assert_eq!(names(&history), ["submitted", "held"]);
+    let stored = s.providers.get(p.id).await.expect("get");
+    assert_eq!(
+        (stored.version, stored.value.reviews.count),
+        (Version::FIRST, 0)
+    );
+    let replayed = service
+        .add_review_once(Some(&request), author, p.id, &input, |_| {
+            Err::<Outcome<()>, _>(ServiceError::Internal("a replay runs nothing".into()))
+        })
+        .await
+        .expect("replay");
+    assert_eq!(replayed, Answered::Replayed(answer("held")));
+}
+
 /// The same create sent many times at once with one key, through the use case: one provider
 /// is created, and every answer is either that 201 (replayed but for one) or a 409.
 pub async fn concurrent_creates_with_one_key_create_one_provider(s: &Subject) {
@@ -1799,6 +1959,9 @@ macro_rules! contract_tests {
             idempotency_answer_expires_after_retention,
             idempotency_stale_pending_claim_is_taken_over,
             concurrent_creates_with_one_key_create_one_provider,
+            idempotency_write_keeps_its_answer_with_it,
+            idempotency_write_of_a_taken_over_claim_stores_nothing,
+            idempotency_keyed_held_review_is_kept_as_screened,
             skill_figures_belong_to_the_key_hidden_while_the_skill_is_gone,
             reviews_read_back_with_their_skill_ratings,
             recommend_ranks_by_the_matched_skills_pooled_rating,

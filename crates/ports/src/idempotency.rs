@@ -9,7 +9,7 @@
 use provider_domain::UserId;
 use sha2::{Digest, Sha256};
 use std::fmt;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 /// How long a completed answer is kept for replays, from its completion.
 pub const RETENTION: Duration = Duration::hours(24);
@@ -165,6 +165,24 @@ impl<A> Outcome<A> {
             Self::Keep { answer, .. } | Self::Discard(answer) => answer,
         }
     }
+}
+
+/// A kept answer to write in the same transaction as the write it answers, completing the
+/// claim `token` holds on `request`'s key (as [`crate::IdempotencyRepository::complete`]
+/// would): a crash then leaves both the write and its kept answer, or neither, so a retry
+/// either replays or runs, and never writes twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The request whose key is completed.
+    pub request: IdempotentRequest,
+    /// The claim's holder. A store refuses the write (nothing stored,
+    /// [`crate::RepoError::Unavailable`]) when it no longer holds the claim: another request
+    /// took the key over and may be writing the same thing.
+    pub token: ClaimToken,
+    /// The answer to keep.
+    pub answer: StoredAnswer,
+    /// When: the answer is kept until [`RETENTION`] after it.
+    pub now: OffsetDateTime,
 }
 
 /// What claiming a key found.

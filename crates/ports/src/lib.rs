@@ -22,8 +22,8 @@ pub use consistency::{read_consistency, with_read_consistency, ReadConsistency};
 pub use cursor::{search_scope, CursorKey};
 pub use error::{RepoError, ServiceError};
 pub use idempotency::{
-    Answered, Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotentRequest, KeyError, Outcome,
-    StoredAnswer,
+    Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotentRequest,
+    KeyError, Outcome, StoredAnswer,
 };
 pub use moderation::{
     event_detail_from_json, event_detail_json, Moderated, ReplyChange, ReplyContent, ReviewChange,

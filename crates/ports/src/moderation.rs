@@ -2,8 +2,8 @@
 //! operation of the state machine ([`provider_domain::Moderation`]).
 //!
 //! The rules live in the domain: the service reads a [`StoredReview`], asks the domain for the
-//! [`Transition`], and hands the store a [`ReviewChange`] to apply if the review is still at
-//! the [`Revision`] it read (optimistic concurrency: two moderators deciding at once both
+//! [`Transition`](provider_domain::Transition), and hands the store a [`ReviewChange`] to
+//! apply if the review is still at the [`Revision`] it read (optimistic concurrency: two moderators deciding at once both
 //! land, one after the other, because the second is refused, reads again and decides on the
 //! new state). A store applies a change in one step: the review's state, its flags, reply and
 //! appeal, the appended history events and the provider's figures (only published reviews

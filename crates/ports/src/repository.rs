@@ -3,8 +3,8 @@
 
 use crate::moderation::{ReviewChange, Revision, StoredFlag, StoredReview, Submission};
 use crate::{
-    Claim, ClaimToken, Found, IdempotentRequest, Page, PageOf, Paging, RepoError, StoredAnswer,
-    Version, VersionCheck, Versioned,
+    Claim, ClaimToken, Completion, Found, IdempotentRequest, Page, PageOf, Paging, RepoError,
+    StoredAnswer, Version, VersionCheck, Versioned,
 };
 use async_trait::async_trait;
 use provider_domain::{
@@ -24,6 +24,18 @@ pub trait ProviderRepository: Send + Sync {
     /// [`RepoError::Conflict`] if a provider with this id exists; [`RepoError::Invalid`] if the
     /// store itself refuses the data; [`RepoError::Unavailable`] if the store cannot be reached.
     async fn create(&self, provider: &Provider) -> Result<Version, RepoError>;
+
+    /// [`Self::create`], and in the same transaction (or under the same lock) the kept answer
+    /// of `completion`, so that a crash leaves both or neither.
+    ///
+    /// # Errors
+    /// As [`Self::create`]; [`RepoError::Unavailable`] also when `completion.token` no longer
+    /// holds its claim (nothing is stored).
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError>;
 
     /// The provider with this id, and its current version (read together, in one step).
     ///
@@ -122,6 +134,18 @@ pub trait ReviewRepository: Send + Sync {
     /// user has already reviewed this provider, whatever that review's status (nothing is
     /// changed); [`RepoError::Unavailable`].
     async fn add(&self, submission: &Submission) -> Result<(), RepoError>;
+
+    /// [`Self::add`], and in the same transaction (or under the same lock) the kept answer of
+    /// `completion`, so that a crash leaves both or neither.
+    ///
+    /// # Errors
+    /// As [`Self::add`]; [`RepoError::Unavailable`] also when `completion.token` no longer
+    /// holds its claim (nothing is stored).
+    async fn add_completing(
+        &self,
+        submission: &Submission,
+        completion: &Completion,
+    ) -> Result<(), RepoError>;
 
     /// One page of a provider's published reviews, newest first
     /// ([`provider_domain::Review::newest_first`]): page `n`, or the reviews listed after the

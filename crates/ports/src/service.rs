@@ -2,9 +2,9 @@
 
 use crate::moderation::{queued_since, Moderated, Revision, StoredReview, Submission};
 use crate::{
-    search_scope, Answered, Claim, ClaimToken, CursorKey, IdempotencyRepository, IdempotentRequest,
-    ListAt, ListRequest, Outcome, Page, PageOf, Paging, ProviderRepository, RepoError,
-    ReviewRepository, ServiceError, Total, VersionCheck, Versioned,
+    search_scope, Answered, Claim, ClaimToken, Completion, CursorKey, IdempotencyRepository,
+    IdempotentRequest, ListAt, ListRequest, Outcome, Page, PageOf, Paging, ProviderRepository,
+    RepoError, ReviewRepository, ServiceError, Total, Version, VersionCheck, Versioned,
 };
 use provider_domain::{
     Comment, Cursor, CursorPosition, FieldError, JobInput, JobRequest, Moderation,
@@ -198,6 +198,12 @@ impl ProviderService {
     /// Runs `run` at most once per idempotent request (`request`: the caller's key and what
     /// the request asks; `None` runs it unconditionally).
     ///
+    /// The answer is kept by a statement of its own after `run`: a process that dies between
+    /// `run`'s write and that statement leaves the key pending, and a retry after
+    /// [`crate::idempotency::RECLAIM_PENDING_AFTER`] runs again. Creates and reviews use
+    /// [`Self::create_once`] and [`Self::add_review_once`] instead, which keep the answer in
+    /// the write's own transaction.
+    ///
     /// The key is claimed first. A kept answer of the same request is returned as a replay
     /// without running anything. Otherwise `run` runs, and its [`Outcome`] says what becomes of
     /// its answer: [`Outcome::Keep`] keeps it for [`crate::idempotency::RETENTION`] (if keeping
@@ -224,13 +230,10 @@ impl ProviderService {
                 .await
                 .map(|outcome| Answered::Fresh(outcome.into_answer()));
         };
-        let token = ClaimToken(Uuid::new_v4());
-        match self.keys.claim(request, token, self.clock.now()).await? {
-            Claim::Claimed => {}
-            Claim::Completed(stored) => return Ok(Answered::Replayed(stored)),
-            Claim::InFlight => return Err(ServiceError::KeyInFlight),
-            Claim::Mismatch => return Err(ServiceError::KeyReused),
-        }
+        let token = match self.claim(request).await? {
+            Ok(token) => token,
+            Err(stored) => return Ok(Answered::Replayed(stored)),
+        };
         let outcome = run().await;
         match &outcome {
             Ok(Outcome::Keep { stored, .. }) => {
@@ -251,6 +254,55 @@ impl ProviderService {
         outcome.map(|outcome| Answered::Fresh(outcome.into_answer()))
     }
 
+    /// Claims `request`'s key for a new holder: the holder's token, or the kept answer to
+    /// replay, or the error saying why neither.
+    async fn claim(
+        &self,
+        request: &IdempotentRequest,
+    ) -> Result<Result<ClaimToken, crate::StoredAnswer>, ServiceError> {
+        let token = ClaimToken(Uuid::new_v4());
+        match self.keys.claim(request, token, self.clock.now()).await? {
+            Claim::Claimed => Ok(Ok(token)),
+            Claim::Completed(stored) => Ok(Err(stored)),
+            Claim::InFlight => Err(ServiceError::KeyInFlight),
+            Claim::Mismatch => Err(ServiceError::KeyReused),
+        }
+    }
+
+    /// What the write of an idempotent request held by `token` gave: with [`Outcome::Keep`]
+    /// the write kept its answer itself (in its transaction); otherwise the key is given up,
+    /// so that a retry runs again. A write that failed without saying whether it committed
+    /// (a connection lost at commit) is given up too: had it committed, its answer is kept
+    /// with it and the release leaves it alone.
+    async fn settle<A>(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+        written: Result<Outcome<A>, ServiceError>,
+    ) -> Result<Answered<A>, ServiceError> {
+        if !matches!(written, Ok(Outcome::Keep { .. })) {
+            if let Err(e) = self.keys.release(request, token).await {
+                tracing::warn!(error = %e, "the idempotency claim could not be given up");
+            }
+        }
+        written.map(|outcome| Answered::Fresh(outcome.into_answer()))
+    }
+
+    /// The completion of `token`'s claim on `request` with `stored`, now.
+    fn completion(
+        &self,
+        request: &IdempotentRequest,
+        token: ClaimToken,
+        stored: &crate::StoredAnswer,
+    ) -> Completion {
+        Completion {
+            request: request.clone(),
+            token,
+            answer: stored.clone(),
+            now: self.clock.now(),
+        }
+    }
+
     /// Creates a provider owned by `owner`.
     ///
     /// # Errors
@@ -261,18 +313,68 @@ impl ProviderService {
         owner: UserId,
         input: &ProviderInput,
     ) -> Result<Versioned<Provider>, ServiceError> {
-        let draft = ProviderDraft::parse(input)?;
-        let provider = Provider::new(
-            ProviderId::from_uuid(Uuid::new_v4()),
-            owner,
-            draft,
-            truncate_to_micros(self.clock.now()),
-        );
+        let provider = new_provider(owner, input, self.now())?;
         let version = self.providers.create(&provider).await?;
         Ok(Versioned {
             value: provider,
             version,
         })
+    }
+
+    /// [`Self::create`] at most once per idempotent request (`None`: unconditionally), its
+    /// answer made by `answer` from the provider as created. An answer to keep
+    /// ([`Outcome::Keep`]) is stored in the create's own transaction, so that a retry after a
+    /// crash at any instant either replays it or creates (never twice); otherwise, and on an
+    /// error, the key is given up. A kept answer of the same request is replayed without
+    /// creating anything.
+    ///
+    /// # Errors
+    /// As [`Self::create`]; [`ServiceError::KeyInFlight`] while the same request is still
+    /// being processed; [`ServiceError::KeyReused`] when the key was used for another request;
+    /// and whatever `answer` fails with (nothing is created).
+    #[tracing::instrument(skip_all, fields(owner = %owner))]
+    pub async fn create_once<A>(
+        &self,
+        request: Option<&IdempotentRequest>,
+        owner: UserId,
+        input: &ProviderInput,
+        answer: impl FnOnce(&Versioned<Provider>) -> Result<Outcome<A>, ServiceError>,
+    ) -> Result<Answered<A>, ServiceError> {
+        let Some(request) = request else {
+            let created = self.create(owner, input).await?;
+            return answer(&created).map(|outcome| Answered::Fresh(outcome.into_answer()));
+        };
+        let token = match self.claim(request).await? {
+            Ok(token) => token,
+            Err(stored) => return Ok(Answered::Replayed(stored)),
+        };
+        let written = async {
+            // A new provider's version is `Version::FIRST` (every store's contract), so its
+            // answer is known before it is stored, and is stored with it.
+            let created = Versioned {
+                value: new_provider(owner, input, self.now())?,
+                version: Version::FIRST,
+            };
+            let outcome = answer(&created)?;
+            let version = match &outcome {
+                Outcome::Keep { stored, .. } => {
+                    let completion = self.completion(request, token, stored);
+                    self.providers
+                        .create_completing(&created.value, &completion)
+                        .await?
+                }
+                Outcome::Discard(_) => self.providers.create(&created.value).await?,
+            };
+            if version != created.version {
+                return Err(ServiceError::Internal(
+                    format!("a new provider was stored at version {version:?}, not the first")
+                        .into(),
+                ));
+            }
+            Ok(outcome)
+        }
+        .await;
+        self.settle(request, token, written).await
     }
 
     /// The provider with this id, and its version.
@@ -335,6 +437,65 @@ impl ProviderService {
         provider_id: ProviderId,
         input: &NewReview,
     ) -> Result<Moderated<StoredReview>, ServiceError> {
+        let (submission, added) = self.new_review(user, provider_id, input).await?;
+        self.reviews
+            .add(&submission)
+            .await
+            .map_err(review_conflict)?;
+        Ok(added)
+    }
+
+    /// [`Self::add_review`] at most once per idempotent request (`None`: unconditionally),
+    /// its answer made by `answer` from the review as stored (with its submission's events);
+    /// the answer is kept as [`Self::create_once`] keeps it, in the review's own transaction.
+    ///
+    /// # Errors
+    /// As [`Self::add_review`], and as [`Self::create_once`] for the key.
+    #[tracing::instrument(skip_all, fields(provider = %provider_id, user = %user))]
+    pub async fn add_review_once<A>(
+        &self,
+        request: Option<&IdempotentRequest>,
+        user: UserId,
+        provider_id: ProviderId,
+        input: &NewReview,
+        answer: impl FnOnce(&Moderated<StoredReview>) -> Result<Outcome<A>, ServiceError>,
+    ) -> Result<Answered<A>, ServiceError> {
+        let Some(request) = request else {
+            let added = self.add_review(user, provider_id, input).await?;
+            return answer(&added).map(|outcome| Answered::Fresh(outcome.into_answer()));
+        };
+        let token = match self.claim(request).await? {
+            Ok(token) => token,
+            Err(stored) => return Ok(Answered::Replayed(stored)),
+        };
+        let written = async {
+            // A new review is stored as its submission says, at `Revision::FIRST` (every
+            // store's contract), so its answer is known before it is stored, and is stored
+            // with it.
+            let (submission, added) = self.new_review(user, provider_id, input).await?;
+            let outcome = answer(&added)?;
+            match &outcome {
+                Outcome::Keep { stored, .. } => {
+                    let completion = self.completion(request, token, stored);
+                    self.reviews.add_completing(&submission, &completion).await
+                }
+                Outcome::Discard(_) => self.reviews.add(&submission).await,
+            }
+            .map_err(review_conflict)?;
+            Ok(outcome)
+        }
+        .await;
+        self.settle(request, token, written).await
+    }
+
+    /// The review `user` asks to add, checked and screened (see [`Self::add_review`]), not
+    /// stored yet: what to store, and the review as it will be stored.
+    async fn new_review(
+        &self,
+        user: UserId,
+        provider_id: ProviderId,
+        input: &NewReview,
+    ) -> Result<(Submission, Moderated<StoredReview>), ServiceError> {
         let (rating, comment) = check_review(input)?;
         let provider = self.providers.get(provider_id).await?.value;
         if provider.owner == user {
@@ -360,24 +521,19 @@ impl ProviderService {
             moderation: submitted.state,
             events: submitted.events,
         };
-        match self.reviews.add(&submission).await {
-            Ok(()) => Ok(Moderated {
-                value: StoredReview {
-                    owner: provider.owner,
-                    review: submission.review,
-                    moderation: submission.moderation,
-                    reply: None,
-                    appeal: None,
-                    queued_at: submission.queued_at,
-                    revision: Revision::FIRST,
-                },
-                events: submission.events,
-            }),
-            Err(RepoError::Conflict(_)) => Err(ServiceError::Conflict(
-                "this user has already reviewed this service provider".into(),
-            )),
-            Err(e) => Err(e.into()),
-        }
+        let added = Moderated {
+            value: StoredReview {
+                owner: provider.owner,
+                review: submission.review.clone(),
+                moderation: submission.moderation.clone(),
+                reply: None,
+                appeal: None,
+                queued_at: submission.queued_at,
+                revision: Revision::FIRST,
+            },
+            events: submission.events.clone(),
+        };
+        Ok((submission, added))
     }
 
     /// One page of a provider's published reviews, newest first.
@@ -510,6 +666,32 @@ fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(micros).unwrap_or(t)
 }
 
+/// A new provider of `owner` from `input`, with a fresh id, created at `created_at` (the
+/// service's clock cut to microseconds, [`ProviderService::now`]).
+fn new_provider(
+    owner: UserId,
+    input: &ProviderInput,
+    created_at: OffsetDateTime,
+) -> Result<Provider, ServiceError> {
+    let draft = ProviderDraft::parse(input)?;
+    Ok(Provider::new(
+        ProviderId::from_uuid(Uuid::new_v4()),
+        owner,
+        draft,
+        created_at,
+    ))
+}
+
+/// A review store's refusal as the use case says it: its only conflict is a second review.
+fn review_conflict(error: RepoError) -> ServiceError {
+    match error {
+        RepoError::Conflict(_) => {
+            ServiceError::Conflict("this user has already reviewed this service provider".into())
+        }
+        other => other.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,6 +699,7 @@ mod tests {
         Fingerprint, IdempotencyKey, MockIdempotencyRepository, MockProviderRepository,
         MockReviewRepository, StoredAnswer,
     };
+    use provider_domain::ProviderInput;
 
     fn service(keys: MockIdempotencyRepository) -> ProviderService {
         ProviderService::new(
@@ -581,6 +764,77 @@ mod tests {
             })
             .await;
         assert!(matches!(failed, Err(ServiceError::NotFound)), "{failed:?}");
+    }
+
+    fn created_input() -> ProviderInput {
+        ProviderInput {
+            name: "Kept Ltd".into(),
+            cost_in_pence: 100,
+            ..ProviderInput::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn create_once_keeps_its_answer_in_the_create_and_never_after_it() {
+        let mut keys = MockIdempotencyRepository::new();
+        keys.expect_claim().returning(|_, _, _| Ok(Claim::Claimed));
+        keys.expect_complete().never();
+        keys.expect_release().never();
+        let mut providers = MockProviderRepository::new();
+        providers.expect_create().never();
+        providers
+            .expect_create_completing()
+            .withf(|_, completion| completion.answer.as_bytes() == b"kept")
+            .times(1)
+            .returning(|_, _| Ok(Version::FIRST));
+        let service = ProviderService::new(
+            Arc::new(providers),
+            Arc::new(MockReviewRepository::new()),
+            Arc::new(keys),
+        );
+        let owner = UserId::from_uuid(Uuid::new_v4());
+        let answered = service
+            .create_once(Some(&request()), owner, &created_input(), |created| {
+                assert_eq!(created.version, Version::FIRST);
+                Ok(Outcome::Keep {
+                    answer: created.value.name.as_str().to_owned(),
+                    stored: StoredAnswer::from_bytes(b"kept".to_vec()),
+                })
+            })
+            .await
+            .expect("answered");
+        assert_eq!(answered, Answered::Fresh("Kept Ltd".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn create_once_gives_the_key_up_when_its_create_fails() {
+        let mut providers = MockProviderRepository::new();
+        providers
+            .expect_create_completing()
+            .times(1)
+            .returning(|_, _| Err(RepoError::Unavailable("down".into())));
+        let service = ProviderService::new(
+            Arc::new(providers),
+            Arc::new(MockReviewRepository::new()),
+            Arc::new(claimed(None)),
+        );
+        let failed = service
+            .create_once(
+                Some(&request()),
+                UserId::from_uuid(Uuid::new_v4()),
+                &created_input(),
+                |_| {
+                    Ok(Outcome::Keep {
+                        answer: (),
+                        stored: StoredAnswer::from_bytes(b"kept".to_vec()),
+                    })
+                },
+            )
+            .await;
+        assert!(
+            matches!(failed, Err(ServiceError::Unavailable(_))),
+            "{failed:?}"
+        );
     }
 
     #[tokio::test]

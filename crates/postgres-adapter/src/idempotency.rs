@@ -15,7 +15,8 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use provider_ports::{
-    Claim, ClaimToken, IdempotencyRepository, IdempotentRequest, RepoError, StoredAnswer,
+    Claim, ClaimToken, Completion, IdempotencyRepository, IdempotentRequest, RepoError,
+    StoredAnswer,
 };
 use time::OffsetDateTime;
 
@@ -90,6 +91,54 @@ async fn insert_or_take_over(
     Ok(!claimed.is_empty())
 }
 
+/// Keeps `answer` on the pending claim `token` holds on `request`'s key; whether it held one
+/// (a claim taken over is left to its new holder).
+async fn complete_claim(
+    conn: &mut AsyncPgConnection,
+    request: &IdempotentRequest,
+    token: ClaimToken,
+    answer: &StoredAnswer,
+    now: OffsetDateTime,
+) -> diesel::QueryResult<bool> {
+    let updated = diesel::update(
+        idempotency_keys::table
+            .find((request.caller.as_uuid(), request.key.as_str()))
+            .filter(idempotency_keys::token.eq(token.0))
+            .filter(idempotency_keys::answer.is_null()),
+    )
+    .set((
+        idempotency_keys::answer.eq(answer.as_bytes()),
+        idempotency_keys::expires_at.eq(now + RETENTION),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(updated == 1)
+}
+
+/// Completes `completion`'s claim inside the caller's transaction, which must then commit the
+/// write the answer is of; whether its token still held the claim (when not, the caller rolls
+/// back: another request took the key over and may be writing the same thing). Run it first
+/// in the transaction: the key's row then stays locked until the commit, so a concurrent
+/// takeover waits, and finds the key completed.
+pub(crate) async fn complete_in(
+    conn: &mut AsyncPgConnection,
+    completion: &Completion,
+) -> diesel::QueryResult<bool> {
+    complete_claim(
+        conn,
+        &completion.request,
+        completion.token,
+        &completion.answer,
+        completion.now,
+    )
+    .await
+}
+
+/// The refusal of a write whose claim was taken over (see [`complete_in`]).
+pub(crate) fn claim_taken_over() -> RepoError {
+    RepoError::Unavailable("the idempotency key's claim was taken over by another request".into())
+}
+
 #[async_trait]
 impl IdempotencyRepository for PgStore {
     async fn claim(
@@ -139,20 +188,9 @@ impl IdempotencyRepository for PgStore {
     ) -> Result<(), RepoError> {
         self.bounded(async {
             let mut conn = self.conn().await?;
-            // Only the holder's pending row: a claim taken over is left to its new holder.
-            diesel::update(
-                idempotency_keys::table
-                    .find((request.caller.as_uuid(), request.key.as_str()))
-                    .filter(idempotency_keys::token.eq(token.0))
-                    .filter(idempotency_keys::answer.is_null()),
-            )
-            .set((
-                idempotency_keys::answer.eq(answer.as_bytes()),
-                idempotency_keys::expires_at.eq(now + RETENTION),
-            ))
-            .execute(&mut *conn)
-            .await
-            .map_err(repo_error)?;
+            complete_claim(&mut conn, request, token, answer, now)
+                .await
+                .map_err(repo_error)?;
             Ok(())
         })
         .await

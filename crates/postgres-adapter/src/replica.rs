@@ -11,7 +11,10 @@
 //! replayed; that time is how old its data may be, and an anonymous read may use it when that
 //! is within the lag bound. An identified read needs every acknowledged write: it reads the
 //! primary's position now and waits (briefly) until the replica has replayed that far, else
-//! it reads the primary.
+//! it reads the primary. Those position reads are coalesced ([`position`]): one query serves
+//! every identified read that arrived before it was sent.
+
+mod position;
 
 use crate::error::{pool_error, repo_error};
 use crate::{pool, PgConfig, PgError};
@@ -21,6 +24,7 @@ use diesel::sql_types::{BigInt, Nullable};
 use diesel::QueryResult;
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::AsyncPgConnection;
+use position::{Answer, Positions};
 use provider_ports::{ReadConsistency, RepoError};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,6 +64,10 @@ pub struct ReadFigures {
     pub replica_lag: Option<Duration>,
     /// Its state.
     pub health: ReplicaHealth,
+    /// Queries of the primary's WAL position made for identified reads since the start (one
+    /// serves every identified read that arrived before it was sent; the monitor's own are
+    /// not counted).
+    pub position_queries: u64,
 }
 
 /// Which database served a read.
@@ -127,7 +135,7 @@ impl Reads {
         };
         let consistency = provider_ports::read_consistency();
         Ok(replica
-            .connection(&self.primary, consistency)
+            .connection(consistency)
             .await?
             .map(|conn| (replica, conn)))
     }
@@ -201,6 +209,8 @@ pub(crate) use routed_read;
 /// one monitor task, which ends when the last clone is dropped.
 pub(crate) struct Replica {
     pool: Pool<AsyncPgConnection>,
+    /// The primary's position for identified reads.
+    positions: Positions,
     max_lag: Duration,
     /// Bound on each of the monitor's queries, and on creating a replica connection.
     probe_timeout: Duration,
@@ -233,8 +243,22 @@ impl Replica {
         probe_timeout: Duration,
         runtime: &tokio::runtime::Handle,
     ) -> Arc<Self> {
+        let for_positions = primary.clone();
+        let query: position::Query = Arc::new(move || {
+            let primary = for_positions.clone();
+            Box::pin(async move {
+                Answer::of(
+                    async {
+                        let mut conn = primary.get().await.map_err(pool_error)?;
+                        primary_position(&mut conn).await.map_err(repo_error)
+                    }
+                    .await,
+                )
+            })
+        });
         let replica = Arc::new(Self {
             pool,
+            positions: Positions::new(query, runtime.clone()),
             max_lag,
             probe_timeout,
             epoch: Instant::now(),
@@ -254,7 +278,6 @@ impl Replica {
     /// unavailable: so would the read be).
     pub(crate) async fn connection(
         &self,
-        primary: &Pool<AsyncPgConnection>,
         consistency: ReadConsistency,
     ) -> Result<Option<Object<AsyncPgConnection>>, RepoError> {
         // A lagging replica is skipped by every read: an identified one would only wait for
@@ -265,10 +288,7 @@ impl Replica {
         match consistency {
             ReadConsistency::BoundedStaleness => Ok(self.checkout().await),
             ReadConsistency::ReadYourWrites => {
-                let target = {
-                    let mut conn = primary.get().await.map_err(pool_error)?;
-                    primary_position(&mut conn).await.map_err(repo_error)?
-                };
+                let target = self.positions.read().await?;
                 let Some(mut conn) = self.checkout().await else {
                     return Ok(None);
                 };
@@ -307,6 +327,7 @@ impl Replica {
                 .then(|| self.age())
                 .flatten(),
             health,
+            position_queries: self.positions.queries(),
         }
     }
 

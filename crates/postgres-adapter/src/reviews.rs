@@ -10,6 +10,7 @@
 //! statement (one snapshot): its row, owner, skill ratings, open flags and reply together.
 
 use crate::error::repo_error;
+use crate::idempotency::{claim_taken_over, complete_in};
 use crate::replica::routed_read;
 use crate::rows::{corrupt, ReviewRow, ReviewSkillRatingRow};
 use crate::schema::{providers, review_flags, review_replies, review_skill_ratings, reviews};
@@ -29,8 +30,8 @@ use provider_ports::moderation::{
     event_detail_from_json, event_detail_json, AppealContent, ReplyChange, ReplyContent,
 };
 use provider_ports::{
-    Page, PageOf, Paging, RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision,
-    StoredFlag, StoredReview, Submission,
+    Completion, Page, PageOf, Paging, RepoError, ReviewChange, ReviewKey, ReviewRepository,
+    Revision, StoredFlag, StoredReview, Submission,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
@@ -516,56 +517,84 @@ fn revision_value(revision: Revision) -> Result<i64, RepoError> {
     i64::try_from(revision.0).map_err(|e| RepoError::Unexpected(e.into()))
 }
 
+/// Stores a new review as its submission settled it (see [`ReviewRepository::add`]), inside
+/// the caller's transaction.
+async fn add_in(conn: &mut AsyncPgConnection, submission: &Submission) -> Result<(), Refused> {
+    let review = &submission.review;
+    let row = NewReview {
+        content: ReviewRow::from(review),
+        moderation: ModerationColumns::of(&submission.moderation, submission.queued_at),
+    };
+    let skill_rows = ReviewSkillRatingRow::of(review);
+    let provider = review.provider_id.as_uuid();
+    let figures =
+        submission.moderation.status.counts().then(|| {
+            FiguresChange::Entered.delta(Contribution::of(review), Contribution::of(review))
+        });
+    match &figures {
+        // The provider's row first: its review stats are keys of the postings' foreign key,
+        // so the update locks the row exclusively. Taken before the review's own foreign-key
+        // check (a shared lock), concurrent reviews of one provider queue here instead of
+        // deadlocking. Relative updates: exact however many arrive.
+        Some(delta) => change_figures(conn, provider, delta).await?,
+        // Not counted: the provider's figures and version stay. The lock its foreign key
+        // would take anyway, taken now to tell a missing provider.
+        None => {
+            providers::table
+                .find(provider)
+                .select(providers::id)
+                .for_key_share()
+                .get_result::<Uuid>(conn)
+                .await
+                .optional()?
+                .ok_or(Refused::Repo(RepoError::NotFound))?;
+        }
+    }
+    // A second review by the same user, whatever the first one's status, fails
+    // reviews_one_per_user (Conflict) and rolls everything back.
+    diesel::insert_into(reviews::table)
+        .values(&row)
+        .execute(conn)
+        .await?;
+    if !skill_rows.is_empty() {
+        diesel::insert_into(review_skill_ratings::table)
+            .values(&skill_rows)
+            .execute(conn)
+            .await?;
+    }
+    append_events(conn, review.id.as_uuid(), provider, &submission.events).await
+}
+
 #[async_trait]
 impl ReviewRepository for PgStore {
     async fn add(&self, submission: &Submission) -> Result<(), RepoError> {
-        let review = &submission.review;
-        let row = NewReview {
-            content: ReviewRow::from(review),
-            moderation: ModerationColumns::of(&submission.moderation, submission.queued_at),
-        };
-        let skill_rows = ReviewSkillRatingRow::of(review);
-        let provider = review.provider_id.as_uuid();
-        let figures = submission.moderation.status.counts().then(|| {
-            FiguresChange::Entered.delta(Contribution::of(review), Contribution::of(review))
-        });
+        self.bounded(async {
+            let mut conn = self.conn().await?;
+            let conn: &mut AsyncPgConnection = &mut conn;
+            conn.transaction::<_, Refused, _>(async |conn| add_in(conn, submission).await)
+                .await
+                .map_err(RepoError::from)
+        })
+        .await
+    }
+
+    async fn add_completing(
+        &self,
+        submission: &Submission,
+        completion: &Completion,
+    ) -> Result<(), RepoError> {
         self.bounded(async {
             let mut conn = self.conn().await?;
             let conn: &mut AsyncPgConnection = &mut conn;
             conn.transaction::<_, Refused, _>(async |conn| {
-                match &figures {
-                    // The provider's row first: its review stats are keys of the postings'
-                    // foreign key, so the update locks the row exclusively. Taken before the
-                    // review's own foreign-key check (a shared lock), concurrent reviews of
-                    // one provider queue here instead of deadlocking. Relative updates:
-                    // exact however many arrive.
-                    Some(delta) => change_figures(conn, provider, delta).await?,
-                    // Not counted: the provider's figures and version stay. The lock its
-                    // foreign key would take anyway, taken now to tell a missing provider.
-                    None => {
-                        providers::table
-                            .find(provider)
-                            .select(providers::id)
-                            .for_key_share()
-                            .get_result::<Uuid>(conn)
-                            .await
-                            .optional()?
-                            .ok_or(Refused::Repo(RepoError::NotFound))?;
-                    }
+                // The key first (see `complete_in`): its row stays locked until the commit,
+                // so a concurrent takeover waits and finds it completed. No writer holds a
+                // provider's or a review's row while it waits for a key, so the provider's
+                // row after it keeps the one lock order of `add`.
+                if !complete_in(conn, completion).await? {
+                    return Err(Refused::Repo(claim_taken_over()));
                 }
-                // A second review by the same user, whatever the first one's status, fails
-                // reviews_one_per_user (Conflict) and rolls everything back.
-                diesel::insert_into(reviews::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                if !skill_rows.is_empty() {
-                    diesel::insert_into(review_skill_ratings::table)
-                        .values(&skill_rows)
-                        .execute(conn)
-                        .await?;
-                }
-                append_events(conn, review.id.as_uuid(), provider, &submission.events).await
+                add_in(conn, submission).await
             })
             .await
             .map_err(RepoError::from)

@@ -4,6 +4,7 @@
 //! one fit for them, else to the primary.
 
 use crate::error::{pool_error, repo_error, TimedOut};
+use crate::idempotency::{claim_taken_over, complete_in};
 use crate::replica::{routed_read, ReadFigures, Reads, ReplicaHealth};
 use crate::rows::{version_of, ProviderRows, VersionRow, VersionedProviderRow, WholeProviderRow};
 use crate::schema::{availability, availability_runs, provider_skills, providers, skill_reviews};
@@ -19,8 +20,8 @@ use provider_domain::{
     SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::{
-    Found, Page, PageOf, Paging, ProviderRepository, RepoError, Total, Version, VersionCheck,
-    Versioned,
+    Completion, Found, Page, PageOf, Paging, ProviderRepository, RepoError, Total, Version,
+    VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -252,6 +253,29 @@ impl ProviderRepository for PgStore {
                     .get_result(&mut *conn)
                     .await
                     .map_err(repo_error)
+            })
+            .await?;
+        version_of(row.version)
+    }
+
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError> {
+        let rows = ProviderRows::of(provider)?;
+        let row: VersionRow = self
+            .bounded(async {
+                let mut conn = self.conn().await?;
+                let conn: &mut AsyncPgConnection = &mut conn;
+                conn.transaction::<_, Refused, _>(async |conn| {
+                    if !complete_in(conn, completion).await? {
+                        return Err(Refused::Repo(claim_taken_over()));
+                    }
+                    Ok(inserts::create(&rows).get_result(conn).await?)
+                })
+                .await
+                .map_err(RepoError::from)
             })
             .await?;
         version_of(row.version)

@@ -7,6 +7,7 @@ use provider_ports::contract::{draft, provider, user};
 use provider_ports::{with_read_consistency, ProviderRepository, ReadConsistency, VersionCheck};
 use provider_postgres_adapter::testing::{standby, TestDb};
 use provider_postgres_adapter::{PgConfig, PgStore, ReplicaHealth};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Waits until `store` says its replica is `health`.
@@ -134,4 +135,80 @@ async fn an_unreachable_replica_is_down_and_every_read_answers() {
         assert_eq!(read.value, created);
     }
     until_health(&store, ReplicaHealth::Down).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_identified_reads_share_the_primary_position_query_and_see_their_writes() {
+    const PROVIDERS: usize = 32;
+    const READS: usize = 64;
+    let _standby = standby::hold(false);
+    let db = TestDb::new().await;
+    db.until_on_standby().await;
+    let store = db.routed_store(Duration::from_secs(5));
+    until_health(&store, ReplicaHealth::Ok).await;
+    let owner = user();
+    let mut ids = Vec::new();
+    for i in 0..PROVIDERS {
+        let created = provider(owner, draft(&format!("Shared {i}"), &["seo"], 10_000, &[]));
+        store.create(&created).await.expect("create");
+        ids.push(created.id);
+    }
+
+    // Each task writes, then reads its write back as an identified caller, all at once: a
+    // read coalesced with others must still be given a position past its own write.
+    let writers: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let replaced = store
+                    .replace(
+                        id,
+                        owner,
+                        &draft(&format!("Rewritten {i}"), &["seo"], 20_000, &[]),
+                        &VersionCheck::Any,
+                    )
+                    .await
+                    .expect("replace");
+                let read = with_read_consistency(ReadConsistency::ReadYourWrites, store.get(id))
+                    .await
+                    .expect("get");
+                assert_eq!(read, replaced, "provider {i}: its own write is seen");
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("a writer panicked");
+    }
+
+    // Reads released together: they arrive while one position query is on its way, and share
+    // the next.
+    let before = store.read_figures().expect("routed");
+    let start = Arc::new(tokio::sync::Barrier::new(READS));
+    let readers: Vec<_> = (0..READS)
+        .map(|i| {
+            let (store, start, id) = (store.clone(), start.clone(), ids[i % PROVIDERS]);
+            tokio::spawn(async move {
+                start.wait().await;
+                let read = with_read_consistency(ReadConsistency::ReadYourWrites, store.get(id))
+                    .await
+                    .expect("get");
+                assert_eq!(
+                    read.value.name.as_str(),
+                    format!("Rewritten {}", i % PROVIDERS)
+                );
+            })
+        })
+        .collect();
+    for reader in readers {
+        reader.await.expect("a reader panicked");
+    }
+    let after = store.read_figures().expect("routed");
+    let queries = after.position_queries - before.position_queries;
+    eprintln!("{READS} identified reads at once: {queries} position queries");
+    assert!(
+        (1..=READS as u64 / 4).contains(&queries),
+        "{READS} identified reads made {queries} position queries of the primary"
+    );
 }

@@ -3,6 +3,7 @@
 
 mod config;
 mod error;
+mod listen;
 mod seed;
 
 use clap::Parser;
@@ -427,26 +428,37 @@ async fn run_http(
     // later, inside the server task, so a signal sent right after start would kill the process.
     let shutdown = shutdown_signal().map_err(ServerError::Signals)?;
     let metrics = gate.metrics().clone();
+    let draining = listen::Draining::default();
     let metrics_server = match args.metrics_port {
-        Some(port) => Some(metrics_server(metrics.clone(), &args.host, port)?),
+        Some(port) => Some(metrics_server(
+            metrics.clone(),
+            &args.host,
+            port,
+            args.shutdown_timeout_secs,
+            &draining,
+        )?),
         None => None,
     };
-    let mut server =
-        actix_web::HttpServer::new(move || provider_http::app_with(service.clone(), gate.clone()))
-            .disable_signals()
-            .shutdown_timeout(args.shutdown_timeout_secs);
-    if let Some(workers) = args.workers {
-        server = server.workers(workers);
-    }
-    let server = server
-        .bind((args.host.as_str(), args.port))
-        .map_err(|source| ServerError::Bind {
-            host: args.host.clone(),
-            port: args.port,
-            source,
-        })?;
-    let addrs = server.addrs();
-    let running = server.run();
+    let bind_error = |source| ServerError::Bind {
+        host: args.host.clone(),
+        port: args.port,
+        source,
+    };
+    let listeners = listen::bind(&args.host, args.port).map_err(bind_error)?;
+    let addrs = listeners
+        .iter()
+        .map(std::net::TcpListener::local_addr)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bind_error)?;
+    let running = listen::serve(
+        "provider-api",
+        listeners,
+        args.workers,
+        args.shutdown_timeout_secs,
+        &draining,
+        move || provider_http::app_with(service.clone(), gate.clone()),
+    )
+    .map_err(bind_error)?;
     let handle = running.handle();
     for addr in addrs {
         tracing::info!(%addr, "listening on http://{addr}");
@@ -470,10 +482,14 @@ async fn run_http(
             signal,
             "shutting down: no new connections, in-flight requests finish"
         );
-        // Graceful: stop accepting, wait for in-flight requests (up to the shutdown timeout).
-        handle.stop(true).await;
-        if let Some(metrics_handle) = metrics_handle {
-            metrics_handle.stop(true).await;
+        // Drain before stopping: stopping closes the listeners at once, and a request that
+        // reaches a kept-alive connection from now on is answered with `Connection: close`.
+        draining.begin();
+        let api = handle.stop(true);
+        let metrics = metrics_handle.map(|metrics_handle| metrics_handle.stop(true));
+        api.await;
+        if let Some(metrics) = metrics {
+            metrics.await;
         }
     });
     running.await.map_err(ServerError::Http)?;
@@ -482,25 +498,33 @@ async fn run_http(
 }
 
 /// `METRICS_PORT`: a server of its own for `GET /metrics`, one worker, bound now (the log
-/// says where).
+/// says where); it drains with the API's.
 fn metrics_server(
     metrics: Metrics,
     host: &str,
     port: u16,
+    shutdown_timeout_secs: u64,
+    draining: &listen::Draining,
 ) -> Result<actix_web::dev::Server, ServerError> {
-    let server = actix_web::HttpServer::new(move || provider_http::metrics_app(metrics.clone()))
-        .disable_signals()
-        .workers(1)
-        .bind((host, port))
-        .map_err(|source| ServerError::Bind {
-            host: host.to_owned(),
-            port,
-            source,
-        })?;
-    for addr in server.addrs() {
+    let bind_error = |source| ServerError::Bind {
+        host: host.to_owned(),
+        port,
+        source,
+    };
+    let listeners = listen::bind(host, port).map_err(bind_error)?;
+    for listener in &listeners {
+        let addr = listener.local_addr().map_err(bind_error)?;
         tracing::info!(%addr, "metrics on http://{addr}/metrics");
     }
-    Ok(server.run())
+    listen::serve(
+        "provider-api-metrics",
+        listeners,
+        Some(1),
+        shutdown_timeout_secs,
+        draining,
+        move || provider_http::metrics_app(metrics.clone()),
+    )
+    .map_err(bind_error)
 }
 
 /// Resolves with the name of the first SIGINT or SIGTERM received. The handlers are in place

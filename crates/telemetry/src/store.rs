@@ -7,8 +7,8 @@ use provider_domain::{
     ReviewId, SearchFilter, SearchSort, SortKey, UserId,
 };
 use provider_ports::{
-    Claim, ClaimToken, Found, IdempotencyRepository, IdempotentRequest, Page, PageOf, Paging,
-    ProviderRepository, RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision,
+    Claim, ClaimToken, Completion, Found, IdempotencyRepository, IdempotentRequest, Page, PageOf,
+    Paging, ProviderRepository, RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision,
     StoredAnswer, StoredFlag, StoredReview, Submission, Version, VersionCheck, Versioned,
 };
 use std::future::Future;
@@ -71,6 +71,15 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
         self.timed("create", self.inner.create(provider)).await
     }
 
+    async fn create_completing(
+        &self,
+        provider: &Provider,
+        completion: &Completion,
+    ) -> Result<Version, RepoError> {
+        self.timed("create", self.inner.create_completing(provider, completion))
+            .await
+    }
+
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
         self.timed("get", self.inner.get(id)).await
     }
@@ -125,6 +134,18 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
 impl<S: ReviewRepository> ReviewRepository for ObservedStore<S> {
     async fn add(&self, submission: &Submission) -> Result<(), RepoError> {
         self.timed("review_add", self.inner.add(submission)).await
+    }
+
+    async fn add_completing(
+        &self,
+        submission: &Submission,
+        completion: &Completion,
+    ) -> Result<(), RepoError> {
+        self.timed(
+            "review_add",
+            self.inner.add_completing(submission, completion),
+        )
+        .await
     }
 
     async fn list(

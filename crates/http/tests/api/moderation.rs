@@ -188,6 +188,42 @@ async fn a_held_review_waits_unseen_until_a_moderator_publishes_it() {
 }
 
 #[actix_web::test]
+async fn a_held_review_retried_with_its_key_replays_the_same_bytes_and_counts_once() {
+    let metrics = Metrics::new();
+    let app = app(&[], metrics.clone()).await;
+    let id = seo_provider(&app, Uuid::new_v4()).await;
+    let author = Uuid::new_v4();
+    let keyed = || {
+        atest::TestRequest::post()
+            .uri(&format!("/v1_0/service-provider/{id}/review"))
+            .insert_header(("user-id", author.to_string()))
+            .insert_header(("idempotency-key", "held-once"))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(r#"{"rating": 2.0, "comment": "Call me on +44 20 7946 0958"}"#)
+    };
+
+    let first = app.send(keyed()).await;
+    let retry = app.send(keyed()).await;
+
+    assert_eq!(first.assert_status(201)["status"], "pending");
+    assert_eq!(retry.status.as_u16(), 201);
+    assert_eq!(
+        retry
+            .headers
+            .get("idempotency-replayed")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    assert_eq!(retry.body, first.body);
+    assert_eq!(retry.headers.get("location"), first.headers.get("location"));
+    let text = metrics.render();
+    assert!(
+        text.contains(r#"moderation_decisions_total{action="hold",automated="true"} 1"#),
+        "{text}"
+    );
+}
+
+#[actix_web::test]
 async fn flags_hold_a_review_and_the_decision_resolves_them() {
     let moderator = Uuid::new_v4();
     let metrics = Metrics::new();
