@@ -41,6 +41,12 @@ The moderation scenarios (a queue page, a decision) run on a fixture made throug
 they run: max(100, N/100) reviews held by the screen (10,000 at a million providers) and one
 open flag on each of 1,000 published reviews; a run replaces the previous run's fixture.
 
+Search orders, totals and cursors: "sort <order>" runs the skill + cost search in each order
+but the default, "total skill + cost" the same search with "total": true, and "cursor depth
+100,000" the broad search's page of 100 after a cursor 100,000 providers deep (half the
+providers at smaller scales), fetched by walking the cursors before the measured runs; the
+server signs cursors with a fixed CURSOR_SECRET, so every server of the run takes it.
+
 The database (provider_bench_<N> unless BENCH_DB names another) is seeded once (seed 1) and reused while it holds exactly N
 providers with the current schema; writes made by a run (create, review) are deleted after it.
 """
@@ -79,6 +85,9 @@ HELD_COMMENT = "bench held: see www.example.com"
 HELD = max(100, PROVIDERS // 100)
 
 WINDOW_90 = [{"from_date": "2027-03-01", "to_date": "2027-05-29"}]
+SKILL_COST = {"skills": ["skill-3"], "cost_lt": 50000}
+CURSOR_DEPTH = min(100_000, PROVIDERS // 2 // 100 * 100)
+CURSOR_SECRET = "bench-cursor-secret-bench-cursor-secret"
 SCENARIOS = [
     # name, method, path, body, user
     ("get", "GET", "/v1_0/service-provider/{id}", None, None),
@@ -98,6 +107,17 @@ SCENARIOS = [
                        {"from_date": "2027-02-15", "to_date": "2027-03-01"}]}, OWNER),
     ("add review", "POST", "/v1_0/service-provider/{id}/review",
      {"rating": 4.5, "comment": "benchmark review"}, "random"),
+    ("sort cost_asc (skill + cost)", "POST", "/v1_0/service-providers",
+     {**SKILL_COST, "sort": "cost_asc"}, None),
+    ("sort rating_desc (skill + cost)", "POST", "/v1_0/service-providers",
+     {**SKILL_COST, "sort": "rating_desc"}, None),
+    ("sort reviews_desc (skill + cost)", "POST", "/v1_0/service-providers",
+     {**SKILL_COST, "sort": "reviews_desc"}, None),
+    ("sort newest (skill + cost)", "POST", "/v1_0/service-providers",
+     {**SKILL_COST, "sort": "newest"}, None),
+    ("total skill + cost", "POST", "/v1_0/service-providers", {**SKILL_COST, "total": True}, None),
+    (f"cursor depth {CURSOR_DEPTH:,} (broad)", "POST",
+     "/v1_0/service-providers?page_size=100&cursor={cursor}", {}, None),
     ("moderation queue", "GET", "/v1_0/moderation/queue?page=1&page_size=10", None, MODERATOR),
     # Any status may be decided: each request is a real change (the review's row, its history,
     # its open flags), on one of the fixture's held reviews chosen at random.
@@ -180,7 +200,7 @@ class Server:
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": DB_URL, "PORT": str(self.port), "HOST": "127.0.0.1",
                "RUST_LOG": "warn", "LOG_FORMAT": "json", "MIGRATE_ON_START": "false",
-               "MODERATOR_IDS": MODERATOR, **(extra_env or {})}
+               "CURSOR_SECRET": CURSOR_SECRET, "MODERATOR_IDS": MODERATOR, **(extra_env or {})}
         self.proc = subprocess.Popen([str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -221,6 +241,49 @@ class Server:
         self.proc.wait(timeout=40)
 
 
+def cursor_at_depth(server, body, depth, size=100):
+    """The `next_cursor` after the first `depth` results of a search, walked page by page."""
+    status, answer = server.request("POST", f"/v1_0/service-providers?page_size={size}", body)
+    seen = len(answer["service_providers"])
+    while seen < depth:
+        assert status == 200 and answer["next_cursor"], f"cursor walk stopped at {seen}: {answer}"
+        status, answer = server.request(
+            "POST", f"/v1_0/service-providers?page_size={size}&cursor={answer['next_cursor']}", body)
+        seen += len(answer["service_providers"])
+    assert seen == depth and answer["next_cursor"], f"no cursor {depth} deep"
+    return answer["next_cursor"], answer["service_providers"][-1]["id"]
+
+
+def with_cursor(scenario, cursor):
+    name, method, path, body, user = scenario
+    return (name, method, path.replace("{cursor}", cursor), body, user)
+
+
+def confidence(item):
+    """The confidence-weighted rating from an answer (its mean is rounded for display, so the
+    order is checked up to that rounding)."""
+    count = item["review_count"]
+    return (item["review_rating"] * count + 12.5) / (count + 5)
+
+
+def check_order(name, sort, items):
+    costs = [i["cost_in_pence"] for i in items]
+    if sort == "cost_desc":
+        assert costs == sorted(costs, reverse=True), f"{name}: not in cost order"
+    elif sort == "cost_asc":
+        assert costs == sorted(costs), f"{name}: not in ascending cost order"
+    elif sort == "rating_desc":
+        scores = [confidence(i) for i in items]
+        assert all(a >= b - 0.01 for a, b in zip(scores, scores[1:])), f"{name}: not by rating"
+    elif sort == "reviews_desc":
+        counts = [i["review_count"] for i in items]
+        assert counts == sorted(counts, reverse=True), f"{name}: not by review count"
+    elif sort == "newest":
+        # The seed mints ids as UUIDv7 in creation order: newest first is ids descending.
+        keys = [i["id"] for i in items]
+        assert keys == sorted(keys, reverse=True), f"{name}: not newest first"
+
+
 def moderation_fixture(server):
     """Replaces the previous run's fixture: HELD reviews held by the screen, through the API, and
     one open flag on each of 1,000 published seeded reviews. Returns the held reviews' ids."""
@@ -250,11 +313,11 @@ def moderation_fixture(server):
     return held
 
 
-def check_answers(server, ids, held):
+def check_answers(server, ids, held, scenarios):
     """Each scenario once, checked: a benchmark of wrong answers measures nothing."""
     import uuid as uuidlib
     results = {}
-    for name, method, path, body, user in SCENARIOS:
+    for name, method, path, body, user in scenarios:
         if name.startswith("moderation") and not held:
             continue
         p = path.replace("{id}", held[0] if name in ON_HELD_REVIEWS else ids[0])
@@ -272,7 +335,12 @@ def check_answers(server, ids, held):
                     assert item["review_rating"] >= body["minimum_review_rating"]
             else:
                 costs = [i["cost_in_pence"] for i in items]
-                assert costs == sorted(costs, reverse=True), f"{name}: not in cost order"
+                check_order(name, body.get("sort", "cost_desc"), items)
+                if "cursor=" in path:
+                    assert answer["page"] is None and answer["next_cursor"], f"{name}: {answer}"
+                if body.get("total"):
+                    total = answer["total"]
+                    assert total["value"] > 0 and total["relation"] in ("eq", "gte"), f"{name}: {total}"
                 if "skills" in body:
                     assert all(any(s in body["skills"] for s in i["skills"]) for i in items)
                 if "cost_lt" in body:
@@ -581,8 +649,8 @@ def overload_variant(ids_file):
     return rows
 
 
-def explain(kind, body):
-    out = run([str(BIN), "explain", kind, json.dumps(body)],
+def explain(kind, body, *args):
+    out = run([str(BIN), "explain", kind, json.dumps(body), *args],
               env={**os.environ, "DATABASE_URL": DB_URL, "RUST_LOG": "warn"}, capture_output=True)
     return out.stdout.rstrip()
 
@@ -609,7 +677,13 @@ def main():
     held = moderation_fixture(server) if any(s[0].startswith("moderation") for s in scenarios) else []
     held_file = ROOT / "target" / f"bench-held-{PROVIDERS}.txt"
     held_file.write_text("\n".join(held) + "\n")
-    checks = check_answers(server, ids, held)
+    after = None
+    cursor_scenario = next(s for s in SCENARIOS if "{cursor}" in s[2])
+    if cursor_scenario in scenarios:
+        log(f"walking the broad search's cursors {CURSOR_DEPTH:,} deep")
+        cursor, after = cursor_at_depth(server, cursor_scenario[3], CURSOR_DEPTH)
+        scenarios = [with_cursor(s, cursor) if s is cursor_scenario else s for s in scenarios]
+    checks = check_answers(server, ids, held, scenarios)
     rows = []
     variants = os.environ.get("BENCH_VARIANTS", "security observability instructions overload").split()
     try:
@@ -650,8 +724,13 @@ def main():
                  "WHERE s.id = p.id AND (p.review_count, p.rating_sum) IS DISTINCT FROM (s.n, s.sum)")
     plans = {
         "search skill + cost": explain("search", SCENARIOS[1][3]),
+        **{name: explain("search", body) for name, _, _, body, _ in SCENARIOS
+           if name.startswith("sort ") or name.startswith("total ")},
         "recommend": explain("recommend", SCENARIOS[5][3]),
     }
+    if after:
+        plans[cursor_scenario[0]] = explain("search", cursor_scenario[3], "--page-size", "100",
+                                            "--after", after)
     write_report(rows, rss, seeded, checks, plans, extra)
 
 

@@ -23,6 +23,7 @@ Two things live here, and nothing else:
    - a recommend window shorter than `expected_job_duration_in_days` (it can never hold the
      job).
    - `page * page_size <= 10000` (every list): deep paging is refused, narrow the filter.
+   - `cursor` and `page` together (search, review lists): a cursor says where the page is.
    - a review's `skill_ratings` rate each skill at most once, compared case-insensitively
      (`uniqueItems` cannot say "unique by one property, ignoring case").
    - a flag's `explanation` is required for the reasons `illegal` and `other` only.
@@ -39,6 +40,9 @@ Two things live here, and nothing else:
      request only; the fuzzer draws keys from a small space and reuses them with other bodies.
    - 422 on `skill_ratings[i].skill` "is not one of the service provider's skills": a review
      may rate only the skills the provider has now, which the schema cannot know.
+   - 422 on `cursor` for a cursor the server did not give out for this list: a cursor is
+     signed by the server and bound to one filter, order and list, so any other string is
+     refused on purpose; which strings are cursors is the server's secret.
 """
 
 from __future__ import annotations
@@ -104,6 +108,16 @@ CROSS_FIELD_RULES = (
     (
         re.compile(r"skill_ratings\[\d+\]\.skill"),
         re.compile(r"rates the same skill as skill_ratings\[\d+\]"),
+    ),
+    (re.compile(r"cursor"), re.compile(r"must not be given together with page")),
+    # Only a cursor the server signed for this list is one (point 3).
+    (
+        re.compile(r"cursor"),
+        re.compile(
+            r"is not a cursor this service gave out, or was changed"
+            r"|was made by another version of the service and can no longer be used"
+            r"|was made for another (list|search or another provider|sort order)"
+        ),
     ),
     # A flag's explanation is required for the reasons `illegal` and `other` only.
     (re.compile(r"explanation"), re.compile(r"is required")),

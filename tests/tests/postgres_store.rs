@@ -339,3 +339,67 @@ async fn a_nul_in_any_text_answers_422_naming_the_field_not_500_and_stores_nothi
         "{all}"
     );
 }
+
+/// A cursor signed under `CURSOR_SECRET` is taken by any process with the same secret (here,
+/// the server after a restart); without the secret each process draws its own key, and a
+/// cursor of another process is 422 on `cursor`.
+#[tokio::test]
+async fn a_cursor_outlives_a_restart_with_the_same_cursor_secret_and_only_then() {
+    let db = TestDb::new().await;
+    let http = reqwest::Client::new();
+    let owner = uuid::Uuid::new_v4().to_string();
+    let secret = "a-cursor-secret-of-at-least-32-bytes!";
+    let with_secret = [("DATABASE_URL", db.url()), ("CURSOR_SECRET", secret)];
+    let first = Server::start(&with_secret);
+    for (name, cost) in [("A", 300), ("B", 200), ("C", 100)] {
+        let created = http
+            .post(first.url("/v1_0/service-provider"))
+            .header("user-id", &owner)
+            .json(&json!({"name": name, "skills": [], "cost_in_pence": cost, "availability": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let search = |server: &Server, query: &str| {
+        let request = http
+            .post(server.url(&format!("/v1_0/service-providers{query}")))
+            .json(&json!({"sort": "cost_asc", "total": true}));
+        async move {
+            let reply = request.send().await.unwrap();
+            (
+                reply.status().as_u16(),
+                reply.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, page) = search(&first, "?page_size=1").await;
+    assert_eq!(status, 200);
+    assert_eq!(page["service_providers"][0]["name"], "C");
+    assert_eq!(page["total"], json!({"value": 3, "relation": "eq"}));
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let (status, _) = first.terminate();
+    assert!(status.success());
+
+    let second = Server::start(&with_secret);
+    let (status, next) = search(&second, &format!("?cursor={cursor}&page_size=5")).await;
+    assert_eq!(status, 200, "{next}");
+    let names: Vec<&str> = next["service_providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["B", "A"]);
+    assert_eq!(
+        (next["page"].clone(), next["next_cursor"].clone()),
+        (Value::Null, Value::Null)
+    );
+    let (status, _) = second.terminate();
+    assert!(status.success());
+
+    let without = Server::start(&[("DATABASE_URL", db.url())]);
+    let (status, refused) = search(&without, &format!("?cursor={cursor}")).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["details"][0]["field"], "cursor");
+}

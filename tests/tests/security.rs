@@ -51,6 +51,19 @@ fn refused_start(env: &[(&str, &str)]) -> String {
 }
 
 #[test]
+fn a_cursor_secret_shorter_than_32_bytes_stops_the_start() {
+    let short = refused_start(&[("CURSOR_SECRET", "0123456789abcdef0123456789abcde")]);
+    assert!(
+        short.contains("CURSOR_SECRET must be at least 32 bytes (got 31)"),
+        "{short}"
+    );
+    assert!(
+        !short.contains("0123456789abcdef"),
+        "the secret is never printed: {short}"
+    );
+}
+
+#[test]
 fn jwt_mode_refuses_to_start_without_a_usable_key() {
     let none = refused_start(&[("AUTH_MODE", "jwt")]);
     assert!(none.contains("JWT_HS256_SECRET"), "{none}");

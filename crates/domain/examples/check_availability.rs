@@ -42,6 +42,7 @@ fn main() {
         ProviderId::from_uuid(Uuid::from_u128(1)),
         UserId::from_uuid(Uuid::from_u128(2)),
         draft,
+        time::OffsetDateTime::UNIX_EPOCH,
     );
 
     let runs = provider.availability.runs();

@@ -44,6 +44,7 @@ fn provider(
         ProviderId::from_uuid(Uuid::from_u128(n)),
         UserId::from_uuid(Uuid::from_u128(1_000 + n)),
         draft,
+        time::OffsetDateTime::UNIX_EPOCH,
     );
     provider.reviews = ratings
         .iter()

@@ -109,6 +109,44 @@ pub enum ValueError {
         /// Index of the earlier entry rating the same skill.
         first: usize,
     },
+    /// Text that is not one of a fixed set of names.
+    #[error("must be one of {}", .allowed.join(", "))]
+    NotOneOf {
+        /// The names allowed.
+        allowed: Vec<&'static str>,
+    },
+    /// A cursor that cannot be used for this request.
+    #[error("{0}")]
+    Cursor(CursorError),
+    /// A value that may not be given together with another one.
+    #[error("must not be given together with {other}")]
+    Exclusive {
+        /// The other value's name.
+        other: &'static str,
+    },
+}
+
+/// Why a cursor cannot be used for a request. Its `Display` is a sentence fragment about the
+/// `cursor` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CursorError {
+    /// Not a cursor this service made, or changed since (its integrity check fails, or its
+    /// bytes do not decode).
+    #[error("is not a cursor this service gave out, or was changed")]
+    Damaged,
+    /// Made by a version of the encoding this release does not read.
+    #[error("was made by another version of the service and can no longer be used")]
+    UnknownVersion,
+    /// Made for another kind of list (a review list's cursor given to search, say).
+    #[error("was made for another list")]
+    OtherList,
+    /// Made for another filter, or for another provider's reviews.
+    #[error("was made for another search or another provider")]
+    OtherScope,
+    /// Made for the same filter in another order.
+    #[error("was made for another sort order")]
+    OtherSort,
 }
 
 /// One field at fault: a path such as `availability[1].to_date` and why.

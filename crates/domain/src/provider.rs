@@ -162,11 +162,18 @@ pub struct Provider {
     pub reviews: ReviewStats,
     /// Per-skill rating figures of its current skills (see [`SkillReviews`]).
     pub skill_reviews: SkillReviews,
+    /// When it was created (microsecond precision, UTC); the `newest` search order's key.
+    pub created_at: OffsetDateTime,
 }
 
 impl Provider {
-    /// A provider made from a draft, not yet reviewed.
-    pub fn new(id: ProviderId, owner: UserId, draft: ProviderDraft) -> Self {
+    /// A provider made from a draft at `created_at`, not yet reviewed.
+    pub fn new(
+        id: ProviderId,
+        owner: UserId,
+        draft: ProviderDraft,
+        created_at: OffsetDateTime,
+    ) -> Self {
         Self {
             id,
             owner,
@@ -176,6 +183,7 @@ impl Provider {
             availability: draft.availability,
             reviews: ReviewStats::default(),
             skill_reviews: SkillReviews::default(),
+            created_at,
         }
     }
 

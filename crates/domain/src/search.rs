@@ -3,6 +3,7 @@
 use crate::dates::DateRange;
 use crate::error::{Collector, ValidationError, ValueError};
 use crate::provider::{parse_ranges, parse_skills, Provider, RangeInput};
+use crate::sort::SearchSort;
 use crate::values::{fold_case, refuse_control_characters, ProviderName, RatingBound, Skills};
 use std::cmp::Ordering;
 
@@ -193,12 +194,9 @@ impl SearchFilter {
     }
 }
 
-/// The order search results are listed in: `cost_in_pence` descending, then mean rating
-/// descending (compared exactly), then id ascending. A total order: two distinct providers are
-/// never equal, so pages never repeat or skip one.
+/// The order search results are listed in by default: `cost_in_pence` descending, then mean
+/// rating descending (compared exactly), then id ascending ([`SearchSort::CostDesc`]). A total
+/// order: two distinct providers are never equal, so pages never repeat or skip one.
 pub fn search_order(a: &Provider, b: &Provider) -> Ordering {
-    b.cost
-        .cmp(&a.cost)
-        .then_with(|| b.reviews.cmp_mean(&a.reviews))
-        .then_with(|| a.id.cmp(&b.id))
+    SearchSort::CostDesc.compare(a, b)
 }

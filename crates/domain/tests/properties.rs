@@ -7,15 +7,16 @@ use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use provider_domain::{
-    parse_date, recommendation_order, search_order, Availability, Comment, Date, DateRange,
-    DayRate, JobInput, JobRequest, Provider, ProviderDraft, ProviderId, ProviderInput,
-    ProviderName, RangeInput, Rating, Recommendation, ReviewStats, SearchFilter, SearchInput,
-    Skill, SkillRating, SkillReviews, Skills, UserId, ValueError, MAX_DATE, MIN_DATE,
+    parse_date, recommendation_order, search_order, Availability, Comment, Cursor, CursorPosition,
+    Date, DateRange, DayRate, JobInput, JobRequest, Provider, ProviderDraft, ProviderId,
+    ProviderInput, ProviderName, RangeInput, Rating, Recommendation, ReviewStats, SearchFilter,
+    SearchInput, SearchSort, Skill, SkillRating, SkillReviews, Skills, SortKey, UserId, ValueError,
+    MAX_DATE, MIN_DATE,
 };
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use time::macros::date;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------------
@@ -111,6 +112,13 @@ fn review_stats() -> impl Strategy<Value = ReviewStats> {
     .prop_map(|(count, sum_tenths)| ReviewStats { count, sum_tenths })
 }
 
+/// Creation times from a small set (so ties occur), a microsecond apart or a day apart.
+fn created_at() -> impl Strategy<Value = OffsetDateTime> {
+    (0i64..3, 0i64..3).prop_map(|(days, micros)| {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20_000 + days) + Duration::microseconds(micros)
+    })
+}
+
 /// Day rates from a small set (so ties occur), plus the highest allowed.
 fn day_rate() -> impl Strategy<Value = i64> {
     prop_oneof![
@@ -130,6 +138,7 @@ fn build_provider(
     ranges: Vec<DateRange>,
     reviews: ReviewStats,
     skill_reviews: &SkillReviews,
+    created_at: OffsetDateTime,
 ) -> Provider {
     let skills = Skills::from_skills(skills.iter().map(|s| Skill::new(s).unwrap()));
     Provider {
@@ -141,6 +150,7 @@ fn build_provider(
         cost: DayRate::new(cost).unwrap(),
         availability: Availability::new(ranges).unwrap(),
         reviews,
+        created_at,
     }
 }
 
@@ -153,9 +163,10 @@ fn provider() -> impl Strategy<Value = Provider> {
         laid_out_ranges(),
         review_stats(),
         skill_figures(),
+        created_at(),
     )
-        .prop_map(|(n, cost, skills, ranges, reviews, figures)| {
-            build_provider(n, cost, &skills, ranges, reviews, &figures)
+        .prop_map(|(n, cost, skills, ranges, reviews, figures, at)| {
+            build_provider(n, cost, &skills, ranges, reviews, &figures, at)
         })
 }
 
@@ -458,8 +469,8 @@ proptest! {
     ) {
         // Arrange
         let filter = SearchFilter::parse(&input).unwrap();
-        let mut a = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&given).unwrap());
-        let mut b = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&permuted).unwrap());
+        let mut a = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&given).unwrap(), OffsetDateTime::UNIX_EPOCH);
+        let mut b = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&permuted).unwrap(), OffsetDateTime::UNIX_EPOCH);
         a.reviews = reviews;
         b.reviews = reviews;
 
@@ -475,8 +486,8 @@ proptest! {
     ) {
         // Arrange
         let job = JobRequest::parse(&input).unwrap();
-        let mut a = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&given).unwrap());
-        let mut b = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&permuted).unwrap());
+        let mut a = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&given).unwrap(), OffsetDateTime::UNIX_EPOCH);
+        let mut b = Provider::new(id(1), UserId::from_uuid(Uuid::nil()), ProviderDraft::parse(&permuted).unwrap(), OffsetDateTime::UNIX_EPOCH);
         a.reviews = reviews;
         b.reviews = reviews;
 
@@ -556,7 +567,7 @@ proptest! {
     ) {
         // Arrange
         let job = JobRequest::parse(&input).unwrap();
-        let provider = build_provider(1, 0, &["SEO"], ranges, ReviewStats::default(), &SkillReviews::default());
+        let provider = build_provider(1, 0, &["SEO"], ranges, ReviewStats::default(), &SkillReviews::default(), OffsetDateTime::UNIX_EPOCH);
         let days = available_days(&provider.availability);
 
         // Act
@@ -605,7 +616,7 @@ proptest! {
     ) {
         // Arrange
         let job = JobRequest::parse(&input).unwrap();
-        let provider = build_provider(1, cost, &["SEO"], Vec::new(), ReviewStats::default(), &SkillReviews::default());
+        let provider = build_provider(1, cost, &["SEO"], Vec::new(), ReviewStats::default(), &SkillReviews::default(), OffsetDateTime::UNIX_EPOCH);
 
         // Act
         let affords = job.affords(&provider);
@@ -859,5 +870,118 @@ proptest! {
             sum += provider.skill_reviews.get(s.key()).sum_tenths;
         }
         prop_assert_eq!(pooled, ReviewStats { count, sum_tenths: sum });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every search order is total, and a walk of pages after a cursor lists the sorted set
+// ---------------------------------------------------------------------------------------------
+
+fn sort() -> impl Strategy<Value = SearchSort> {
+    select(SearchSort::ALL.to_vec())
+}
+
+/// The page after `last` (or the first page), as a store walking the order from a point
+/// finds it: the `size` least of the providers after that point.
+fn page_after(
+    all: &[Provider],
+    sort: SearchSort,
+    last: Option<&SortKey>,
+    size: usize,
+) -> Vec<Provider> {
+    let mut after: Vec<Provider> = all
+        .iter()
+        .filter(|p| last.is_none_or(|k| sort.is_after(p, k)))
+        .cloned()
+        .collect();
+    after.sort_by(|a, b| sort.compare(a, b));
+    after.truncate(size);
+    after
+}
+
+proptest! {
+    #[test]
+    fn every_search_order_is_a_total_order(
+        sort in sort(),
+        a in provider(),
+        b in provider(),
+        c in provider(),
+    ) {
+        check_total_order(|x, y| sort.compare(x, y), |p: &Provider| p.id, &a, &b, &c)?;
+        prop_assert_eq!(sort.compare(&a, &b), sort.compare_keys(&SortKey::of(&a), &SortKey::of(&b)));
+    }
+
+    #[test]
+    fn the_default_order_is_the_v1_0_search_order(a in provider(), b in provider()) {
+        prop_assert_eq!(SearchSort::default().compare(&a, &b), search_order(&a, &b));
+    }
+
+    #[test]
+    fn each_order_sorts_shuffled_providers_the_same_way_and_by_its_first_key(
+        sort in sort(),
+        (providers, shuffled) in providers_and_shuffled(),
+    ) {
+        let (mut sorted, mut resorted) = (providers, shuffled);
+        sorted.sort_by(|a, b| sort.compare(a, b));
+        resorted.sort_by(|a, b| sort.compare(a, b));
+        prop_assert_eq!(&sorted, &resorted);
+        for pair in sorted.windows(2) {
+            let (x, y) = (&pair[0], &pair[1]);
+            prop_assert_eq!(sort.compare(x, y), Ordering::Less);
+            match sort {
+                SearchSort::CostDesc => prop_assert!(x.cost >= y.cost),
+                SearchSort::CostAsc => prop_assert!(x.cost <= y.cost),
+                SearchSort::RatingDesc => {
+                    prop_assert!(x.reviews.cmp_confidence(&y.reviews) != Ordering::Less);
+                    prop_assert!(x.reviews.confidence() >= y.reviews.confidence());
+                }
+                SearchSort::ReviewsDesc => prop_assert!(x.reviews.count >= y.reviews.count),
+                SearchSort::Newest => prop_assert!(x.created_at >= y.created_at),
+            }
+        }
+    }
+
+    #[test]
+    fn a_walk_of_pages_after_each_last_key_lists_exactly_the_sorted_set(
+        sort in sort(),
+        (providers, _) in providers_and_shuffled(),
+        size in 1usize..5,
+    ) {
+        let mut sorted = providers.clone();
+        sorted.sort_by(|a, b| sort.compare(a, b));
+        let mut walked = Vec::new();
+        let mut last: Option<SortKey> = None;
+        loop {
+            let page = page_after(&providers, sort, last.as_ref(), size);
+            if page.is_empty() {
+                break;
+            }
+            last = page.last().map(SortKey::of);
+            walked.extend(page);
+        }
+        prop_assert_eq!(walked, sorted);
+    }
+
+    #[test]
+    fn a_search_cursor_reads_back_from_its_bytes_and_any_change_is_caught_or_decoded(
+        sort in sort(),
+        p in provider(),
+        scope in any::<[u8; 16]>(),
+        flip in any::<Index>(),
+        bit in 0u8..8,
+    ) {
+        let cursor = Cursor {
+            position: CursorPosition::Search { sort, last: SortKey::of(&p) },
+            scope,
+        };
+        let bytes = cursor.to_bytes();
+        prop_assert_eq!(Cursor::from_bytes(&bytes), Ok(cursor));
+        // The bytes alone carry no integrity check (the sealing layer adds one): a changed
+        // byte either fails to decode or decodes to another cursor, never panics.
+        let mut changed = bytes.clone();
+        changed[flip.index(bytes.len())] ^= 1 << bit;
+        if let Ok(other) = Cursor::from_bytes(&changed) {
+            prop_assert_ne!(other, cursor);
+        }
     }
 }

@@ -17,7 +17,7 @@ use provider_domain::{
     Date, JobInput, Provider, ProviderInput, RangeInput, Recommendation, ReviewStats, SearchInput,
     SkillRatingInput,
 };
-use provider_ports::{NewReview, Page, PageOf, StoredReview};
+use provider_ports::{Listed, NewReview, Page, PageOf, SearchOptions, StoredReview, Total};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -381,6 +381,22 @@ pub(crate) struct SearchBody {
     /// For every window, the provider has at least one available day inside it. At most 20.
     #[schema(max_items = 20)]
     pub availability: Option<Vec<DateRangeDto>>,
+    /// The order of the results (default `cost_desc`); any other value is 422 on `sort`.
+    #[schema(schema_with = schema::search_sort)]
+    pub sort: Option<String>,
+    /// `true`: the answer carries `total`, the number of matching providers (exact up to
+    /// 10,000). Default `false`.
+    pub total: Option<bool>,
+}
+
+impl SearchBody {
+    /// How the search lists its results: the parts of the body that are not the filter.
+    pub(crate) fn options(&self) -> SearchOptions {
+        SearchOptions {
+            sort: self.sort.clone(),
+            total: self.total.unwrap_or(false),
+        }
+    }
 }
 
 impl From<SearchBody> for SearchInput {
@@ -447,7 +463,20 @@ impl From<RecommendBody> for JobInput {
 /// # Errors
 /// The JSON error when the text is not a valid search body.
 pub fn search_input_from_json(json: &str) -> Result<SearchInput, serde_json::Error> {
-    serde_json::from_str::<SearchBody>(json).map(Into::into)
+    search_request_from_json(json).map(|(input, _)| input)
+}
+
+/// Reads a search body as [`search_input_from_json`] does, with how it lists its results (its
+/// `sort` and `total`).
+///
+/// # Errors
+/// The JSON error when the text is not a valid search body.
+pub fn search_request_from_json(
+    json: &str,
+) -> Result<(SearchInput, SearchOptions), serde_json::Error> {
+    let body = serde_json::from_str::<SearchBody>(json)?;
+    let options = body.options();
+    Ok((body.into(), options))
 }
 
 /// Reads a recommend body exactly as `POST /v1_0/service-providers/recommend` does.
@@ -499,18 +528,61 @@ impl From<ReviewBody> for NewReview {
     }
 }
 
-/// One page of providers.
+/// One page of a search.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(as = ServiceProviderPage)]
 pub(crate) struct ProviderPage {
-    /// The providers on this page, in list order.
+    /// The providers on this page, in the search's order.
     pub service_providers: Vec<ProviderDto>,
-    /// This page's number, from 1.
-    pub page: u32,
+    /// This page's number, from 1; `null` for a page after a cursor.
+    #[schema(required = true, minimum = 1)]
+    pub page: Option<u32>,
     /// The page size asked for.
     pub page_size: u32,
-    /// True when later pages hold more.
+    /// True exactly when `next_cursor` is not null.
     pub has_more: bool,
+    /// Send it as `?cursor=` (with the same body) for the page after this one; `null` on the
+    /// last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// Only when the body asked for it (`"total": true`): how many providers match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub total: Option<TotalDto>,
+}
+
+/// How many items a list holds: exact up to 10,000, else at least 10,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Total, example = json!({"value": 1234, "relation": "eq"}))]
+pub(crate) struct TotalDto {
+    /// The number of matches, at most 10000.
+    #[schema(minimum = 0, maximum = 10_000)]
+    pub value: u64,
+    /// `eq`: `value` is the exact count; `gte`: there are more than 10,000 (`value` is 10000).
+    pub relation: Relation,
+}
+
+/// Whether a total is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Relation {
+    /// Exactly `value`.
+    Eq,
+    /// At least `value`.
+    Gte,
+}
+
+impl From<Total> for TotalDto {
+    fn from(total: Total) -> Self {
+        Self {
+            value: total.value,
+            relation: if total.exact {
+                Relation::Eq
+            } else {
+                Relation::Gte
+            },
+        }
+    }
 }
 
 /// One page of recommended providers, most appropriate first.
@@ -532,21 +604,27 @@ pub(crate) struct RecommendationPage {
 pub(crate) struct ReviewPage {
     /// The reviews on this page, newest first.
     pub reviews: Vec<ReviewDto>,
-    /// This page's number, from 1.
-    pub page: u32,
+    /// This page's number, from 1; `null` for a page after a cursor.
+    #[schema(required = true, minimum = 1)]
+    pub page: Option<u32>,
     /// The page size asked for.
     pub page_size: u32,
-    /// True when later pages hold more.
+    /// True exactly when `next_cursor` is not null.
     pub has_more: bool,
+    /// Send it as `?cursor=` for the page after this one; `null` on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
 }
 
-impl ProviderPage {
-    pub(crate) fn new(page: Page, found: &PageOf<Provider>) -> Self {
+impl From<Listed<Provider>> for ProviderPage {
+    fn from(found: Listed<Provider>) -> Self {
         Self {
             service_providers: found.items.iter().map(ProviderDto::from).collect(),
-            page: page.number(),
-            page_size: page.size(),
+            page: found.page,
+            page_size: found.page_size,
             has_more: found.has_more,
+            next_cursor: found.next_cursor,
+            total: found.total.map(TotalDto::from),
         }
     }
 }
@@ -564,8 +642,7 @@ impl RecommendationPage {
 
 impl ReviewPage {
     pub(crate) fn new(
-        page: Page,
-        found: &PageOf<StoredReview>,
+        found: Listed<StoredReview>,
         caller: Option<&provider_domain::Caller>,
     ) -> Self {
         Self {
@@ -574,9 +651,10 @@ impl ReviewPage {
                 .iter()
                 .map(|r| ReviewDto::for_caller(r, caller))
                 .collect(),
-            page: page.number(),
-            page_size: page.size(),
+            page: found.page,
+            page_size: found.page_size,
             has_more: found.has_more,
+            next_cursor: found.next_cursor,
         }
     }
 }

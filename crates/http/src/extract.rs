@@ -25,5 +25,5 @@ pub(crate) use caller::{MaybeCaller, Moderator};
 pub(crate) use conditional::{etag, IfMatch, IfNoneMatch};
 pub(crate) use idempotency::IdempotencyKeyHeader;
 pub(crate) use json::JsonBody;
-pub(crate) use paging::{PageParams, Paging};
+pub(crate) use paging::{CursorPageParams, ListParams, PageParams, Paging};
 pub(crate) use path::{FlagPathId, PathId, ReviewPathId};

@@ -11,7 +11,9 @@ mod replay;
 mod routes;
 mod schema;
 
-pub use dto::{job_input_from_json, search_input_from_json, ReplicaState};
+pub use dto::{
+    job_input_from_json, search_input_from_json, search_request_from_json, ReplicaState,
+};
 pub use error::{ApiError, ErrorBody, FieldDetail};
 pub use identity::{
     Authentication, JwtConfigError, JwtKey, JwtSettings, JwtVerifier, Proven, DEFAULT_ROLES_CLAIM,

@@ -7,8 +7,8 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
-    etag, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, MaybeCaller, PageParams, Paging,
-    PathId,
+    etag, CursorPageParams, IdempotencyKeyHeader, IfMatch, IfNoneMatch, JsonBody, ListParams,
+    MaybeCaller, PageParams, Paging, PathId,
 };
 use crate::identity::Caller;
 use crate::middleware::gate::Gate;
@@ -315,47 +315,55 @@ pub(crate) async fn add_review(
     path = "/v1_0/service-provider/{id}/reviews",
     operation_id = "listReviews",
     tag = "reviews",
-    params(("id" = uuid::Uuid, Path, description = "The provider's id."), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "The provider's id."), CursorPageParams),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewPage),
         (status = 404, description = "No such provider.", body = ErrorBody),
-        (status = 422, description = "The id is not a UUID, or paging is out of range or unknown.", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, paging is out of range or unknown, or the cursor cannot be used here.", body = ErrorBody),
     )
 )]
 pub(crate) async fn list_reviews(
     caller: MaybeCaller,
     service: Service,
     id: PathId,
-    paging: Paging,
+    list: ListParams,
 ) -> Result<HttpResponse, ApiError> {
-    let found = service.list_reviews(id.0, paging.0).await?;
+    let found = service.list_reviews(id.0, &list.0).await?;
     let caller = caller.0.map(Caller::moderation);
-    Ok(HttpResponse::Ok().json(ReviewPage::new(paging.0, &found, caller.as_ref())))
+    Ok(HttpResponse::Ok().json(ReviewPage::new(found, caller.as_ref())))
 }
 
 /// Searches service providers.
 ///
-/// Ordered by `cost_in_pence` descending, then `review_rating` descending, then `id`
-/// ascending: a total order, so pages never repeat or skip a provider.
+/// In the body's `sort`: `cost_desc` (default: `cost_in_pence` descending, then
+/// `review_rating` descending, then `id` ascending), `cost_asc` (`cost_in_pence` ascending,
+/// then `review_rating` descending, then `id`), `rating_desc` (the confidence-weighted rating
+/// `(sum + 12.5) / (review_count + 5)` descending, compared exactly, then `review_count`
+/// descending, then `id`), `reviews_desc` (`review_count` descending, then the
+/// confidence-weighted rating descending, then `id`), `newest` (creation time descending,
+/// then `id` descending). Each is a total order, so pages never repeat or skip a provider.
+/// Page by number (`page`, at most 10,000 deep) or after a cursor (`cursor`, the
+/// `next_cursor` of the page before, at any depth).
 #[utoipa::path(
     post,
     path = "/v1_0/service-providers",
     operation_id = "searchProviders",
     tag = "service providers",
-    params(PageParams),
+    params(CursorPageParams),
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
         (status = 200, description = "A page of matching providers.", body = ProviderPage),
-        (status = 422, description = "A filter or paging value is invalid, unknown or of the wrong type.", body = ErrorBody),
+        (status = 422, description = "A filter, sort or paging value is invalid, unknown or of the wrong type, or the cursor was made for another search or changed.", body = ErrorBody),
     )
 )]
 pub(crate) async fn search(
     service: Service,
-    paging: Paging,
+    list: ListParams,
     body: JsonBody<SearchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = service.search(&body.0.into(), paging.0).await?;
-    Ok(HttpResponse::Ok().json(ProviderPage::new(paging.0, &found)))
+    let options = body.0.options();
+    let found = service.search(&body.0.into(), &options, &list.0).await?;
+    Ok(HttpResponse::Ok().json(ProviderPage::from(found)))
 }
 
 /// Recommends service providers for a job, most appropriate first.

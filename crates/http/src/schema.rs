@@ -4,8 +4,8 @@
 //! imports nothing of the crate, so the document and the bodies both use it without a cycle.
 
 use provider_domain::{
-    Comment, DecisionRule, FlagExplanation, JobRequest, ProviderName, SearchFilter, Skill, Skills,
-    Statement,
+    Comment, DecisionRule, FlagExplanation, JobRequest, ProviderName, SearchFilter, SearchSort,
+    Skill, Skills, Statement,
 };
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 
@@ -161,6 +161,25 @@ pub(crate) fn recommend_skills() -> Array {
         "Wanted skills, 1..=50 entries, each 1..=100 characters after trimming (a provider needs \
          at least one, case-insensitive).",
     )
+}
+
+/// `SearchRequest.sort`: the domain's orders by name (or `null`: the default).
+pub(crate) fn search_sort() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            SearchSort::ALL
+                .iter()
+                .map(|s| serde_json::Value::from(s.name()))
+                // JSON null is the default order too, as for every optional field.
+                .chain(std::iter::once(serde_json::Value::Null)),
+        ))
+        .default(Some(SearchSort::default().name().into()))
+        .description(Some(
+            "The order of the results: `cost_desc` (default), `cost_asc`, `rating_desc`, \
+             `reviews_desc` or `newest`.",
+        ))
+        .build()
 }
 
 /// `ReviewInput.comment`.

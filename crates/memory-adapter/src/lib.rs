@@ -13,17 +13,17 @@
 use async_trait::async_trait;
 use parking_lot::RwLock;
 use provider_domain::{
-    recommendation_order, search_order, Contribution, Event, Figures, FiguresChange, FiguresDelta,
-    FlagId, FlagStatus, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review,
-    ReviewId, ReviewStatus, SearchFilter, SkillReviews, UserId,
+    recommendation_order, Contribution, Event, Figures, FiguresChange, FiguresDelta, FlagId,
+    FlagStatus, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, Review, ReviewId,
+    ReviewStatus, SearchFilter, SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use provider_ports::moderation::queue_order;
 use provider_ports::{
-    Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotencyRepository,
-    IdempotentRequest, Page, PageOf, ProviderRepository, ReplyChange, ReplyContent, RepoError,
-    ReviewChange, ReviewRepository, Revision, StoredAnswer, StoredFlag, StoredReview, Submission,
-    Version, VersionCheck, Versioned,
+    Claim, ClaimToken, Completion, Fingerprint, Found, IdempotencyKey, IdempotencyRepository,
+    IdempotentRequest, Page, PageOf, Paging, ProviderRepository, ReplyChange, ReplyContent,
+    RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision, StoredAnswer, StoredFlag,
+    StoredReview, Submission, Total, Version, VersionCheck, Versioned,
 };
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -140,6 +140,24 @@ impl MemoryStore {
     /// Number of providers stored.
     pub fn provider_count(&self) -> usize {
         self.state.read().providers.len()
+    }
+}
+
+/// The page of `matches` in `order` that `paging` asks for: after its key, only the matches
+/// `is_after` it are candidates.
+fn paged<T, K>(
+    mut matches: Vec<T>,
+    paging: &Paging<K>,
+    order: impl Fn(&T, &T) -> Ordering,
+    is_after: impl Fn(&T, &K) -> bool,
+) -> PageOf<T> {
+    match paging {
+        Paging::Offset(page) => page_of(matches, *page, order),
+        Paging::After { key, size } => {
+            matches.retain(|m| is_after(m, key));
+            let first = Page::new(None, Some(i64::from(*size))).expect("a checked page size");
+            page_of(matches, first, order)
+        }
     }
 }
 
@@ -276,18 +294,29 @@ impl ProviderRepository for MemoryStore {
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError> {
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError> {
         let state = self.state.read();
         let matches: Vec<&Provider> = state
             .providers
             .values()
             .filter(|p| filter.matches(p))
             .collect();
-        let found = page_of(matches, page, |a, b| search_order(a, b));
-        Ok(PageOf {
-            items: found.items.into_iter().cloned().collect(),
-            has_more: found.has_more,
+        let total = total.then(|| Total::counted(matches.len() as u64));
+        let found = paged(
+            matches,
+            &paging,
+            |a, b| sort.compare(a, b),
+            |p, last| sort.is_after(p, last),
+        );
+        Ok(Found {
+            page: PageOf {
+                items: found.items.into_iter().cloned().collect(),
+                has_more: found.has_more,
+            },
+            total,
         })
     }
 
@@ -413,7 +442,7 @@ impl ReviewRepository for MemoryStore {
     async fn list(
         &self,
         provider: ProviderId,
-        page: Page,
+        paging: Paging<ReviewKey>,
     ) -> Result<PageOf<StoredReview>, RepoError> {
         let state = self.state.read();
         if !state.providers.contains_key(&provider) {
@@ -427,9 +456,12 @@ impl ReviewRepository for MemoryStore {
             .filter_map(|id| state.reviews.get(id))
             .filter(|r| r.moderation.status == ReviewStatus::Published)
             .collect();
-        let found = page_of(published, page, |a, b| {
-            Review::newest_first(&a.review, &b.review)
-        });
+        let found = paged(
+            published,
+            &paging,
+            |a, b| Review::newest_first(&a.review, &b.review),
+            |r, (at, id)| (r.review.created_at, r.review.id) < (*at, *id),
+        );
         Ok(PageOf {
             items: found.items.into_iter().cloned().collect(),
             has_more: found.has_more,

@@ -10,14 +10,14 @@ use crate::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use crate::moderation::{StoredReview, Submission};
 use crate::{
     Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotencyRepository,
-    IdempotentRequest, Outcome, Page, PageOf, ProviderRepository, ProviderService, RepoError,
-    ReviewRepository, ServiceError, StoredAnswer, Version, VersionCheck,
+    IdempotentRequest, Outcome, Page, PageOf, Paging, ProviderRepository, ProviderService,
+    RepoError, ReviewRepository, ServiceError, StoredAnswer, Total, Version, VersionCheck,
 };
 use provider_domain::{
-    recommendation_order, search_order, JobInput, JobRequest, Moderation, ModerationSettings,
-    Provider, ProviderDraft, ProviderId, ProviderInput, RangeInput, Rating, Review, ReviewId,
-    ReviewStats, ReviewStatus, SearchFilter, SearchInput, Skill, SkillRating, SkillRatingInput,
-    UserId,
+    recommendation_order, JobInput, JobRequest, Moderation, ModerationSettings, Provider,
+    ProviderDraft, ProviderId, ProviderInput, RangeInput, Rating, Review, ReviewId, ReviewStats,
+    ReviewStatus, SearchFilter, SearchInput, SearchSort, Skill, SkillRating, SkillRatingInput,
+    SortKey, UserId,
 };
 use std::any::Any;
 use std::sync::Arc;
@@ -68,9 +68,25 @@ pub fn draft(name: &str, skills: &[&str], cost: i64, ranges: &[(&str, &str)]) ->
     .expect("valid draft")
 }
 
-/// A new provider with a fresh id, owned by `owner`.
+/// A new provider with a fresh id, owned by `owner`, created now (to the microsecond, as
+/// stores keep it).
 pub fn provider(owner: UserId, draft: ProviderDraft) -> Provider {
-    Provider::new(ProviderId::from_uuid(Uuid::new_v4()), owner, draft)
+    let now = OffsetDateTime::now_utc();
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .expect("a whole microsecond");
+    provider_at(owner, draft, now)
+}
+
+/// A new provider with a fresh id, owned by `owner`, created at `created_at` (whole
+/// microseconds).
+pub fn provider_at(owner: UserId, draft: ProviderDraft, created_at: OffsetDateTime) -> Provider {
+    Provider::new(
+        ProviderId::from_uuid(Uuid::new_v4()),
+        owner,
+        draft,
+        created_at,
+    )
 }
 
 /// `review` as a submission the screen let through: published at once.
@@ -162,30 +178,75 @@ fn ids(list: &[Provider]) -> Vec<ProviderId> {
     list.iter().map(|p| p.id).collect()
 }
 
-/// Every page of a search, concatenated, must equal the reference filter and order.
+fn first_page<K>() -> Paging<K> {
+    Paging::Offset(Page::default())
+}
+
+/// One search of the store, all pages walked: by page number (`after: false`) or each page
+/// after the last key of the one before (`after: true`).
+async fn walk(
+    s: &Subject,
+    filter: &SearchFilter,
+    sort: SearchSort,
+    size: u32,
+    after: bool,
+) -> Vec<Provider> {
+    let mut got: Vec<Provider> = Vec::new();
+    for number in 1.. {
+        let paging = match got.last() {
+            Some(last) if after => Paging::After {
+                key: SortKey::of(last),
+                size,
+            },
+            _ => Paging::Offset(page(number, i64::from(size))),
+        };
+        let found = s
+            .providers
+            .search(filter, sort, paging, false)
+            .await
+            .expect("search");
+        assert_eq!(found.total, None, "a total only when asked for");
+        assert!(found.page.items.len() <= size as usize);
+        got.extend(found.page.items);
+        if !found.page.has_more {
+            break;
+        }
+    }
+    got
+}
+
+/// Every page of a search, concatenated, must equal the reference filter and order, in every
+/// sort, walked by page number and by keys alike; the total counts every match.
 async fn assert_search_matches_reference(s: &Subject, all: &[Provider], input: &SearchInput) {
     let filter = SearchFilter::parse(input).expect("valid filter");
-    let mut expected: Vec<Provider> = all.iter().filter(|p| filter.matches(p)).cloned().collect();
-    expected.sort_by(search_order);
-    for size in [1, 2, 100] {
-        let mut got = Vec::new();
-        for number in 1.. {
-            let found = s
-                .providers
-                .search(&filter, page(number, size))
-                .await
-                .expect("search");
-            got.extend(found.items);
-            if !found.has_more {
-                break;
+    let matching: Vec<Provider> = all.iter().filter(|p| filter.matches(p)).cloned().collect();
+    for sort in SearchSort::ALL {
+        let mut expected = matching.clone();
+        expected.sort_by(|a, b| sort.compare(a, b));
+        for size in [1, 2, 100] {
+            for after in [false, true] {
+                let got = walk(s, &filter, sort, size, after).await;
+                assert_eq!(
+                    ids(&got),
+                    ids(&expected),
+                    "search {input:?} in {sort:?}, page size {size}, after keys: {after}"
+                );
+                assert_eq!(got, expected, "search {input:?}: providers as stored");
             }
         }
+        let counted = s
+            .providers
+            .search(&filter, sort, Paging::Offset(page(1, 1)), true)
+            .await
+            .expect("search");
         assert_eq!(
-            ids(&got),
-            ids(&expected),
-            "search {input:?}, page size {size}"
+            counted.total,
+            Some(Total {
+                value: expected.len() as u64,
+                exact: true
+            }),
+            "total of {input:?}"
         );
-        assert_eq!(got, expected, "search {input:?}: providers as stored");
     }
 }
 
@@ -315,7 +376,7 @@ pub async fn delete_by_owner_removes_provider_and_reviews(s: &Subject) {
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
-        s.reviews.list(p.id, Page::default()).await,
+        s.reviews.list(p.id, Paging::Offset(Page::default())).await,
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
@@ -324,9 +385,15 @@ pub async fn delete_by_owner_removes_provider_and_reviews(s: &Subject) {
     ));
     let everything = s
         .providers
-        .search(&SearchFilter::default(), Page::default())
+        .search(
+            &SearchFilter::default(),
+            SearchSort::CostDesc,
+            first_page(),
+            false,
+        )
         .await
-        .expect("search");
+        .expect("search")
+        .page;
     assert!(everything.items.is_empty());
 }
 
@@ -362,7 +429,11 @@ pub async fn second_review_by_same_user_is_conflict(s: &Subject) {
     );
     let stored = stored.value;
     assert_eq!((stored.reviews.count, stored.reviews.sum_tenths), (1, 40));
-    let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
+    let listed = s
+        .reviews
+        .list(p.id, Paging::Offset(Page::default()))
+        .await
+        .expect("list");
     assert_eq!(listed.items.len(), 1);
 }
 
@@ -380,7 +451,10 @@ pub async fn review_of_unknown_provider_is_not_found(s: &Subject) {
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
     let got = s
         .reviews
-        .list(ProviderId::from_uuid(Uuid::new_v4()), Page::default())
+        .list(
+            ProviderId::from_uuid(Uuid::new_v4()),
+            Paging::Offset(Page::default()),
+        )
         .await;
     assert!(matches!(got, Err(RepoError::NotFound)), "{got:?}");
 }
@@ -399,16 +473,64 @@ pub async fn reviews_list_newest_first_in_pages(s: &Subject) {
         written.push(r);
     }
     written.sort_by(Review::newest_first);
-    let first = s.reviews.list(p.id, page(1, 2)).await.expect("list");
-    let third = s.reviews.list(p.id, page(3, 2)).await.expect("list");
+    let first = s
+        .reviews
+        .list(p.id, Paging::Offset(page(1, 2)))
+        .await
+        .expect("list");
+    let third = s
+        .reviews
+        .list(p.id, Paging::Offset(page(3, 2)))
+        .await
+        .expect("list");
     assert!(first.has_more);
     assert!(!third.has_more);
     assert_eq!(reviews_of(first), written[..2].to_vec());
     assert_eq!(reviews_of(third), written[4..].to_vec());
+    // Each page after the last review of the one before: the same list, at any depth.
+    for size in [1, 2, 3] {
+        let mut walked: Vec<Review> = Vec::new();
+        loop {
+            let paging = match walked.last() {
+                Some(last) => Paging::After {
+                    key: (last.created_at, last.id),
+                    size,
+                },
+                None => Paging::Offset(page(1, i64::from(size))),
+            };
+            let found = s.reviews.list(p.id, paging).await.expect("list");
+            let more = found.has_more;
+            walked.extend(reviews_of(found));
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(walked, written, "page size {size}");
+    }
+    // After a key no review has (written between two of them): what follows that point.
+    let between = (written[1].created_at, ReviewId::from_uuid(Uuid::max()));
+    let after = s
+        .reviews
+        .list(
+            p.id,
+            Paging::After {
+                key: between,
+                size: 10,
+            },
+        )
+        .await
+        .expect("list");
+    let expected: Vec<Review> = written
+        .iter()
+        .filter(|r| (r.created_at, r.id) < between)
+        .cloned()
+        .collect();
+    assert!(!after.has_more);
+    assert_eq!(reviews_of(after), expected);
 }
 
 fn search_fixture(owner: UserId) -> Vec<Provider> {
-    vec![
+    let mut fixture = vec![
         provider(
             owner,
             draft(
@@ -450,7 +572,12 @@ fn search_fixture(owner: UserId) -> Vec<Provider> {
             owner,
             draft("Zeta", &["seo"], 0, &[("2027-01-05", "2027-01-06")]),
         ),
-    ]
+    ];
+    // Two instants only: the newest order breaks ties by id.
+    for (i, p) in fixture.iter_mut().enumerate() {
+        p.created_at = at((i % 2) as i64);
+    }
+    fixture
 }
 
 /// Every part of the search filter, alone and combined, and the search order, page by page.
@@ -549,6 +676,358 @@ pub async fn search_matches_reference_filter_and_order(s: &Subject) {
     for input in &cases {
         assert_search_matches_reference(s, &all, input).await;
     }
+}
+
+/// A total is exact up to 10,000 matches and says "at least 10,000" beyond, in any order and
+/// with any filter; it does not depend on the page asked for.
+pub async fn search_totals_stop_counting_past_ten_thousand(s: &Subject) {
+    let owner = user();
+    let tasks: Vec<_> = (0..8)
+        .map(|worker| {
+            let providers = s.providers.clone();
+            tokio::spawn(async move {
+                for i in (worker..10_001).step_by(8) {
+                    // Day rates 0..=10_000: cost_lt 10_000 matches exactly 10,000 of them.
+                    let p = provider(owner, draft("Many", &[], i, &[]));
+                    providers.create(&p).await.expect("create");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("creator");
+    }
+    let total = |input: SearchInput, sort: SearchSort, paging: Paging<SortKey>| {
+        let providers = s.providers.clone();
+        async move {
+            let filter = SearchFilter::parse(&input).expect("valid");
+            providers
+                .search(&filter, sort, paging, true)
+                .await
+                .expect("search")
+                .total
+                .expect("asked for")
+        }
+    };
+    let over = Total {
+        value: 10_000,
+        exact: false,
+    };
+    let exactly = |value| Total { value, exact: true };
+    for sort in SearchSort::ALL {
+        assert_eq!(
+            total(SearchInput::default(), sort, first_page()).await,
+            over
+        );
+    }
+    let below = || SearchInput {
+        cost_lt: Some(10_000),
+        ..Default::default()
+    };
+    assert_eq!(
+        total(below(), SearchSort::Newest, first_page()).await,
+        exactly(10_000)
+    );
+    assert_eq!(
+        total(below(), SearchSort::CostAsc, Paging::Offset(page(100, 100))).await,
+        exactly(10_000)
+    );
+    let few = || SearchInput {
+        cost_gt: Some(9_996),
+        ..Default::default()
+    };
+    assert_eq!(
+        total(few(), SearchSort::RatingDesc, first_page()).await,
+        exactly(4)
+    );
+    // A page past the end still counts.
+    assert_eq!(
+        total(few(), SearchSort::CostDesc, Paging::Offset(page(3, 2))).await,
+        exactly(4)
+    );
+    let none = SearchInput {
+        name: Some("nobody".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        total(none, SearchSort::ReviewsDesc, first_page()).await,
+        exactly(0)
+    );
+}
+
+/// The page after a key lists what follows that point of the order now: a provider whose key
+/// did not change since the page before is neither repeated nor skipped, whatever happened to
+/// others (the last one shown deleted, another reviewed and moved, a new one created).
+pub async fn pages_after_a_key_follow_the_order_through_changes(s: &Subject) {
+    let owner = user();
+    for sort in SearchSort::ALL {
+        // A skill of each order's own: its walk sees only its providers.
+        let skill = format!("walk {}", sort.name());
+        let fixture: Vec<Provider> = (0..8)
+            .map(|i| {
+                provider_at(
+                    owner,
+                    draft("Walked", &[&skill], 100 * (i % 3), &[]),
+                    at(i % 4),
+                )
+            })
+            .collect();
+        let ratings: Vec<(usize, u8)> = (0..8).map(|i| (i, (i * 7 % 50) as u8)).collect();
+        let mut sorted = seed(s, &fixture, &ratings).await;
+        sorted.sort_by(|a, b| sort.compare(a, b));
+        let filter = SearchFilter::parse(&SearchInput {
+            skills: Some(vec![skill.clone()]),
+            ..Default::default()
+        })
+        .expect("valid");
+        let first = s
+            .providers
+            .search(&filter, sort, Paging::Offset(page(1, 3)), false)
+            .await
+            .expect("search")
+            .page;
+        assert_eq!(first.items, sorted[..3].to_vec());
+        let last = SortKey::of(&sorted[2]);
+        let moved = sorted[5].id;
+        // The changes: the last shown gone, a later one reviewed, one created.
+        s.providers
+            .delete(sorted[2].id, owner, &VersionCheck::Any)
+            .await
+            .expect("delete");
+        s.reviews
+            .add(&published(&review(moved, user(), 50, at(100))))
+            .await
+            .expect("review");
+        let added = provider_at(owner, draft("New", &[&skill], 150, &[]), at(2));
+        s.providers.create(&added).await.expect("create");
+
+        let mut now = vec![added];
+        for p in &sorted[3..] {
+            now.push(s.providers.get(p.id).await.expect("get").value);
+        }
+        let mut expected: Vec<Provider> = now
+            .into_iter()
+            .filter(|p| sort.is_after(p, &last))
+            .collect();
+        expected.sort_by(|a, b| sort.compare(a, b));
+        let rest = s
+            .providers
+            .search(
+                &filter,
+                sort,
+                Paging::After {
+                    key: last,
+                    size: 100,
+                },
+                false,
+            )
+            .await
+            .expect("search")
+            .page;
+        assert_eq!(rest.items, expected, "{sort:?}");
+        assert!(!rest.has_more);
+        for unchanged in sorted[3..].iter().filter(|p| p.id != moved) {
+            let times = rest.items.iter().filter(|p| p.id == unchanged.id).count();
+            assert_eq!(times, 1, "{sort:?}: {} listed once", unchanged.id);
+        }
+    }
+}
+
+/// Through the use cases: every page of a search and of a review list carries the cursor of
+/// the next (also in page mode), which lists the same sequence as page numbers do; a cursor
+/// is refused (422 on `cursor`) when changed, made for another filter, order, list or
+/// provider, or given with `page`; an unknown order is 422 on `sort`.
+pub async fn cursors_lead_through_every_page_and_are_refused_anywhere_else(s: &Subject) {
+    use crate::{ListRequest, SearchOptions};
+    let service = ProviderService::new(s.providers.clone(), s.reviews.clone(), s.keys.clone());
+    let all = seed(
+        s,
+        &search_fixture(user()),
+        &[(0, 40), (1, 50), (1, 30), (2, 20), (4, 40), (4, 41)],
+    )
+    .await;
+    let input = SearchInput::default();
+    let options = |sort: &str, total: bool| SearchOptions {
+        sort: Some(sort.into()),
+        total,
+    };
+    let by_page = |number: i64| ListRequest {
+        page: Some(number),
+        page_size: Some(2),
+        cursor: None,
+    };
+    let after = |cursor: &str| ListRequest {
+        page: None,
+        page_size: Some(2),
+        cursor: Some(cursor.into()),
+    };
+    for sort in SearchSort::ALL {
+        let mut expected = all.clone();
+        expected.sort_by(|a, b| sort.compare(a, b));
+        let mut walked = Vec::new();
+        let mut next = service
+            .search(&input, &options(sort.name(), true), &by_page(1))
+            .await
+            .expect("search");
+        assert_eq!(next.page, Some(1));
+        assert_eq!(
+            next.total,
+            Some(Total {
+                value: 6,
+                exact: true
+            })
+        );
+        loop {
+            assert_eq!(next.has_more, next.next_cursor.is_some());
+            walked.extend(next.items.clone());
+            let Some(cursor) = next.next_cursor.clone() else {
+                break;
+            };
+            next = service
+                .search(&input, &options(sort.name(), false), &after(&cursor))
+                .await
+                .expect("search");
+            assert_eq!((next.page, next.page_size, next.total), (None, 2, None));
+        }
+        assert_eq!(walked, expected, "{sort:?}");
+    }
+
+    let first = service
+        .search(&input, &SearchOptions::default(), &by_page(1))
+        .await
+        .expect("search");
+    let cursor = first.next_cursor.expect("more follow");
+    let refused = |got: Result<crate::Listed<Provider>, ServiceError>, field: &str| match got {
+        Err(ServiceError::Invalid(e)) => {
+            assert_eq!(e.0.len(), 1, "{e:?}");
+            assert_eq!(e.0[0].field, field, "{e:?}");
+        }
+        other => panic!("expected 422 on {field}: {other:?}"),
+    };
+    // The default order is cost_desc: the same cursor serves either spelling.
+    assert!(service
+        .search(&input, &options("cost_desc", false), &after(&cursor))
+        .await
+        .is_ok());
+    refused(
+        service
+            .search(&input, &options("newest", false), &after(&cursor))
+            .await,
+        "cursor",
+    );
+    let other = SearchInput {
+        cost_gt: Some(0),
+        ..Default::default()
+    };
+    refused(
+        service
+            .search(&other, &SearchOptions::default(), &after(&cursor))
+            .await,
+        "cursor",
+    );
+    let mut changed = cursor.clone().into_bytes();
+    let i = changed.len() / 2;
+    changed[i] = if changed[i] == b'A' { b'B' } else { b'A' };
+    refused(
+        service
+            .search(
+                &input,
+                &SearchOptions::default(),
+                &after(&String::from_utf8(changed).expect("ascii")),
+            )
+            .await,
+        "cursor",
+    );
+    for garbage in ["", "not a cursor", "AAAA"] {
+        refused(
+            service
+                .search(&input, &SearchOptions::default(), &after(garbage))
+                .await,
+            "cursor",
+        );
+    }
+    refused(
+        service
+            .search(
+                &input,
+                &SearchOptions::default(),
+                &ListRequest {
+                    page: Some(1),
+                    ..after(&cursor)
+                },
+            )
+            .await,
+        "cursor",
+    );
+    refused(
+        service
+            .search(&input, &options("price", false), &by_page(1))
+            .await,
+        "sort",
+    );
+    // Another process's key: its cursors are not this one's.
+    let elsewhere = ProviderService::new(s.providers.clone(), s.reviews.clone(), s.keys.clone());
+    refused(
+        elsewhere
+            .search(&input, &SearchOptions::default(), &after(&cursor))
+            .await,
+        "cursor",
+    );
+
+    // Review lists: the same, per provider.
+    let rated = &all[1];
+    let other_provider = &all[4];
+    let reviews_first = service
+        .list_reviews(
+            rated.id,
+            &ListRequest {
+                page_size: Some(1),
+                ..ListRequest::default()
+            },
+        )
+        .await
+        .expect("list");
+    let review_cursor = reviews_first.next_cursor.expect("two reviews");
+    let second = service
+        .list_reviews(
+            rated.id,
+            &ListRequest {
+                page_size: Some(1),
+                cursor: Some(review_cursor.clone()),
+                ..ListRequest::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(second.items.len(), 1);
+    assert_ne!(second.items, reviews_first.items);
+    assert_eq!((second.next_cursor, second.has_more), (None, false));
+    let refused_reviews = |got: Result<crate::Listed<StoredReview>, ServiceError>| match got {
+        Err(ServiceError::Invalid(e)) => assert_eq!(e.0[0].field, "cursor", "{e:?}"),
+        other => panic!("expected 422 on cursor: {other:?}"),
+    };
+    refused_reviews(
+        service
+            .list_reviews(
+                other_provider.id,
+                &ListRequest {
+                    cursor: Some(review_cursor),
+                    ..ListRequest::default()
+                },
+            )
+            .await,
+    );
+    refused_reviews(
+        service
+            .list_reviews(
+                rated.id,
+                &ListRequest {
+                    cursor: Some(cursor.clone()),
+                    ..ListRequest::default()
+                },
+            )
+            .await,
+    );
 }
 
 /// Every recommendation rule and the ranking, page by page.
@@ -691,7 +1170,12 @@ pub async fn version_rises_with_every_replace_and_review_only(s: &Subject) {
         .await;
     assert!(matches!(stranger, Err(RepoError::NotFound)), "{stranger:?}");
     s.providers
-        .search(&SearchFilter::default(), Page::default())
+        .search(
+            &SearchFilter::default(),
+            SearchSort::CostDesc,
+            first_page(),
+            true,
+        )
         .await
         .expect("search");
     assert_eq!(version().await, Version::new(3));
@@ -1165,9 +1649,15 @@ pub async fn concurrent_creates_with_one_key_create_one_provider(s: &Subject) {
     }
     let everything = s
         .providers
-        .search(&SearchFilter::default(), Page::default())
+        .search(
+            &SearchFilter::default(),
+            SearchSort::CostDesc,
+            first_page(),
+            false,
+        )
         .await
-        .expect("search");
+        .expect("search")
+        .page;
     assert_eq!(everything.items.len(), 1, "one provider created");
     assert_eq!(answers.len() + in_flight, SENDERS);
     assert_eq!(
@@ -1279,7 +1769,11 @@ pub async fn reviews_read_back_with_their_skill_ratings(s: &Subject) {
     let second = review(p.id, user(), 20, at(1));
     s.reviews.add(&published(&first)).await.expect("add");
     s.reviews.add(&published(&second)).await.expect("add");
-    let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
+    let listed = s
+        .reviews
+        .list(p.id, Paging::Offset(Page::default()))
+        .await
+        .expect("list");
     assert_eq!(reviews_of(listed), vec![second, first]);
 }
 
@@ -1473,6 +1967,9 @@ macro_rules! contract_tests {
             recommend_ranks_by_the_matched_skills_pooled_rating,
             deleting_a_provider_removes_its_skill_figures,
             a_review_rating_a_skill_the_provider_lacks_is_refused_and_changes_nothing,
+            search_totals_stop_counting_past_ten_thousand,
+            pages_after_a_key_follow_the_order_through_changes,
+            cursors_lead_through_every_page_and_are_refused_anywhere_else,
             a_held_review_counts_only_once_published,
             hiding_and_publishing_move_the_figures_exactly,
             enough_flags_hold_a_review_and_a_decision_resolves_them,

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod consistency;
+mod cursor;
 mod error;
 pub mod idempotency;
 pub mod moderation;
@@ -18,6 +19,7 @@ mod version;
 pub mod contract;
 
 pub use consistency::{read_consistency, with_read_consistency, ReadConsistency};
+pub use cursor::{search_scope, CursorKey};
 pub use error::{RepoError, ServiceError};
 pub use idempotency::{
     Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotentRequest,
@@ -27,9 +29,9 @@ pub use moderation::{
     event_detail_from_json, event_detail_json, Moderated, ReplyChange, ReplyContent, ReviewChange,
     Revision, StoredFlag, StoredReview, Submission,
 };
-pub use page::{Page, PageOf};
-pub use repository::{IdempotencyRepository, ProviderRepository, ReviewRepository};
+pub use page::{Found, ListAt, ListRequest, Page, PageOf, Paging, Total};
+pub use repository::{IdempotencyRepository, ProviderRepository, ReviewKey, ReviewRepository};
 #[cfg(any(test, feature = "mock"))]
 pub use repository::{MockIdempotencyRepository, MockProviderRepository, MockReviewRepository};
-pub use service::{Clock, NewReview, ProviderService, SystemClock};
+pub use service::{Clock, Listed, NewReview, ProviderService, SearchOptions, SystemClock};
 pub use version::{Version, VersionCheck, Versioned};

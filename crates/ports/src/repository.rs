@@ -3,13 +3,13 @@
 
 use crate::moderation::{ReviewChange, Revision, StoredFlag, StoredReview, Submission};
 use crate::{
-    Claim, ClaimToken, Completion, IdempotentRequest, Page, PageOf, RepoError, StoredAnswer,
-    Version, VersionCheck, Versioned,
+    Claim, ClaimToken, Completion, Found, IdempotentRequest, Page, PageOf, Paging, RepoError,
+    StoredAnswer, Version, VersionCheck, Versioned,
 };
 use async_trait::async_trait;
 use provider_domain::{
     Event, FiguresDelta, FlagId, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation,
-    ReviewId, SearchFilter, UserId,
+    ReviewId, SearchFilter, SearchSort, SortKey, UserId,
 };
 use time::OffsetDateTime;
 
@@ -76,15 +76,20 @@ pub trait ProviderRepository: Send + Sync {
         check: &VersionCheck,
     ) -> Result<(), RepoError>;
 
-    /// One page of the providers `filter` matches, in [`provider_domain::search_order`].
+    /// One page of the providers `filter` matches, in `sort` ([`SearchSort::compare`]): page
+    /// `n`, or the providers listed after the key `paging` holds (whether or not a provider
+    /// with that key still exists), at any depth. With `total`, also how many match
+    /// ([`crate::Total`]: counted up to 10,001), read from the same state as the page.
     ///
     /// # Errors
     /// [`RepoError::Unavailable`].
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError>;
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError>;
 
     /// One page of the providers suited to `job`, in
     /// [`provider_domain::recommendation_order`].
@@ -103,6 +108,9 @@ pub trait ProviderRepository: Send + Sync {
     /// [`RepoError::Unavailable`] when it does not.
     async fn ping(&self) -> Result<(), RepoError>;
 }
+
+/// Where a review sits in a provider's list, newest first: its time and id.
+pub type ReviewKey = (OffsetDateTime, ReviewId);
 
 /// Stores reviews, one per provider and user, with their moderation (see
 /// [`crate::moderation`]), and keeps each provider's review figures exact: only published
@@ -139,14 +147,16 @@ pub trait ReviewRepository: Send + Sync {
         completion: &Completion,
     ) -> Result<(), RepoError>;
 
-    /// One page of a provider's published reviews, newest first ([`provider_domain::Review::newest_first`]).
+    /// One page of a provider's published reviews, newest first
+    /// ([`provider_domain::Review::newest_first`]): page `n`, or the reviews listed after the
+    /// review `paging`'s key names (its time and id).
     ///
     /// # Errors
     /// [`RepoError::NotFound`] if the provider does not exist; [`RepoError::Unavailable`].
     async fn list(
         &self,
         provider: ProviderId,
-        page: Page,
+        paging: Paging<ReviewKey>,
     ) -> Result<PageOf<StoredReview>, RepoError>;
 
     /// The review with this id, whatever its status, with its moderation and revision.

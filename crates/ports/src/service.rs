@@ -2,14 +2,15 @@
 
 use crate::moderation::{queued_since, Moderated, Revision, StoredReview, Submission};
 use crate::{
-    Answered, Claim, ClaimToken, Completion, IdempotencyRepository, IdempotentRequest, Outcome,
-    Page, PageOf, ProviderRepository, RepoError, ReviewRepository, ServiceError, Version,
-    VersionCheck, Versioned,
+    search_scope, Answered, Claim, ClaimToken, Completion, CursorKey, IdempotencyRepository,
+    IdempotentRequest, ListAt, ListRequest, Outcome, Page, PageOf, Paging, ProviderRepository,
+    RepoError, ReviewRepository, ServiceError, Total, Version, VersionCheck, Versioned,
 };
 use provider_domain::{
-    Comment, JobInput, JobRequest, Moderation, ModerationSettings, Provider, ProviderDraft,
-    ProviderId, ProviderInput, Rating, Recommendation, Review, ReviewId, SearchFilter, SearchInput,
-    SkillRating, SkillRatingInput, UserId, ValidationError,
+    Comment, Cursor, CursorPosition, FieldError, JobInput, JobRequest, Moderation,
+    ModerationSettings, Provider, ProviderDraft, ProviderId, ProviderInput, Rating, Recommendation,
+    Review, ReviewId, SearchFilter, SearchInput, SearchSort, SkillRating, SkillRatingInput,
+    SortKey, UserId, ValidationError, ValueError,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -53,7 +54,34 @@ pub struct ProviderService {
     reviews: Arc<dyn ReviewRepository>,
     keys: Arc<dyn IdempotencyRepository>,
     clock: Arc<dyn Clock>,
+    cursors: CursorKey,
     pub(crate) moderation: Arc<ModerationSettings>,
+}
+
+/// One page of a list as the API answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<T> {
+    /// The items on this page, in list order.
+    pub items: Vec<T>,
+    /// The page's number, from 1 (offset paging); `None` for a page after a cursor.
+    pub page: Option<u32>,
+    /// Items per page asked for.
+    pub page_size: u32,
+    /// True exactly when `next_cursor` is some: later pages hold more.
+    pub has_more: bool,
+    /// The cursor of the page after this one, when there is one.
+    pub next_cursor: Option<String>,
+    /// How many items the whole list holds, when asked for.
+    pub total: Option<Total>,
+}
+
+/// How a search lists its matches, before checking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// The order's name ([`SearchSort::parse`]); `None` is [`SearchSort::CostDesc`].
+    pub sort: Option<String>,
+    /// Whether to count the matches ([`Total`]).
+    pub total: bool,
 }
 
 impl std::fmt::Debug for ProviderService {
@@ -84,7 +112,60 @@ impl ProviderService {
             reviews,
             keys,
             clock,
+            cursors: CursorKey::random(),
             moderation: Arc::new(ModerationSettings::default()),
+        }
+    }
+
+    /// This service sealing and opening cursors with `key` (by default a key drawn at start,
+    /// whose cursors only this process accepts).
+    #[must_use]
+    pub fn with_cursor_key(self, key: CursorKey) -> Self {
+        Self {
+            cursors: key,
+            ..self
+        }
+    }
+
+    /// Opens a client's cursor, or says why it cannot be used (422 on `cursor`).
+    fn open_cursor<K>(
+        &self,
+        token: &str,
+        key_of: impl FnOnce(&Cursor) -> Result<K, provider_domain::CursorError>,
+    ) -> Result<K, ServiceError> {
+        self.cursors
+            .open(token)
+            .and_then(|c| key_of(&c))
+            .map_err(|e| {
+                ValidationError(vec![FieldError::new("cursor", ValueError::Cursor(e))]).into()
+            })
+    }
+
+    /// The answer of a list from the store's page: the cursor after its last item, when more
+    /// follow.
+    fn listed<T>(
+        &self,
+        at: &ListAt,
+        page: PageOf<T>,
+        total: Option<Total>,
+        position: impl FnOnce(&T) -> Cursor,
+    ) -> Listed<T> {
+        let next_cursor = page
+            .items
+            .last()
+            .filter(|_| page.has_more)
+            .map(|last| self.cursors.seal(&position(last)));
+        let (number, size) = match at {
+            ListAt::Page(p) => (Some(p.number()), p.size()),
+            ListAt::Cursor { size, .. } => (None, *size),
+        };
+        Listed {
+            has_more: next_cursor.is_some(),
+            items: page.items,
+            page: number,
+            page_size: size,
+            next_cursor,
+            total,
         }
     }
 
@@ -232,7 +313,7 @@ impl ProviderService {
         owner: UserId,
         input: &ProviderInput,
     ) -> Result<Versioned<Provider>, ServiceError> {
-        let provider = new_provider(owner, input)?;
+        let provider = new_provider(owner, input, self.now())?;
         let version = self.providers.create(&provider).await?;
         Ok(Versioned {
             value: provider,
@@ -271,7 +352,7 @@ impl ProviderService {
             // A new provider's version is `Version::FIRST` (every store's contract), so its
             // answer is known before it is stored, and is stored with it.
             let created = Versioned {
-                value: new_provider(owner, input)?,
+                value: new_provider(owner, input, self.now())?,
                 version: Version::FIRST,
             };
             let outcome = answer(&created)?;
@@ -463,9 +544,22 @@ impl ProviderService {
     pub async fn list_reviews(
         &self,
         provider_id: ProviderId,
-        page: Page,
-    ) -> Result<PageOf<StoredReview>, ServiceError> {
-        Ok(self.reviews.list(provider_id, page).await?)
+        list: &ListRequest,
+    ) -> Result<Listed<StoredReview>, ServiceError> {
+        let at = list.parse()?;
+        let paging = match &at {
+            ListAt::Page(page) => Paging::Offset(*page),
+            ListAt::Cursor { token, size } => Paging::After {
+                key: self.open_cursor(token, |c| c.review_key(provider_id))?,
+                size: *size,
+            },
+        };
+        let page = self.reviews.list(provider_id, paging).await?;
+        let scope = Cursor::review_scope(provider_id);
+        Ok(self.listed(&at, page, None, |last| Cursor {
+            position: CursorPosition::after_review(&last.review),
+            scope,
+        }))
     }
 
     /// One page of a search.
@@ -476,10 +570,44 @@ impl ProviderService {
     pub async fn search(
         &self,
         input: &SearchInput,
-        page: Page,
-    ) -> Result<PageOf<Provider>, ServiceError> {
-        let filter = SearchFilter::parse(input)?;
-        Ok(self.providers.search(&filter, page).await?)
+        options: &SearchOptions,
+        list: &ListRequest,
+    ) -> Result<Listed<Provider>, ServiceError> {
+        // Every fault of the body and the query at once; the cursor is opened only for a
+        // valid filter and order, which it must have been made for.
+        let mut errors = Vec::new();
+        let filter = SearchFilter::parse(input)
+            .map_err(|e| errors.extend(e.0))
+            .ok();
+        let sort = options
+            .sort
+            .as_deref()
+            .map_or(Ok(SearchSort::default()), SearchSort::parse)
+            .map_err(|e| errors.push(FieldError::new("sort", e)))
+            .ok();
+        let at = list.parse().map_err(|e| errors.extend(e.0)).ok();
+        let (Some(filter), Some(sort), Some(at)) = (filter, sort, at) else {
+            return Err(ValidationError(errors).into());
+        };
+        let scope = search_scope(&filter);
+        let paging = match &at {
+            ListAt::Page(page) => Paging::Offset(*page),
+            ListAt::Cursor { token, size } => Paging::After {
+                key: self.open_cursor(token, |c| c.search_key(&scope, sort))?,
+                size: *size,
+            },
+        };
+        let found = self
+            .providers
+            .search(&filter, sort, paging, options.total)
+            .await?;
+        Ok(self.listed(&at, found.page, found.total, |last| Cursor {
+            position: CursorPosition::Search {
+                sort,
+                last: SortKey::of(last),
+            },
+            scope,
+        }))
     }
 
     /// One page of recommendations for a job.
@@ -538,13 +666,19 @@ fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(micros).unwrap_or(t)
 }
 
-/// A new provider of `owner` from `input`, with a fresh id.
-fn new_provider(owner: UserId, input: &ProviderInput) -> Result<Provider, ServiceError> {
+/// A new provider of `owner` from `input`, with a fresh id, created at `created_at` (the
+/// service's clock cut to microseconds, [`ProviderService::now`]).
+fn new_provider(
+    owner: UserId,
+    input: &ProviderInput,
+    created_at: OffsetDateTime,
+) -> Result<Provider, ServiceError> {
     let draft = ProviderDraft::parse(input)?;
     Ok(Provider::new(
         ProviderId::from_uuid(Uuid::new_v4()),
         owner,
         draft,
+        created_at,
     ))
 }
 

@@ -318,11 +318,11 @@ async fn copy_batch(
     let text = CopyText::of(batch)?;
     for (statement, data) in [
         (
-            "COPY providers (id, owner_id, name, name_key, cost_in_pence, review_count, rating_sum) FROM STDIN",
+            "COPY providers (id, owner_id, name, name_key, cost_in_pence, review_count, rating_sum, created_at) FROM STDIN",
             text.providers,
         ),
         (
-            "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence, review_count, rating_sum, skill_review_count, skill_rating_sum) FROM STDIN",
+            "COPY provider_skills (provider_id, position, skill, skill_key, cost_in_pence, review_count, rating_sum, skill_review_count, skill_rating_sum, created_at) FROM STDIN",
             text.skills,
         ),
         (
@@ -375,19 +375,20 @@ impl CopyText {
             let p = &rows.provider;
             let _ = writeln!(
                 t.providers,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 p.id,
                 p.owner_id,
                 escape(p.name),
                 escape(&p.name_key),
                 p.cost_in_pence,
                 p.review_count,
-                p.rating_sum
+                p.rating_sum,
+                timestamp(p.created_at)
             );
             for s in &rows.skills {
                 let _ = writeln!(
                     t.skills,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     s.provider_id,
                     s.position,
                     escape(s.skill),
@@ -396,7 +397,8 @@ impl CopyText {
                     s.review_count,
                     s.rating_sum,
                     s.skill_review_count,
-                    s.skill_rating_sum
+                    s.skill_rating_sum,
+                    timestamp(s.created_at)
                 );
             }
             // The provider's figures hold only its current skills' keys: those it was rated for.
@@ -432,10 +434,7 @@ impl CopyText {
                     .comment
                     .as_deref()
                     .map_or_else(|| "\\N".to_owned(), escape);
-                let created = r
-                    .created_at
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default();
+                let created = timestamp(r.created_at);
                 let _ = writeln!(
                     t.reviews,
                     "{}\t{}\t{}\t{}\t{comment}\t{created}",

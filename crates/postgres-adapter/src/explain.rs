@@ -2,6 +2,7 @@
 //! benchmark report and for anyone tuning the schema (`provider-api explain`).
 
 use crate::error::repo_error;
+use crate::rows::VersionedProviderRow;
 use crate::sql::Statement;
 use crate::{pool, queries, recommend, PgError, PgStore};
 use diesel::pg::Pg;
@@ -9,8 +10,8 @@ use diesel::row::NamedRow;
 use diesel::sql_types::Text;
 use diesel::{deserialize, QueryableByName};
 use diesel_async::RunQueryDsl;
-use provider_domain::{JobRequest, SearchFilter};
-use provider_ports::Page;
+use provider_domain::{JobRequest, Provider, ProviderId, SearchFilter, SearchSort, SortKey};
+use provider_ports::{Page, Paging};
 
 /// One line of a plan.
 struct PlanLine(String);
@@ -43,16 +44,44 @@ fn failed(e: diesel::result::Error) -> PgError {
     PgError::Config(repo_error(e).to_string())
 }
 
-/// The plan and timing of one search page, run on the database at `url`.
+/// The plan and timing of one search page in `sort` (and of its total, when asked for), run on
+/// the database at `url`: page `page`, or with `after`, the page of `page`'s size after that
+/// provider's key (what a cursor leads to at its depth).
 ///
 /// # Errors
 /// [`PgError`] when the database cannot be reached or the statement fails.
 pub async fn explain_search(
     url: &str,
     filter: &SearchFilter,
+    sort: SearchSort,
     page: Page,
+    after: Option<ProviderId>,
+    total: bool,
 ) -> Result<String, PgError> {
-    explain(url, vec![queries::search(filter, page)]).await
+    let paging = match after {
+        None => Paging::Offset(page),
+        Some(id) => {
+            // The page a cursor made on this provider leads to: after its key.
+            let mut conn = pool::planning_like_the_store(url).await?;
+            let rows: Vec<VersionedProviderRow> =
+                queries::get(id).load(&mut conn).await.map_err(failed)?;
+            let row = rows
+                .into_iter()
+                .next()
+                .ok_or_else(|| PgError::Config(format!("no provider {id} to start after")))?;
+            let provider =
+                Provider::try_from(row.provider).map_err(|e| PgError::Config(e.to_string()))?;
+            Paging::After {
+                key: SortKey::of(&provider),
+                size: page.size(),
+            }
+        }
+    };
+    let mut statements = vec![queries::search(filter, sort, &paging)];
+    if total {
+        statements.push(queries::search_total(filter));
+    }
+    explain(url, statements).await
 }
 
 /// The plans and timings of the statements one recommend page runs (with the store's default

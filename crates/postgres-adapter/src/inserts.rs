@@ -5,9 +5,11 @@
 
 use crate::rows::{NewAvailabilityRow, NewRunRow, NewSkillRow, ProviderRows};
 use crate::sql::Statement;
-use diesel::sql_types::{Array, BigInt, Date as SqlDate, Range, SmallInt, Text, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Date as SqlDate, Range, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
+};
 use std::ops::Bound;
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 /// A new provider and all its children in one statement (one round trip, atomic as any
 /// statement is): data-modifying CTEs, the children inserted from the provider row's
@@ -20,7 +22,8 @@ pub(crate) fn create(rows: &ProviderRows<'_>) -> Statement {
     let p = &rows.provider;
     let mut s = Statement::new(
         "WITH p AS (INSERT INTO providers \
-           (id, owner_id, name, name_key, cost_in_pence, review_count, rating_sum) VALUES (",
+           (id, owner_id, name, name_key, cost_in_pence, review_count, rating_sum, created_at) \
+           VALUES (",
     );
     s.bind::<SqlUuid, _>(p.id)
         .sql(", ")
@@ -35,12 +38,16 @@ pub(crate) fn create(rows: &ProviderRows<'_>) -> Statement {
         .bind::<BigInt, _>(p.review_count)
         .sql(", ")
         .bind::<BigInt, _>(p.rating_sum)
+        .sql(", ")
+        .bind::<Timestamptz, _>(p.created_at)
         .sql(
-            ") RETURNING id, cost_in_pence, review_count, rating_sum, version), \
+            ") RETURNING id, cost_in_pence, review_count, rating_sum, created_at, version), \
              s AS (INSERT INTO provider_skills (provider_id, position, skill, skill_key, \
-               cost_in_pence, review_count, rating_sum, skill_review_count, skill_rating_sum) \
+               cost_in_pence, review_count, rating_sum, skill_review_count, skill_rating_sum, \
+               created_at) \
              SELECT p.id, u.position, u.skill, u.skill_key, p.cost_in_pence, p.review_count, \
-               p.rating_sum, u.skill_review_count, u.skill_rating_sum FROM p CROSS JOIN ",
+               p.rating_sum, u.skill_review_count, u.skill_rating_sum, p.created_at \
+             FROM p CROSS JOIN ",
         );
     skill_columns(&mut s, &rows.skills);
     s.sql(
@@ -57,17 +64,23 @@ pub(crate) fn create(rows: &ProviderRows<'_>) -> Statement {
     s
 }
 
-/// The skill rows `skills` (all of one provider, `provider_id`), inserted.
-pub(crate) fn skills(provider_id: uuid::Uuid, skills: &[NewSkillRow<'_>]) -> Statement {
+/// The skill rows `skills` (all of one provider, `provider_id`, created at `created_at`),
+/// inserted.
+pub(crate) fn skills(
+    provider_id: uuid::Uuid,
+    created_at: OffsetDateTime,
+    skills: &[NewSkillRow<'_>],
+) -> Statement {
     let mut s = Statement::new(
         "INSERT INTO provider_skills (provider_id, position, skill, skill_key, cost_in_pence, \
-           review_count, rating_sum, skill_review_count, skill_rating_sum) \
+           review_count, rating_sum, skill_review_count, skill_rating_sum, created_at) \
          SELECT ",
     );
     s.bind::<SqlUuid, _>(provider_id).sql(
         ", u.position, u.skill, u.skill_key, u.cost_in_pence, u.review_count, u.rating_sum, \
-         u.skill_review_count, u.skill_rating_sum FROM ",
+         u.skill_review_count, u.skill_rating_sum, ",
     );
+    s.bind::<Timestamptz, _>(created_at).sql(" FROM ");
     skill_columns(&mut s, skills);
     s
 }

@@ -10,9 +10,9 @@
 //! table, aggregated in order, before the page's order is restored.
 
 use crate::sql::Statement;
-use diesel::sql_types::{BigInt, Date as SqlDate, Double, Text, Uuid as SqlUuid};
-use provider_domain::{ProviderId, SearchFilter};
-use provider_ports::Page;
+use diesel::sql_types::{BigInt, Date as SqlDate, Double, Text, Timestamptz, Uuid as SqlUuid};
+use provider_domain::{ProviderId, SearchFilter, SearchSort, SortKey};
+use provider_ports::{Paging, Total};
 
 /// The plain mean rating, exactly as `ReviewStats::mean` computes it: `sum / (10 * count)`
 /// as one IEEE double division (the same two integers give the same double in both), `0` when
@@ -28,7 +28,7 @@ pub(crate) const MEAN: &str = "(CASE WHEN p.review_count = 0 THEN 0::float8 \
 
 /// The provider columns of a `rows::WholeProviderRow`, which the `page` CTE must select.
 pub(crate) const PROVIDER_COLUMNS: &str =
-    "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum";
+    "p.id, p.owner_id, p.name, p.cost_in_pence, p.review_count, p.rating_sum, p.created_at";
 
 /// Selects the providers of `page` (a subquery selecting at least [`PROVIDER_COLUMNS`]) with
 /// their skills and availability, ordered by `order` (over `page`'s columns). Each provider's
@@ -37,7 +37,7 @@ pub(crate) const PROVIDER_COLUMNS: &str =
 pub(crate) fn with_children(page: Statement, order: &str) -> Statement {
     let mut s = Statement::new(
         "SELECT page.id, page.owner_id, page.name, page.cost_in_pence, \
-                page.review_count, page.rating_sum, \
+                page.review_count, page.rating_sum, page.created_at, \
                 k.skills, k.skill_review_counts, k.skill_rating_sums, \
                 a.from_dates, a.to_dates \
          FROM (",
@@ -61,13 +61,13 @@ pub(crate) fn with_children(page: Statement, order: &str) -> Statement {
     s
 }
 
-/// `LIMIT size + 1 OFFSET (number - 1) * size`.
-fn limit(s: &mut Statement, page: Page) {
+/// `LIMIT size + 1 OFFSET (number - 1) * size` (no offset after a cursor's key).
+fn limit<K>(s: &mut Statement, paging: &Paging<K>) {
     s.sql(" LIMIT ")
-        .bind::<BigInt, _>(i64::from(page.size()) + 1)
+        .bind::<BigInt, _>(i64::from(paging.size()) + 1)
         .sql(" OFFSET ")
         // At most 9,900 (page * size <= 10,000): fits.
-        .bind::<BigInt, _>(page.offset() as i64);
+        .bind::<BigInt, _>(paging.offset() as i64);
 }
 
 /// One provider with its children and its version (a `rows::VersionedProviderRow`): one index
@@ -109,53 +109,180 @@ pub(crate) fn like_escape(needle: &str) -> String {
 const POSTING_MEAN: &str = "(CASE WHEN s.review_count = 0 THEN 0::float8 \
                             ELSE s.rating_sum::float8 / (s.review_count * 10)::float8 END)";
 
-/// One page of a search, in `search_order`: cost descending, mean descending, id ascending.
+/// The confidence-weighted rating `(sum + 2.5 * 5) / (count + 5)` in tenths, exactly as
+/// `ReviewStats::confidence` computes it (one IEEE double division of the same two integers),
+/// and as the `*_rating_desc_idx` and `*_reviews_desc_idx` indexes hold it. Ordering by it
+/// equals the domain's exact comparison for the reason [`MEAN`] gives.
+const CONFIDENCE: &str = "((p.rating_sum + 125)::float8 / ((p.review_count + 5) * 10)::float8)";
+
+/// [`CONFIDENCE`] of a posting `s` (its copy of the provider's review figures).
+const POSTING_CONFIDENCE: &str =
+    "((s.rating_sum + 125)::float8 / ((s.review_count + 5) * 10)::float8)";
+
+/// One column of a search order's key: its SQL over the rows walked, its direction, and how
+/// the cursor's value of it is bound.
+#[derive(Debug, Clone, Copy)]
+struct KeyPart {
+    sql: &'static str,
+    descending: bool,
+    value: KeyValue,
+}
+
+/// Which field of a `SortKey` a key column holds.
+#[derive(Debug, Clone, Copy)]
+enum KeyValue {
+    Cost,
+    Mean,
+    Confidence,
+    ReviewCount,
+    CreatedAt,
+    Id,
+}
+
+/// The key columns of `sort` over the rows `walked`, the id last: the order a search lists in,
+/// and the column list of the index that serves it (see the search_orders migration).
+fn key_parts(sort: SearchSort, walked: Walked) -> Vec<KeyPart> {
+    let part = |value: KeyValue, descending: bool| KeyPart {
+        sql: walked.column(value),
+        descending,
+        value,
+    };
+    use KeyValue::*;
+    match sort {
+        SearchSort::CostDesc => vec![part(Cost, true), part(Mean, true), part(Id, false)],
+        SearchSort::CostAsc => vec![part(Cost, false), part(Mean, true), part(Id, false)],
+        SearchSort::RatingDesc => vec![
+            part(Confidence, true),
+            part(ReviewCount, true),
+            part(Id, false),
+        ],
+        SearchSort::ReviewsDesc => vec![
+            part(ReviewCount, true),
+            part(Confidence, true),
+            part(Id, false),
+        ],
+        SearchSort::Newest => vec![part(CreatedAt, true), part(Id, true)],
+    }
+}
+
+/// The names the key columns get in a walk's output (`k0`, `k1`, ...; the id is `id`).
+fn key_name(i: usize, parts: &[KeyPart]) -> String {
+    if i + 1 == parts.len() {
+        "id".to_owned()
+    } else {
+        format!("k{i}")
+    }
+}
+
+/// `ORDER BY` text of the key over a walk's output named by `prefix` (`u.`, `page.`).
+fn order_by(parts: &[KeyPart], prefix: &str) -> String {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{prefix}{}{}",
+                key_name(i, parts),
+                if p.descending { " DESC" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds the value of one key column of `key`.
+fn bind_key(s: &mut Statement, part: &KeyPart, key: &SortKey) {
+    match part.value {
+        KeyValue::Cost => s.bind::<BigInt, _>(key.cost.pence()),
+        KeyValue::Mean => s.bind::<Double, _>(key.reviews.mean()),
+        KeyValue::Confidence => s.bind::<Double, _>(key.reviews.confidence()),
+        // At most i64::MAX: the database's column is a bigint.
+        KeyValue::ReviewCount => {
+            s.bind::<BigInt, _>(i64::try_from(key.reviews.count).unwrap_or(i64::MAX))
+        }
+        KeyValue::CreatedAt => s.bind::<Timestamptz, _>(key.created_at),
+        KeyValue::Id => s.bind::<SqlUuid, _>(key.id.as_uuid()),
+    };
+}
+
+/// One page of a search in `sort` (the domain's `SearchSort::compare`): page `n`
+/// (`LIMIT size + 1 OFFSET ...`), or the rows after a cursor's key (keyset paging, at any
+/// depth the cost of a first page).
 ///
-/// With skills, the page is walked from each skill's postings (`provider_skills_postings_idx`,
-/// in day-rate order, carrying the provider's review stats): a skill held by few providers
-/// costs as few rows as it has matches, not a probe of every provider walked past. Each skill's
-/// walk stops at the page's end (`offset + size + 1` postings); their union, deduplicated and
-/// ordered, holds the page, since every provider of the page is among the first so many of
-/// each of its requested skills. Without skills, the walk is `providers_search_order_idx`'s
-/// (index-only). Either way the page's rows are then joined to their providers, so the ones
-/// passed over (an offset, rows failing a filter) cost no heap access.
-pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
+/// Each walk (the providers, or one skill's postings) follows an index in the order's key, so
+/// it stops after the page's rows. After a key, the walk is split into one branch per key
+/// column: "equal on the columns before it, after the key on this one" (`cost = $c AND mean <
+/// $m`, ...). Each branch is one contiguous range of the index, entered where it begins (a
+/// single row comparison cannot say it: the orders mix directions), and cut at the page's
+/// size; their union, ordered, holds the page.
+///
+/// With skills, the page is walked from each skill's postings (in day-rate order,
+/// `provider_skills_postings_idx`, or the order's own posting index), each carrying the
+/// provider's day rate, review figures and creation time: a skill held by few providers costs
+/// as few rows as it has matches. Each skill's walk stops at the page's end; their union,
+/// deduplicated and ordered, holds the page. Without skills, the walk is over the providers'
+/// index of the order (index-only). Either way the page's rows are then joined to their
+/// providers, so the ones passed over cost no heap access.
+pub(crate) fn search(
+    filter: &SearchFilter,
+    sort: SearchSort,
+    paging: &Paging<SortKey>,
+) -> Statement {
     let keys: Vec<&str> = filter.skills().iter().map(|k| k.key()).collect();
+    let walked = if keys.is_empty() {
+        Walked::Providers
+    } else {
+        Walked::Postings
+    };
+    let parts = key_parts(sort, walked);
+    let names = (0..parts.len())
+        .map(|i| format!("u.{}", key_name(i, &parts)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The page's end: how many rows each walk may stop after.
+    let reach = i64::from(paging.size()) + 1 + paging.offset() as i64;
     let mut s = Statement::new("SELECT ");
-    s.sql(PROVIDER_COLUMNS).sql(", w.mean FROM (");
-    match keys.as_slice() {
-        [] => {
-            s.sql("SELECT p.id, p.cost_in_pence, ")
-                .sql(MEAN)
-                .sql(" AS mean FROM providers p WHERE TRUE");
-            search_filters(&mut s, filter, Walked::Providers);
-            s.sql(" ORDER BY p.cost_in_pence DESC, ")
-                .sql(MEAN)
-                .sql(" DESC, p.id");
-            limit(&mut s, page);
-        }
-        [key] => {
-            postings_walk(&mut s, filter, key);
-            limit(&mut s, page);
-        }
-        keys => {
-            // Each branch is cut at the page's end; UNION drops a provider met in two lists.
-            s.sql("SELECT u.id, u.cost_in_pence, u.mean FROM (");
-            for (i, key) in keys.iter().enumerate() {
-                if i > 0 {
-                    s.sql(" UNION ");
-                }
-                s.sql("(");
-                postings_walk(&mut s, filter, key);
-                s.sql(" LIMIT ")
-                    // At most 10,001 (page * size <= 10,000).
-                    .bind::<BigInt, _>(i64::from(page.size()) + 1 + page.offset() as i64)
-                    .sql(")");
+    s.sql(PROVIDER_COLUMNS);
+    for i in 0..parts.len() - 1 {
+        s.sql(&format!(", w.k{i}"));
+    }
+    s.sql(" FROM (SELECT ").sql(&names).sql(" FROM (");
+    let skills: Vec<Option<&str>> = if keys.is_empty() {
+        vec![None]
+    } else {
+        keys.into_iter().map(Some).collect()
+    };
+    let mut first = true;
+    for skill in &skills {
+        let branches: Vec<Option<usize>> = match paging {
+            Paging::Offset(_) => vec![None],
+            Paging::After { .. } => (0..parts.len()).map(Some).collect(),
+        };
+        for branch in branches {
+            if !first {
+                // A provider met in two skills' walks is one row of the page.
+                s.sql(" UNION ");
             }
-            s.sql(") u ORDER BY u.cost_in_pence DESC, u.mean DESC, u.id");
-            limit(&mut s, page);
+            first = false;
+            s.sql("(");
+            walk(&mut s, filter, walked, *skill, &parts);
+            if let (Some(i), Paging::After { key, .. }) = (branch, paging) {
+                for part in &parts[..i] {
+                    s.sql(" AND ").sql(part.sql).sql(" = ");
+                    bind_key(&mut s, part, key);
+                }
+                let part = &parts[i];
+                s.sql(" AND ")
+                    .sql(part.sql)
+                    .sql(if part.descending { " < " } else { " > " });
+                bind_key(&mut s, part, key);
+            }
+            s.sql(" ORDER BY ").sql(&order_by_sql(&parts));
+            s.sql(" LIMIT ").bind::<BigInt, _>(reach).sql(")");
         }
     }
+    s.sql(") u ORDER BY ").sql(&order_by(&parts, "u."));
+    limit(&mut s, paging);
     // The page's providers, one index lookup each. The store runs a search without custom
     // plans blind to LIMIT and OFFSET (a generic plan guesses a tenth of the table): a join
     // here could then be planned as a hash join over every provider; a lateral subquery that
@@ -163,20 +290,73 @@ pub(crate) fn search(filter: &SearchFilter, page: Page) -> Statement {
     s.sql(") w CROSS JOIN LATERAL (SELECT ")
         .sql(PROVIDER_COLUMNS)
         .sql(" FROM providers p WHERE p.id = w.id OFFSET 0) p");
-    with_children(s, "page.cost_in_pence DESC, page.mean DESC, page.id")
+    with_children(s, &order_by(&parts, "page."))
 }
 
-/// The postings of skill `key` passing `filter`, in search order (no limit): `id`,
-/// `cost_in_pence`, `mean`.
-fn postings_walk(s: &mut Statement, filter: &SearchFilter, key: &str) {
-    s.sql("SELECT s.provider_id AS id, s.cost_in_pence, ")
-        .sql(POSTING_MEAN)
-        .sql(" AS mean FROM provider_skills s WHERE s.skill_key = ")
-        .bind::<Text, _>(key.to_owned());
-    search_filters(s, filter, Walked::Postings);
-    s.sql(" ORDER BY s.cost_in_pence DESC, ")
-        .sql(POSTING_MEAN)
-        .sql(" DESC, s.provider_id");
+/// `ORDER BY` text of the key over the rows walked.
+fn order_by_sql(parts: &[KeyPart]) -> String {
+    parts
+        .iter()
+        .map(|p| format!("{}{}", p.sql, if p.descending { " DESC" } else { "" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows `walked` passing `filter` (for postings, those of `skill`), selecting the key
+/// columns under their output names; the caller adds conditions, the order and the limit.
+fn walk(
+    s: &mut Statement,
+    filter: &SearchFilter,
+    walked: Walked,
+    skill: Option<&str>,
+    parts: &[KeyPart],
+) {
+    s.sql("SELECT ");
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            s.sql(", ");
+        }
+        s.sql(part.sql).sql(" AS ").sql(&key_name(i, parts));
+    }
+    match (walked, skill) {
+        (Walked::Postings, Some(key)) => {
+            s.sql(" FROM provider_skills s WHERE s.skill_key = ")
+                .bind::<Text, _>(key.to_owned());
+        }
+        _ => {
+            s.sql(" FROM providers p WHERE TRUE");
+        }
+    }
+    search_filters(s, filter, walked);
+}
+
+/// How many providers `filter` matches, counted up to [`Total::LIMIT`]` + 1` (one `bigint`
+/// column, `n`): each walk stops after that many rows, so a common filter costs what a rare
+/// one with 10,001 matches costs. With several skills each skill's count stops there too:
+/// when one alone passes the limit so does their union, else every one is whole and the union
+/// is exact.
+pub(crate) fn search_total(filter: &SearchFilter) -> Statement {
+    let cap = Total::LIMIT as i64 + 1;
+    let keys: Vec<&str> = filter.skills().iter().map(|k| k.key()).collect();
+    let mut s = Statement::new("SELECT count(*) AS n FROM (");
+    if keys.is_empty() {
+        s.sql("SELECT p.id FROM providers p WHERE TRUE");
+        search_filters(&mut s, filter, Walked::Providers);
+    } else {
+        s.sql("SELECT u.id FROM (");
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                s.sql(" UNION ");
+            }
+            s.sql("(SELECT s.provider_id AS id FROM provider_skills s WHERE s.skill_key = ")
+                .bind::<Text, _>((*key).to_owned());
+            search_filters(&mut s, filter, Walked::Postings);
+            s.sql(" LIMIT ").bind::<BigInt, _>(cap).sql(")");
+        }
+        s.sql(") u");
+    }
+    s.sql(" LIMIT ").bind::<BigInt, _>(cap).sql(") t");
+    s
 }
 
 /// What a search walks in search order: the providers (`p`, `providers_search_order_idx`), or
@@ -188,6 +368,24 @@ enum Walked {
 }
 
 impl Walked {
+    /// The SQL of one key column over the rows walked.
+    fn column(self, value: KeyValue) -> &'static str {
+        match (self, value) {
+            (Self::Providers, KeyValue::Cost) => "p.cost_in_pence",
+            (Self::Providers, KeyValue::Mean) => MEAN,
+            (Self::Providers, KeyValue::Confidence) => CONFIDENCE,
+            (Self::Providers, KeyValue::ReviewCount) => "p.review_count",
+            (Self::Providers, KeyValue::CreatedAt) => "p.created_at",
+            (Self::Providers, KeyValue::Id) => "p.id",
+            (Self::Postings, KeyValue::Cost) => "s.cost_in_pence",
+            (Self::Postings, KeyValue::Mean) => POSTING_MEAN,
+            (Self::Postings, KeyValue::Confidence) => POSTING_CONFIDENCE,
+            (Self::Postings, KeyValue::ReviewCount) => "s.review_count",
+            (Self::Postings, KeyValue::CreatedAt) => "s.created_at",
+            (Self::Postings, KeyValue::Id) => "s.provider_id",
+        }
+    }
+
     /// The day rate of the row walked.
     fn cost(self) -> &'static str {
         match self {
@@ -296,6 +494,58 @@ mod tests {
     }
 
     #[test]
+    fn a_page_after_a_key_has_one_branch_per_key_column_per_skill_with_bound_values() {
+        let filter = SearchFilter::parse(&provider_domain::SearchInput {
+            skills: Some(vec!["SEO".into(), "Rust".into()]),
+            ..Default::default()
+        })
+        .expect("valid");
+        let key = SortKey {
+            cost: provider_domain::DayRate::new(12_345).expect("valid"),
+            reviews: provider_domain::ReviewStats {
+                count: 7,
+                sum_tenths: 301,
+            },
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            id: ProviderId::from_uuid(uuid::Uuid::from_u128(77)),
+        };
+        for (sort, columns) in [
+            (SearchSort::CostDesc, 3),
+            (SearchSort::CostAsc, 3),
+            (SearchSort::RatingDesc, 3),
+            (SearchSort::ReviewsDesc, 3),
+            (SearchSort::Newest, 2),
+        ] {
+            let sql = format!(
+                "{:?}",
+                search(&filter, sort, &Paging::After { key, size: 10 })
+            );
+            let text = sql.split("-- binds:").next().expect("text");
+            // Two skills, each walked in `columns` branches.
+            assert_eq!(
+                text.matches("s.skill_key = $").count(),
+                2 * columns,
+                "{sort:?}: {sql}"
+            );
+            assert!(!text.contains("12345") && !text.contains("301"), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_total_stops_counting_after_ten_thousand_and_one() {
+        let filter = SearchFilter::parse(&provider_domain::SearchInput {
+            skills: Some(vec!["a".into(), "b".into()]),
+            cost_lt: Some(5),
+            ..Default::default()
+        })
+        .expect("valid");
+        let sql = format!("{:?}", search_total(&filter));
+        let binds = sql.split("-- binds:").nth(1).expect("binds");
+        // One cap per skill's walk and one on their union.
+        assert_eq!(binds.matches("10001").count(), 3, "{sql}");
+    }
+
+    #[test]
     fn search_binds_values_and_never_writes_them_into_the_text() {
         let filter = SearchFilter::parse(&provider_domain::SearchInput {
             name: Some("Robert'); DROP TABLE providers;--".into()),
@@ -304,7 +554,14 @@ mod tests {
             ..Default::default()
         })
         .expect("valid");
-        let sql = format!("{:?}", search(&filter, Page::default()));
+        let sql = format!(
+            "{:?}",
+            search(
+                &filter,
+                SearchSort::CostDesc,
+                &Paging::Offset(provider_ports::Page::default())
+            )
+        );
         let text = sql.split("-- binds:").next().expect("text");
         assert!(!text.contains("DROP TABLE"), "{sql}");
         assert!(!text.contains("50000"), "{sql}");

@@ -30,8 +30,8 @@ use provider_ports::moderation::{
     event_detail_from_json, event_detail_json, AppealContent, ReplyChange, ReplyContent,
 };
 use provider_ports::{
-    Completion, Page, PageOf, RepoError, ReviewChange, ReviewRepository, Revision, StoredFlag,
-    StoredReview, Submission,
+    Completion, Page, PageOf, Paging, RepoError, ReviewChange, ReviewKey, ReviewRepository,
+    Revision, StoredFlag, StoredReview, Submission,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
@@ -218,12 +218,12 @@ fn stored_page(page: Sql, order: &str) -> Sql {
 }
 
 /// `LIMIT size + 1 OFFSET (number - 1) * size` (the extra row tells whether more follow).
-fn limit(s: &mut Sql, page: Page) {
+fn limit(s: &mut Sql, size: u32, offset: usize) {
     s.sql(" LIMIT ")
-        .bind::<BigInt, _>(i64::from(page.size()) + 1)
+        .bind::<BigInt, _>(i64::from(size) + 1)
         .sql(" OFFSET ")
         // At most 9,900 (page * size <= 10,000): fits.
-        .bind::<BigInt, _>(page.offset() as i64);
+        .bind::<BigInt, _>(offset as i64);
 }
 
 fn reasons_of(names: &[String]) -> Result<BTreeSet<Reason>, RepoError> {
@@ -605,7 +605,7 @@ impl ReviewRepository for PgStore {
     async fn list(
         &self,
         provider: ProviderId,
-        page: Page,
+        paging: Paging<ReviewKey>,
     ) -> Result<PageOf<StoredReview>, RepoError> {
         let id = provider.as_uuid();
         self.bounded(routed_read!(&self.reads, |conn| {
@@ -615,9 +615,21 @@ impl ReviewRepository for PgStore {
                 "SELECT r.id, r.created_at FROM reviews r WHERE r.status = 'published' \
                  AND r.provider_id = ",
             );
-            walk.bind::<SqlUuid, _>(id)
-                .sql(" ORDER BY r.created_at DESC, r.id DESC");
-            limit(&mut walk, page);
+            walk.bind::<SqlUuid, _>(id);
+            if let Paging::After {
+                key: (at, last), ..
+            } = paging
+            {
+                // `(created_at, id) < (at, last)`: a row comparison in the index's own order
+                // (both descending), so the index is entered right after the cursor.
+                walk.sql(" AND (r.created_at, r.id) < (")
+                    .bind::<Timestamptz, _>(at)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(last.as_uuid())
+                    .sql(")");
+            }
+            walk.sql(" ORDER BY r.created_at DESC, r.id DESC");
+            limit(&mut walk, paging.size(), paging.offset());
             let rows: Vec<StoredReviewRow> = stored_page(walk, "w.created_at DESC, w.id DESC")
                 .load(conn)
                 .await
@@ -633,7 +645,7 @@ impl ReviewRepository for PgStore {
                     return Err(RepoError::NotFound);
                 }
             }
-            Ok(page_of(stored_all(rows)?, page))
+            Ok(page_of(stored_all(rows)?, paging.size()))
         }))
         .await
     }
@@ -790,12 +802,12 @@ impl ReviewRepository for PgStore {
                 "SELECT r.id, r.queued_at FROM reviews r WHERE r.queued_at IS NOT NULL \
                  ORDER BY r.queued_at, r.id",
             );
-            limit(&mut walk, page);
+            limit(&mut walk, page.size(), page.offset());
             let rows: Vec<StoredReviewRow> = stored_page(walk, "w.queued_at, w.id")
                 .load(conn)
                 .await
                 .map_err(repo_error)?;
-            Ok(page_of(stored_all(rows)?, page))
+            Ok(page_of(stored_all(rows)?, page.size()))
         }))
         .await
     }

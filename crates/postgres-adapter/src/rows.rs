@@ -49,6 +49,8 @@ pub(crate) struct WholeProviderRow {
     pub(crate) review_count: i64,
     #[diesel(sql_type = BigInt)]
     pub(crate) rating_sum: i64,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub(crate) created_at: OffsetDateTime,
     #[diesel(sql_type = Array<Text>)]
     pub(crate) skills: Vec<String>,
     /// Per skill (same order): the count of its per-skill ratings.
@@ -120,6 +122,7 @@ impl TryFrom<WholeProviderRow> for Provider {
             availability,
             reviews,
             skill_reviews: SkillReviews::new(figures),
+            created_at: row.created_at,
         })
     }
 }
@@ -198,6 +201,7 @@ impl<'a> ProviderRows<'a> {
                     rating_sum: 0,
                     skill_review_count: 0,
                     skill_rating_sum: 0,
+                    created_at: provider.created_at,
                 })
             })
             .collect::<Result<Vec<_>, RepoError>>()?;
@@ -228,6 +232,7 @@ impl<'a> ProviderRows<'a> {
                 cost_in_pence,
                 review_count: 0,
                 rating_sum: 0,
+                created_at: provider.created_at,
             },
             skills,
             availability,
@@ -257,6 +262,14 @@ impl<'a> ProviderRows<'a> {
         Ok(())
     }
 
+    /// Sets the provider's creation time: on its row, and copied onto its skill rows.
+    pub(crate) fn set_created_at(&mut self, created_at: OffsetDateTime) {
+        self.provider.created_at = created_at;
+        for skill in &mut self.skills {
+            skill.created_at = created_at;
+        }
+    }
+
     /// Sets the provider's review count and rating sum: on its row, and copied onto its skill
     /// rows (the postings recommend's walk checks and ranks by; the foreign key
     /// `provider_skills_provider_fkey` requires them equal).
@@ -281,6 +294,7 @@ pub(crate) struct NewProviderRow<'a> {
     pub(crate) cost_in_pence: i64,
     pub(crate) review_count: i64,
     pub(crate) rating_sum: i64,
+    pub(crate) created_at: OffsetDateTime,
 }
 
 /// A skill row to insert: one of the provider's skills, and a posting of recommend's walk.
@@ -298,6 +312,8 @@ pub(crate) struct NewSkillRow<'a> {
     /// The figures of this skill's key (see [`ProviderRows::set_skill_figures`]).
     pub(crate) skill_review_count: i64,
     pub(crate) skill_rating_sum: i64,
+    /// The provider's creation time, copied (it never changes): the `newest` order's walk.
+    pub(crate) created_at: OffsetDateTime,
 }
 
 /// An availability range to insert.

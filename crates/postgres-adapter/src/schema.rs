@@ -29,6 +29,7 @@ diesel::table! {
         rating_sum -> Int8,
         skill_review_count -> Int8,
         skill_rating_sum -> Int8,
+        created_at -> Timestamptz,
     }
 }
 

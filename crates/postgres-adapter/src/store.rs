@@ -11,16 +11,17 @@ use crate::schema::{availability, availability_runs, provider_skills, providers,
 use crate::{inserts, pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{BigInt, Integer};
 use diesel::{ExpressionMethods, IntoSql, QueryDsl, QueryResult};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use provider_domain::{
     JobRequest, Provider, ProviderDraft, ProviderId, Recommendation, ReviewStats, SearchFilter,
-    SkillReviews, UserId,
+    SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::{
-    Completion, Page, PageOf, ProviderRepository, RepoError, Version, VersionCheck, Versioned,
+    Completion, Found, Page, PageOf, Paging, ProviderRepository, RepoError, Total, Version,
+    VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -123,9 +124,16 @@ fn providers_of(rows: Vec<WholeProviderRow>) -> Result<Vec<Provider>, RepoError>
     rows.into_iter().map(Provider::try_from).collect()
 }
 
+/// A count (`queries::search_total`).
+#[derive(Debug, diesel::QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// The first `size` items, and whether the query found more (it asks for `size + 1`).
-pub(crate) fn page_of<T>(mut items: Vec<T>, page: Page) -> PageOf<T> {
-    let size = page.size() as usize;
+pub(crate) fn page_of<T>(mut items: Vec<T>, size: u32) -> PageOf<T> {
+    let size = size as usize;
     let has_more = items.len() > size;
     items.truncate(size);
     PageOf { items, has_more }
@@ -218,7 +226,9 @@ async fn skill_figures(
 async fn insert_children(conn: &mut AsyncPgConnection, rows: &ProviderRows<'_>) -> QueryResult<()> {
     let id = rows.provider.id;
     if !rows.skills.is_empty() {
-        inserts::skills(id, &rows.skills).execute(conn).await?;
+        inserts::skills(id, rows.provider.created_at, &rows.skills)
+            .execute(conn)
+            .await?;
     }
     if !rows.availability.is_empty() {
         inserts::availability(id, &rows.availability)
@@ -300,10 +310,12 @@ impl ProviderRepository for PgStore {
             // Read (and copied onto the new skill rows) under the provider's row lock below.
             reviews: ReviewStats::default(),
             skill_reviews: SkillReviews::default(),
+            // Read back below; it never changes.
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
         };
         let mut rows = ProviderRows::of(&replaced)?;
         let uuid = id.as_uuid();
-        let ((count, sum, version), figures) = self
+        let ((count, sum, version, created_at), figures) = self
             .bounded(async {
                 let mut conn = self.conn().await?;
                 let conn: &mut AsyncPgConnection = &mut conn;
@@ -311,7 +323,7 @@ impl ProviderRepository for PgStore {
                 // one. The UPDATE's row lock also orders it with concurrent reviews.
                 conn.transaction::<_, Refused, _>(async |conn| {
                     check_version(conn, id, owner, check).await?;
-                    let stats: (i64, i64, i64) = diesel::update(
+                    let stats: (i64, i64, i64, time::OffsetDateTime) = diesel::update(
                         providers::table
                             .filter(providers::id.eq(uuid))
                             .filter(providers::owner_id.eq(owner.as_uuid())),
@@ -327,6 +339,7 @@ impl ProviderRepository for PgStore {
                         providers::review_count,
                         providers::rating_sum,
                         providers::version,
+                        providers::created_at,
                     ))
                     // No row: no such provider, or not this owner's (NotFound either way).
                     .get_result(conn)
@@ -348,6 +361,7 @@ impl ProviderRepository for PgStore {
                     // their keys (those of a skill removed earlier come back), as read under its
                     // lock: a review of this provider waits for the lock before it writes them.
                     rows.set_review_stats(stats.0, stats.1);
+                    rows.set_created_at(stats.3);
                     let figures = skill_figures(conn, uuid).await?;
                     rows.set_skill_figures(&figures).map_err(Refused::Repo)?;
                     insert_children(conn, &rows).await?;
@@ -363,6 +377,7 @@ impl ProviderRepository for PgStore {
             sum_tenths: stat(sum)?,
         };
         replaced = replaced.with_skill_figures(&figures);
+        replaced.created_at = created_at;
         Ok(Versioned {
             value: replaced,
             version: version_of(version)?,
@@ -404,26 +419,48 @@ impl ProviderRepository for PgStore {
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError> {
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError> {
         let custom_plan = queries::search_needs_custom_plan(filter);
         self.bounded(routed_read!(&self.reads, |conn| {
-            let statement = queries::search(filter, page);
+            let statement = queries::search(filter, sort, &paging);
             // One statement: one snapshot. Only a plan that depends on the values needs the
             // transaction that sets the plan mode for it; any other search is one round trip.
-            let rows: Vec<WholeProviderRow> = if custom_plan {
+            // A total is a second statement, read from the page's snapshot.
+            let (rows, counted): (Vec<WholeProviderRow>, Option<i64>) = if total {
+                let count = queries::search_total(filter);
+                conn.build_transaction()
+                    .repeatable_read()
+                    .read_only()
+                    .run::<_, DieselError, _>(async |conn| {
+                        let rows = if custom_plan {
+                            pool::load_planned_for_values!(conn, statement)?
+                        } else {
+                            statement.load(&mut *conn).await?
+                        };
+                        let counted: CountRow = count.get_result(conn).await?;
+                        Ok((rows, Some(counted.n)))
+                    })
+                    .await
+            } else if custom_plan {
                 conn.build_transaction()
                     .read_only()
                     .run::<_, DieselError, _>(async |conn| {
                         pool::load_planned_for_values!(conn, statement)
                     })
                     .await
+                    .map(|rows| (rows, None))
             } else {
-                statement.load(conn).await
+                statement.load(conn).await.map(|rows| (rows, None))
             }
             .map_err(repo_error)?;
             let found = providers_of(rows)?;
-            Ok(page_of(found, page))
+            Ok(Found {
+                page: page_of(found, paging.size()),
+                total: counted.map(|n| Total::counted(u64::try_from(n).unwrap_or(0))),
+            })
         }))
         .await
     }
@@ -451,7 +488,7 @@ impl ProviderRepository for PgStore {
                 .into_iter()
                 .map(|provider| job.recommendation(provider))
                 .collect();
-            Ok(page_of(items, page))
+            Ok(page_of(items, page.size()))
         }))
         .await
     }

@@ -3,7 +3,7 @@
 
 use provider_domain::{Comment, Rating, Review, ReviewId, SkillRating, UserId};
 use provider_ports::contract::{draft, provider, user};
-use provider_ports::{Page, ProviderRepository, ReviewRepository};
+use provider_ports::{Page, Paging, ProviderRepository, ReviewRepository};
 use provider_postgres_adapter::bulk::{BulkLoader, BulkProvider};
 use provider_postgres_adapter::testing::TestDb;
 use time::macros::datetime;
@@ -75,9 +75,10 @@ async fn bulk_loaded_providers_and_reviews_read_back_exactly_through_the_store()
         );
         let mut expected = item.reviews.clone();
         expected.sort_by(Review::newest_first);
-        let listed = ReviewRepository::list(&store, item.provider.id, Page::default())
-            .await
-            .unwrap();
+        let listed =
+            ReviewRepository::list(&store, item.provider.id, Paging::Offset(Page::default()))
+                .await
+                .unwrap();
         assert_eq!(provider_ports::contract::reviews_of(listed), expected);
     }
     assert_eq!(loader.provider_count().await.unwrap(), 2);
@@ -386,10 +387,12 @@ async fn bulk_loaded_moderated_reviews_read_back_exactly_with_their_flags_and_hi
     assert_eq!(ids, vec![screened.review.id, by_flag.review.id]);
     assert_eq!(store.queue_size().await.unwrap(), 2);
     // Neither counts: nothing published.
-    assert!(ReviewRepository::list(&store, p.id, Page::default())
-        .await
-        .unwrap()
-        .items
-        .is_empty());
+    assert!(
+        ReviewRepository::list(&store, p.id, Paging::Offset(Page::default()))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert_eq!(store.get(p.id).await.unwrap().value.reviews.count, 0);
 }

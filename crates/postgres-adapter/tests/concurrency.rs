@@ -7,12 +7,12 @@
 use provider_domain::{
     Caller, Contribution, DecisionAction, DecisionInput, DecisionTarget, EventDetail, FlagInput,
     FlagReason, ModerationSettings, Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId,
-    ReviewStatus, SearchFilter, SkillRatingInput, UserId,
+    ReviewStatus, SearchFilter, SearchSort, SkillRatingInput, UserId,
 };
 use provider_ports::contract::{self, Subject};
 use provider_ports::contract::{draft, provider, rated_review, user};
 use provider_ports::{
-    NewReview, Page, ProviderRepository, ProviderService, RepoError, ReviewRepository,
+    NewReview, Page, Paging, ProviderRepository, ProviderService, RepoError, ReviewRepository,
     ServiceError, StoredReview, VersionCheck,
 };
 use provider_postgres_adapter::testing::TestDb;
@@ -72,7 +72,10 @@ async fn fifty_simultaneous_reviews_by_distinct_users_keep_count_and_sum_exact()
     assert_eq!(stored.reviews.count, 50);
     assert_eq!(stored.reviews.sum_tenths, (0..50u64).sum::<u64>());
     let listed = store
-        .list(p.id, Page::new(Some(1), Some(100)).expect("page"))
+        .list(
+            p.id,
+            Paging::Offset(Page::new(Some(1), Some(100)).expect("page")),
+        )
         .await
         .expect("list");
     assert_eq!(listed.items.len(), 50);
@@ -218,11 +221,7 @@ async fn readers_racing_a_replace_loop_see_the_old_or_the_new_provider_never_a_m
     let store = store(&db);
     let drafts = two_drafts();
     let owner = user();
-    let base = Provider::new(
-        ProviderId::from_uuid(Uuid::new_v4()),
-        owner,
-        drafts.0.clone(),
-    );
+    let base = provider_ports::contract::provider(owner, drafts.0.clone());
     store.create(&base).await.expect("create");
     let done = Arc::new(AtomicBool::new(false));
 
@@ -249,9 +248,15 @@ async fn readers_racing_a_replace_loop_see_the_old_or_the_new_provider_never_a_m
                     let got = store.get(base.id).await.expect("get").value;
                     assert!(is_one_of(&got, &base, &drafts), "a mix: {got:?}");
                     let listed = store
-                        .search(&SearchFilter::default(), Page::default())
+                        .search(
+                            &SearchFilter::default(),
+                            SearchSort::CostDesc,
+                            Paging::Offset(Page::default()),
+                            false,
+                        )
                         .await
-                        .expect("search");
+                        .expect("search")
+                        .page;
                     assert_eq!(listed.items.len(), 1);
                     assert!(
                         is_one_of(&listed.items[0], &base, &drafts),
@@ -458,7 +463,7 @@ async fn decisions_racing_new_reviews_flags_and_edits_keep_every_figure_exact() 
     let mut ids: Vec<ReviewId> = known.to_vec();
     ids.extend(
         store
-            .list(p.id, all_page)
+            .list(p.id, Paging::Offset(all_page))
             .await
             .expect("list")
             .items
@@ -600,7 +605,10 @@ async fn two_moderators_deciding_one_review_at_once_both_land_in_its_history_in_
         assert_eq!(stored.revision.0, 3, "one revision per decision");
         let figures = provider_domain::figures(
             store
-                .list(p.id, Page::new(Some(1), Some(100)).expect("page"))
+                .list(
+                    p.id,
+                    Paging::Offset(Page::new(Some(1), Some(100)).expect("page")),
+                )
                 .await
                 .expect("list")
                 .items

@@ -1,7 +1,9 @@
 //! The differential test: the same random providers, reviews, replacements and queries go into
 //! the in-memory store (the reference behaviour) and a `PgStore`; every answer must be
-//! identical, order and paging included. And the moderation of reviews, through the service over
-//! both stores (see `moderation_through_the_service_answers_alike_on_both_stores`).
+//! identical, order and paging included: every sort order, totals, and walks of pages after
+//! each page's last key, which must list exactly what walking by page numbers lists. And the
+//! moderation of reviews, through the service over both stores (see
+//! `moderation_through_the_service_answers_alike_on_both_stores`).
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -9,12 +11,12 @@ use provider_domain::{
     AppealInput, Blocklist, Caller, Contribution, DecisionAction, DecisionInput, DecisionTarget,
     FlagId, FlagInput, FlagReason, JobInput, JobRequest, ModerationSettings, Provider,
     ProviderDraft, ProviderId, Rating, ReplyInput, Review, ReviewId, ScreenSettings, SearchFilter,
-    SearchInput, SkillRating, SkillRatingInput, UserId,
+    SearchInput, SearchSort, SkillRating, SkillRatingInput, SortKey, UserId,
 };
 use provider_memory_adapter::MemoryStore;
 use provider_ports::contract::{self, published, strategies};
 use provider_ports::{
-    Clock, Moderated, NewReview, Page, PageOf, ProviderRepository, ProviderService,
+    Clock, Moderated, NewReview, Page, PageOf, Paging, ProviderRepository, ProviderService,
     ReviewRepository, ServiceError, StoredFlag, StoredReview, VersionCheck,
 };
 use provider_postgres_adapter::testing::TestDb;
@@ -38,7 +40,7 @@ struct Case {
     ratings: Vec<(usize, u8)>,
     skill_ratings: Vec<Vec<(usize, u8)>>,
     replacements: Vec<(usize, ProviderDraft)>,
-    searches: Vec<(SearchInput, Page)>,
+    searches: Vec<(SearchInput, SearchSort, Page, bool)>,
     jobs: Vec<(JobInput, Page)>,
 }
 
@@ -48,7 +50,15 @@ fn case() -> impl Strategy<Value = Case> {
         strategies::ratings(),
         strategies::skill_ratings(),
         prop::collection::vec((0usize..64, strategies::draft()), 0..4),
-        prop::collection::vec((strategies::search(), strategies::page()), 1..10),
+        prop::collection::vec(
+            (
+                strategies::search(),
+                prop::sample::select(SearchSort::ALL.to_vec()),
+                strategies::page(),
+                any::<bool>(),
+            ),
+            1..10,
+        ),
         prop::collection::vec((strategies::job(), strategies::page()), 1..10),
     )
         .prop_map(
@@ -88,6 +98,7 @@ async fn run_case(
     let memory = MemoryStore::new();
     let stores: [&dyn Both; 2] = [&memory, pg];
 
+    let created = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("instant");
     let providers: Vec<Provider> = case
         .drafts
         .into_iter()
@@ -97,6 +108,8 @@ async fn run_case(
                 ProviderId::from_uuid(id(1, i)),
                 UserId::from_uuid(id(2, i % 3)),
                 draft,
+                // Only three instants: the newest order's ties are broken by id.
+                created + Duration::microseconds((i % 3) as i64),
             )
         })
         .collect();
@@ -157,23 +170,60 @@ async fn run_case(
     for p in &providers {
         let mem = memory.get(p.id).await.expect("get");
         prop_assert_eq!(&pg.get(p.id).await.expect("get"), &mem, "get");
-        let page = Page::new(Some(1), Some(3)).expect("page");
+        let page = Paging::Offset(Page::new(Some(1), Some(3)).expect("page"));
         prop_assert_eq!(
             pg.list(p.id, page).await.expect("list"),
             memory.list(p.id, page).await.expect("list"),
             "reviews of {}",
             p.id
         );
+        // Every page after the last review of the one before, on both stores.
+        let walks = [
+            review_walk(&memory, p.id, 1).await,
+            review_walk(pg, p.id, 1).await,
+            review_walk(pg, p.id, 2).await,
+        ];
+        let listed = memory
+            .list(
+                p.id,
+                Paging::Offset(Page::new(Some(1), Some(100)).expect("page")),
+            )
+            .await
+            .expect("list");
+        let listed = contract::reviews_of(listed);
+        for walked in walks {
+            prop_assert_eq!(&walked, &listed, "review walk of {}", p.id);
+        }
     }
-    // The random page, and the whole list at once (every position of the order checked).
+    // The random page, and the whole list at once (every position of the order checked),
+    // with the total when drawn; then the whole list walked by page numbers and by keys.
     let everything = Page::new(Some(1), Some(100)).expect("page");
-    for (input, page) in &case.searches {
+    for (input, sort, page, total) in &case.searches {
         let filter = SearchFilter::parse(input).expect("strategy makes valid searches");
         for page in [*page, everything] {
-            let want = memory.search(&filter, page).await.expect("search");
-            let got = pg.search(&filter, page).await.expect("search");
-            prop_assert_eq!(got, want, "search {:?} page {:?}", input, page);
+            let want = memory
+                .search(&filter, *sort, Paging::Offset(page), *total)
+                .await
+                .expect("search");
+            let got = pg
+                .search(&filter, *sort, Paging::Offset(page), *total)
+                .await
+                .expect("search");
+            prop_assert_eq!(
+                got,
+                want,
+                "search {:?} in {:?} page {:?}",
+                input,
+                sort,
+                page
+            );
         }
+        let size = page.size();
+        let by_number = search_walk(pg, &filter, *sort, size, false).await;
+        let by_key = search_walk(pg, &filter, *sort, size, true).await;
+        let reference = search_walk(&memory, &filter, *sort, size, true).await;
+        prop_assert_eq!(&by_key, &by_number, "walks of {:?} in {:?}", input, sort);
+        prop_assert_eq!(&by_key, &reference, "walk of {:?} in {:?}", input, sort);
     }
     for (input, page) in &case.jobs {
         let job = JobRequest::parse(input).expect("strategy makes valid jobs");
@@ -192,6 +242,60 @@ async fn run_case(
         }
     }
     Ok(())
+}
+
+/// Every page of a search, by page numbers or each after the last key of the one before; the
+/// pages as the store answered them.
+async fn search_walk(
+    store: &dyn Both,
+    filter: &SearchFilter,
+    sort: SearchSort,
+    size: u32,
+    after: bool,
+) -> Vec<PageOf<Provider>> {
+    let mut pages: Vec<PageOf<Provider>> = Vec::new();
+    for number in 1.. {
+        let last = pages.last().and_then(|p| p.items.last());
+        let paging = match last {
+            Some(last) if after => Paging::After {
+                key: SortKey::of(last),
+                size,
+            },
+            _ => Paging::Offset(Page::new(Some(number), Some(i64::from(size))).expect("page")),
+        };
+        let found = store
+            .search(filter, sort, paging, false)
+            .await
+            .expect("search")
+            .page;
+        let more = found.has_more;
+        pages.push(found);
+        if !more {
+            break;
+        }
+    }
+    pages
+}
+
+/// A provider's reviews, every page after the last review of the one before.
+async fn review_walk(store: &dyn Both, provider: ProviderId, size: u32) -> Vec<Review> {
+    let mut walked: Vec<Review> = Vec::new();
+    loop {
+        let paging = match walked.last() {
+            Some(last) => Paging::After {
+                key: (last.created_at, last.id),
+                size,
+            },
+            None => Paging::Offset(Page::new(Some(1), Some(i64::from(size))).expect("page")),
+        };
+        let found = store.list(provider, paging).await.expect("list");
+        let more = found.has_more;
+        walked.extend(contract::reviews_of(found));
+        if !more {
+            break;
+        }
+    }
+    walked
 }
 
 /// Applies each replacement to both stores; their answers must agree.
@@ -681,8 +785,8 @@ async fn same_state(
     for p in &world.providers {
         let want = memory.get(p.id).await.expect("get");
         prop_assert_eq!(&pg.get(p.id).await.expect("get"), &want, "provider");
-        let published = memory.list(p.id, all).await.expect("list");
-        let got = pg.list(p.id, all).await.expect("list");
+        let published = memory.list(p.id, Paging::Offset(all)).await.expect("list");
+        let got = pg.list(p.id, Paging::Offset(all)).await.expect("list");
         prop_assert_eq!(ids.page(got), published.clone(), "published reviews");
         let figures = provider_domain::figures(
             published
@@ -764,6 +868,7 @@ async fn run_moderation_case(
                     ProviderId::from_uuid(id(5, i)),
                     UserId::from_uuid(id(3, i)),
                     contract::draft("Moderated", &["SEO", "Go"], 1_000, &[]),
+                    OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("instant"),
                 )
             })
             .collect(),

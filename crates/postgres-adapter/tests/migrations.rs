@@ -195,13 +195,27 @@ async fn migrate_only(url: &str, marker: &'static str, wanted: bool) {
     .expect("the migration task");
 }
 
-/// Reverts the newest migration applied.
-async fn revert_last(url: &str) {
+/// Reverts the newest migrations applied, down to and including the one named with `marker`
+/// (later migrations are reverted first, as a rollback to before it would).
+async fn revert_through(url: &str, marker: &'static str) {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn =
             AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).expect("connect");
-        conn.revert_last_migration(MIGRATIONS).expect("revert");
+        let target = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+            .expect("migrations")
+            .into_iter()
+            .find(|m| m.name().to_string().contains(marker))
+            .expect("the marked migration")
+            .name()
+            .version()
+            .as_owned();
+        loop {
+            let reverted = conn.revert_last_migration(MIGRATIONS).expect("revert");
+            if reverted == target {
+                break;
+            }
+        }
     })
     .await
     .expect("the revert task");
@@ -265,7 +279,7 @@ async fn answers_kept_before_opaque_answers_are_converted_both_ways() {
     assert_eq!(answer("bare").await, Some(vec![1, 0, 200, 0, 0]));
     assert_eq!(answer("pending").await, None);
 
-    revert_last(&url).await;
+    revert_through(&url, "opaque_answers").await;
     let row = client
         .query_one(
             "SELECT status, header_names, header_values, body FROM idempotency_keys \
@@ -288,4 +302,68 @@ async fn answers_kept_before_opaque_answers_are_converted_both_ways() {
     assert!(pending.get::<_, bool>(0));
     drop(client);
     db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_orders_copy_each_providers_creation_time_onto_its_postings_and_revert() {
+    let (_db, url) = EmptyDb::new().await;
+    migrate_only(&url, "search_orders", false).await;
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    client
+        .batch_execute(
+            "INSERT INTO providers (id, owner_id, name, name_key, cost_in_pence, created_at) \
+             VALUES ('00000000-0000-0000-0000-000000000001', gen_random_uuid(), 'A', 'a', 5, \
+                     '2027-01-02 03:04:05.123456+00'), \
+                    ('00000000-0000-0000-0000-000000000002', gen_random_uuid(), 'B', 'b', 6, \
+                     '2026-05-06 07:08:09+00'); \
+             INSERT INTO provider_skills (provider_id, position, skill, skill_key, \
+               cost_in_pence, review_count, rating_sum) \
+             VALUES ('00000000-0000-0000-0000-000000000001', 0, 'X', 'x', 5, 0, 0), \
+                    ('00000000-0000-0000-0000-000000000001', 1, 'Y', 'y', 5, 0, 0), \
+                    ('00000000-0000-0000-0000-000000000002', 0, 'X', 'x', 6, 0, 0);",
+        )
+        .await
+        .expect("rows from before");
+
+    migrate_only(&url, "search_orders", true).await;
+    let mismatched = client
+        .query_one(
+            "SELECT count(*) FROM provider_skills s JOIN providers p ON p.id = s.provider_id \
+             WHERE s.created_at IS DISTINCT FROM p.created_at",
+            &[],
+        )
+        .await
+        .expect("compare");
+    assert_eq!(mismatched.get::<_, i64>(0), 0);
+    let copied = client
+        .query_one("SELECT count(*) FROM provider_skills", &[])
+        .await
+        .expect("count");
+    assert_eq!(copied.get::<_, i64>(0), 3);
+
+    revert_through(&url, "search_orders").await;
+    let column = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE table_name = 'provider_skills' AND column_name = 'created_at'",
+            &[],
+        )
+        .await
+        .expect("catalog");
+    assert_eq!(column.get::<_, i64>(0), 0);
+    let indexes = client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE indexname IN ( \
+               'providers_cost_asc_idx', 'providers_rating_desc_idx', \
+               'providers_reviews_desc_idx', 'providers_newest_idx', \
+               'provider_skills_cost_asc_idx', 'provider_skills_rating_desc_idx', \
+               'provider_skills_reviews_desc_idx', 'provider_skills_newest_idx')",
+            &[],
+        )
+        .await
+        .expect("catalog");
+    assert_eq!(indexes.get::<_, i64>(0), 0);
 }

@@ -4,10 +4,11 @@
 
 use provider_domain::{
     Event, EventDetail, FlagId, JobInput, JobRequest, RangeInput, ReviewId, SearchFilter,
+    SearchSort,
 };
 use provider_ports::contract::{draft, provider, published, review, user};
 use provider_ports::Revision;
-use provider_ports::{Page, ProviderRepository, RepoError, ReviewRepository};
+use provider_ports::{Page, Paging, ProviderRepository, RepoError, ReviewRepository};
 use provider_postgres_adapter::testing::proxy::{Mode, Proxy};
 use provider_postgres_adapter::testing::TestDb;
 use provider_postgres_adapter::{PgConfig, PgStore};
@@ -71,7 +72,16 @@ async fn check_every_operation_is_unavailable(store: &PgStore, bound: Duration) 
     tokio::join!(
         assert_unavailable_within(bound, "ping", store.ping()),
         assert_unavailable_within(bound, "get", store.get(p.id)),
-        assert_unavailable_within(bound, "search", store.search(&everything, Page::default())),
+        assert_unavailable_within(
+            bound,
+            "search",
+            store.search(
+                &everything,
+                SearchSort::CostDesc,
+                Paging::Offset(Page::default()),
+                false
+            )
+        ),
         assert_unavailable_within(bound, "recommend", store.recommend(&job, Page::default())),
         assert_unavailable_within(bound, "create", store.create(&p)),
         assert_unavailable_within(bound, "review", store.add(&submission)),
@@ -149,10 +159,15 @@ async fn store_is_unavailable_within_its_timeouts_when_the_network_hangs() {
     proxy.set(Mode::Open);
     store.ping().await.expect("ping after the outage");
     let everything = store
-        .search(&SearchFilter::default(), Page::default())
+        .search(
+            &SearchFilter::default(),
+            SearchSort::CostDesc,
+            Paging::Offset(Page::default()),
+            false,
+        )
         .await
         .expect("search after the outage");
-    assert!(everything.items.is_empty());
+    assert!(everything.page.items.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

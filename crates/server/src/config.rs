@@ -114,6 +114,11 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+    /// The secret search and review-list cursors are signed with (at least 32 bytes; the same
+    /// in every process of a deployment). Unset: a key drawn at start, so a cursor is refused
+    /// by other processes and after a restart.
+    #[arg(long, env = "CURSOR_SECRET", hide_env_values = true)]
+    pub cursor_secret: Option<String>,
     /// How callers prove who they are.
     #[arg(long, env = "AUTH_MODE", default_value = "header")]
     pub auth_mode: AuthMode,
@@ -412,6 +417,10 @@ pub struct ExplainArgs {
     /// Page size.
     #[arg(long, default_value_t = 10)]
     pub page_size: i64,
+    /// Search only: the page after this provider (its id) in the body's sort, as a cursor
+    /// made on it leads to (instead of `--page`).
+    #[arg(long)]
+    pub after: Option<uuid::Uuid>,
 }
 
 /// The queries `explain` can show.

@@ -11,6 +11,14 @@ use std::error::Error as StdError;
 /// exit with status 1.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// `CURSOR_SECRET` is too short to sign with.
+    #[error("CURSOR_SECRET must be at least {min} bytes (got {actual})")]
+    CursorSecretTooShort {
+        /// The fewest bytes accepted.
+        min: usize,
+        /// The length given.
+        actual: usize,
+    },
     /// A command that only works on PostgreSQL was run without `DATABASE_URL`.
     #[error("{command} needs DATABASE_URL (a postgres:// URL)")]
     NoDatabaseUrl {

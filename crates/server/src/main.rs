@@ -195,6 +195,7 @@ fn database_url<'a>(common: &'a Common, command: &'static str) -> Result<&'a str
 fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     // Refuse to start on unusable security settings before touching the database.
     let settings = args.http_settings().map_err(ServerError::Security)?;
+    let cursor_key = cursor_key(args.cursor_secret.as_deref())?;
     let moderation = args
         .moderation_settings()
         .map_err(ServerError::Moderation)?;
@@ -215,12 +216,38 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
     runtime()?.block_on(async {
         let service = build_service(common, args, recorded, &gate)
             .await?
+            .with_cursor_key(cursor_key)
             .with_moderation(moderation);
         if let Some(metrics) = recorded {
             watch_queue(service.clone(), metrics.clone());
         }
         run_http(service, gate, args).await
     })
+}
+
+/// Fewest bytes of `CURSOR_SECRET`: as many as the HMAC's hash gives, so that guessing the
+/// secret is no easier than forging a tag.
+const MIN_CURSOR_SECRET_BYTES: usize = 32;
+
+/// The key cursors are signed with: derived from `CURSOR_SECRET`, else drawn at start.
+fn cursor_key(secret: Option<&str>) -> Result<provider_ports::CursorKey, ServerError> {
+    match secret {
+        Some(secret) if secret.len() < MIN_CURSOR_SECRET_BYTES => {
+            Err(ServerError::CursorSecretTooShort {
+                min: MIN_CURSOR_SECRET_BYTES,
+                actual: secret.len(),
+            })
+        }
+        Some(secret) => Ok(provider_ports::CursorKey::new(secret.as_bytes())),
+        None => {
+            tracing::info!(
+                "CURSOR_SECRET is not set: cursors are signed with a key drawn at start, so \
+                 another process, or this one after a restart, refuses them (422); set the \
+                 same secret in every process that serves one deployment"
+            );
+            Ok(provider_ports::CursorKey::random())
+        }
+    }
 }
 
 /// How often `moderation_queue_size` is read from the store: the queue is shared by every API
@@ -262,7 +289,7 @@ fn seed(common: &Common, args: &seed::SeedArgs) -> Result<(), ServerError> {
 }
 
 fn explain(common: &Common, args: &ExplainArgs) -> Result<(), ServerError> {
-    use provider_domain::{JobRequest, SearchFilter};
+    use provider_domain::{JobRequest, SearchFilter, SearchSort};
     let url = database_url(common, "explain")?;
     let page = provider_ports::Page::new(Some(args.page), Some(args.page_size))
         .map_err(ServerError::ExplainPage)?;
@@ -275,9 +302,28 @@ fn explain(common: &Common, args: &ExplainArgs) -> Result<(), ServerError> {
     let plan = runtime()?.block_on(async {
         match args.kind {
             ExplainKind::Search => {
-                let input = provider_http::search_input_from_json(&args.body).map_err(body)?;
+                let (input, options) =
+                    provider_http::search_request_from_json(&args.body).map_err(body)?;
                 let filter = SearchFilter::parse(&input).map_err(invalid)?;
-                provider_postgres_adapter::explain_search(url, &filter, page).await
+                let sort = options
+                    .sort
+                    .as_deref()
+                    .map_or(Ok(SearchSort::default()), SearchSort::parse)
+                    .map_err(|e| {
+                        invalid(provider_domain::ValidationError(vec![
+                            provider_domain::FieldError::new("sort", e),
+                        ]))
+                    })?;
+                let after = args.after.map(provider_domain::ProviderId::from_uuid);
+                provider_postgres_adapter::explain_search(
+                    url,
+                    &filter,
+                    sort,
+                    page,
+                    after,
+                    options.total,
+                )
+                .await
             }
             ExplainKind::Recommend => {
                 let input = provider_http::job_input_from_json(&args.body).map_err(body)?;

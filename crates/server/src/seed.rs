@@ -140,6 +140,11 @@ impl Generator {
                 availability,
                 reviews: stats,
                 skill_reviews: figures,
+                // The instant its id was minted: the newest order follows the ids' time.
+                created_at: OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(minted) * 1_000_000,
+                )
+                .expect("a time near now"),
             },
             reviews,
         }

@@ -4,12 +4,12 @@ use crate::Metrics;
 use async_trait::async_trait;
 use provider_domain::{
     Event, FiguresDelta, FlagId, JobRequest, Provider, ProviderDraft, ProviderId, Recommendation,
-    ReviewId, SearchFilter, UserId,
+    ReviewId, SearchFilter, SearchSort, SortKey, UserId,
 };
 use provider_ports::{
-    Claim, ClaimToken, Completion, IdempotencyRepository, IdempotentRequest, Page, PageOf,
-    ProviderRepository, RepoError, ReviewChange, ReviewRepository, Revision, StoredAnswer,
-    StoredFlag, StoredReview, Submission, Version, VersionCheck, Versioned,
+    Claim, ClaimToken, Completion, Found, IdempotencyRepository, IdempotentRequest, Page, PageOf,
+    Paging, ProviderRepository, RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision,
+    StoredAnswer, StoredFlag, StoredReview, Submission, Version, VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Instant;
@@ -108,9 +108,12 @@ impl<S: ProviderRepository> ProviderRepository for ObservedStore<S> {
     async fn search(
         &self,
         filter: &SearchFilter,
-        page: Page,
-    ) -> Result<PageOf<Provider>, RepoError> {
-        self.timed("search", self.inner.search(filter, page)).await
+        sort: SearchSort,
+        paging: Paging<SortKey>,
+        total: bool,
+    ) -> Result<Found<Provider>, RepoError> {
+        self.timed("search", self.inner.search(filter, sort, paging, total))
+            .await
     }
 
     async fn recommend(
@@ -148,9 +151,9 @@ impl<S: ReviewRepository> ReviewRepository for ObservedStore<S> {
     async fn list(
         &self,
         provider: ProviderId,
-        page: Page,
+        paging: Paging<ReviewKey>,
     ) -> Result<PageOf<StoredReview>, RepoError> {
-        self.timed("review_list", self.inner.list(provider, page))
+        self.timed("review_list", self.inner.list(provider, paging))
             .await
     }
 

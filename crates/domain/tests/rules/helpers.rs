@@ -85,6 +85,7 @@ pub(crate) fn provider(n: u128, cost: i64) -> Provider {
         availability: availability(&[("2027-01-01", "2027-12-31")]),
         reviews: ReviewStats::default(),
         skill_reviews: SkillReviews::default(),
+        created_at: time::OffsetDateTime::UNIX_EPOCH,
     }
 }
 

@@ -16,5 +16,6 @@ mod reviews;
 mod screen;
 mod search;
 mod skill_ratings;
+mod sorts;
 mod text;
 mod values;

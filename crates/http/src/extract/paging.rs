@@ -1,9 +1,10 @@
-//! Paging: `?page=&page_size=` of the list routes, and nothing else in the query string.
+//! Paging: `?page=&page_size=` of the list routes (and `cursor=` of those that page after a
+//! cursor: search and review lists), and nothing else in the query string.
 
 use crate::error::{ApiError, FieldDetail};
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use provider_ports::Page;
+use provider_ports::{ListRequest, Page};
 use serde::Deserialize;
 use std::future::{ready, Ready};
 use std::num::IntErrorKind;
@@ -24,6 +25,26 @@ pub(crate) struct PageParams {
     page_size: Option<i64>,
 }
 
+/// The paging query parameters of lists that also page after a cursor (documentation of
+/// [`ListParams`]).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read by `ListParams`, field by field; this type only documents them.
+pub(crate) struct CursorPageParams {
+    /// Page number, 1..=10000 (default 1). Also `page * page_size` may not exceed 10000 (a rule
+    /// across parameters that the schema cannot say: deeper paging is 422; page with `cursor`
+    /// instead, which has no depth limit). Not with `cursor` (422 on `cursor`).
+    #[param(minimum = 1, maximum = 10_000, default = 1)]
+    page: Option<i64>,
+    /// Items per page, 1..=100 (default 10); may change from one cursor page to the next.
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    page_size: Option<i64>,
+    /// The `next_cursor` of the page before: this page is the one after it, in the same list
+    /// (same filter and sort, or same provider). Opaque; a cursor changed in any way, made for
+    /// another list, or given with `page`: 422 on `cursor`.
+    cursor: Option<String>,
+}
+
 /// A checked page from `?page=&page_size=`. Anything else in the query string, a value given
 /// twice, or a value that is not an integer: 422 naming the parameter.
 #[derive(Debug, Clone, Copy)]
@@ -34,27 +55,57 @@ impl FromRequest for Paging {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(paging(req.query_string()))
+        ready(
+            parameters(req.query_string(), false)
+                .and_then(|list| Ok(Paging(Page::new(list.page, list.page_size)?))),
+        )
     }
 }
 
-fn paging(query: &str) -> Result<Paging, ApiError> {
+/// `?page=&page_size=&cursor=`, read but not yet checked against each other (the use case
+/// does, with the cursor: [`ListRequest::parse`]). Anything else in the query string, a value
+/// given twice, or a number that is not an integer: 422 naming the parameter.
+#[derive(Debug, Clone)]
+pub(crate) struct ListParams(pub ListRequest);
+
+impl FromRequest for ListParams {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parameters(req.query_string(), true).map(ListParams))
+    }
+}
+
+fn parameters(query: &str, cursor_allowed: bool) -> Result<ListRequest, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|_| {
         ApiError::Unprocessable {
             error: "the query string could not be read".into(),
             details: vec![],
         }
     })?;
-    let (mut page, mut page_size) = (None, None);
+    let (mut page, mut page_size, mut cursor) = (None, None, None);
     let mut details = Vec::new();
     for (name, value) in pairs.into_inner() {
         let slot = match name.as_str() {
             "page" => &mut page,
             "page_size" => &mut page_size,
+            "cursor" if cursor_allowed => {
+                if cursor.is_some() {
+                    details.push(FieldDetail::new(name, "is given more than once"));
+                } else {
+                    cursor = Some(value);
+                }
+                continue;
+            }
             _ => {
                 details.push(FieldDetail::new(
                     name,
-                    "is not a known query parameter (expected page or page_size)",
+                    if cursor_allowed {
+                        "is not a known query parameter (expected page, page_size or cursor)"
+                    } else {
+                        "is not a known query parameter (expected page or page_size)"
+                    },
                 ));
                 continue;
             }
@@ -71,7 +122,11 @@ fn paging(query: &str) -> Result<Paging, ApiError> {
     if !details.is_empty() {
         return Err(ApiError::invalid("the query string", details));
     }
-    Ok(Paging(Page::new(page, page_size)?))
+    Ok(ListRequest {
+        page,
+        page_size,
+        cursor,
+    })
 }
 
 /// An integer, saturated to `i64` (so that a huge page number is "out of range", not "not an

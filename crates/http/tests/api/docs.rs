@@ -80,7 +80,7 @@ async fn openapi_json_documents_errors_paging_and_the_user_id_header() {
         .iter()
         .map(|p: &Value| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(params, ["page", "page_size"]);
+    assert_eq!(params, ["page", "page_size", "cursor"]);
 }
 
 #[actix_web::test]

@@ -20,5 +20,6 @@ mod reviews;
 mod safe_writes;
 mod search;
 mod skill_ratings;
+mod sorts;
 mod text;
 mod validation;

@@ -4,7 +4,7 @@
 use crate::helpers::{provider, TestApp};
 use provider_domain::{Provider, ProviderDraft, ProviderId, ProviderInput, UserId};
 use provider_ports::{
-    MockIdempotencyRepository, MockProviderRepository, MockReviewRepository, PageOf,
+    MockIdempotencyRepository, MockProviderRepository, MockReviewRepository, Page, PageOf, Paging,
     ProviderService, RepoError, Version, Versioned,
 };
 use serde_json::json;
@@ -34,7 +34,12 @@ fn stored(id: Uuid, owner: Uuid) -> Versioned<Provider> {
     })
     .unwrap();
     Versioned {
-        value: Provider::new(ProviderId::from_uuid(id), UserId::from_uuid(owner), draft),
+        value: Provider::new(
+            ProviderId::from_uuid(id),
+            UserId::from_uuid(owner),
+            draft,
+            time::OffsetDateTime::UNIX_EPOCH,
+        ),
         version: Version::FIRST,
     }
 }
@@ -57,7 +62,9 @@ async fn get_returns_503_json_when_the_store_is_unavailable() {
 async fn create_and_search_return_503_json_when_the_store_is_unavailable() {
     let mut providers = MockProviderRepository::new();
     providers.expect_create().returning(|_| Err(outage()));
-    providers.expect_search().returning(|_, _| Err(outage()));
+    providers
+        .expect_search()
+        .returning(|_, _, _, _| Err(outage()));
     let app = app_over(providers, MockReviewRepository::new()).await;
 
     let create = app
@@ -100,7 +107,7 @@ async fn an_unexpected_store_error_returns_500_json_without_its_cause() {
     let mut providers = MockProviderRepository::new();
     providers
         .expect_search()
-        .returning(|_, _| Err(RepoError::Unexpected("column \"secret\" is corrupt".into())));
+        .returning(|_, _, _, _| Err(RepoError::Unexpected("column \"secret\" is corrupt".into())));
     let app = app_over(providers, MockReviewRepository::new()).await;
 
     let reply = app.search("", &json!({})).await;
@@ -157,7 +164,8 @@ async fn the_review_list_is_passed_the_requested_page() {
     reviews
         .expect_list()
         .withf(move |provider, page| {
-            provider.as_uuid() == id && page.number() == 3 && page.size() == 7
+            provider.as_uuid() == id
+                && *page == Paging::Offset(Page::new(Some(3), Some(7)).unwrap())
         })
         .returning(|_, _| {
             Ok(PageOf {
@@ -175,7 +183,7 @@ async fn the_review_list_is_passed_the_requested_page() {
 
     assert_eq!(
         reply.assert_status(200),
-        json!({"reviews": [], "page": 3, "page_size": 7, "has_more": false})
+        json!({"reviews": [], "page": 3, "page_size": 7, "has_more": false, "next_cursor": null})
     );
 }
 

@@ -11,7 +11,13 @@ async fn lists_default_to_page_1_of_10() {
 
     assert_eq!(
         body,
-        json!({"service_providers": [], "page": 1, "page_size": 10, "has_more": false})
+        json!({
+            "service_providers": [],
+            "page": 1,
+            "page_size": 10,
+            "has_more": false,
+            "next_cursor": null
+        })
     );
 }
 

@@ -205,6 +205,7 @@ async fn reviews_are_listed_newest_first_in_the_list_shape() {
             "reviews": [third, second, first],
             "page": 1,
             "page_size": 10,
+            "next_cursor": null,
             "has_more": false,
         })
     );

@@ -5,7 +5,7 @@
 
 use super::{draft, provider, user, Subject};
 use crate::moderation::StoredReview;
-use crate::{Clock, NewReview, Page, ProviderService, RepoError, ServiceError, Version};
+use crate::{Clock, NewReview, Page, Paging, ProviderService, RepoError, ServiceError, Version};
 use provider_domain::{
     figures, AppealInput, Caller, Contribution, DecisionAction, DecisionInput, DecisionTarget,
     EventDetail, FlagInput, FlagReason, FlagStatus, ModerationError, ModerationSettings, Provider,
@@ -145,7 +145,11 @@ pub async fn a_held_review_counts_only_once_published(s: &Subject) {
     );
     let id = held.review.id;
     assert_figures_exact(s, p.id, &[id], 1).await;
-    let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
+    let listed = s
+        .reviews
+        .list(p.id, Paging::Offset(Page::default()))
+        .await
+        .expect("list");
     assert!(listed.items.is_empty(), "a held review is not listed");
     let queue = s.reviews.queue(Page::default()).await.expect("queue");
     assert_eq!(queue.items, vec![held.clone()]);
@@ -160,7 +164,11 @@ pub async fn a_held_review_counts_only_once_published(s: &Subject) {
     assert!(published.queued_at.is_none());
     assert_eq!(published.revision, held.revision.next());
     assert_figures_exact(s, p.id, &[id], 2).await;
-    let listed = s.reviews.list(p.id, Page::default()).await.expect("list");
+    let listed = s
+        .reviews
+        .list(p.id, Paging::Offset(Page::default()))
+        .await
+        .expect("list");
     assert_eq!(listed.items, vec![published]);
     assert_eq!(s.reviews.queue_size().await.expect("size"), 0);
     let names: Vec<&str> = s
