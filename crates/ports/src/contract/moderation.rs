@@ -60,6 +60,21 @@ fn body(tenths: u8, comment: Option<&str>) -> NewReview {
     }
 }
 
+/// `author` reviews `provider` with `body` through the service; the new review's id.
+async fn submit(
+    svc: &ProviderService,
+    author: UserId,
+    provider: ProviderId,
+    body: &NewReview,
+) -> ReviewId {
+    svc.add_review(author, provider, body)
+        .await
+        .expect("add")
+        .value
+        .review
+        .id
+}
+
 fn decision(action: DecisionAction, target: DecisionTarget) -> DecisionInput {
     DecisionInput {
         action,
@@ -187,20 +202,8 @@ pub async fn a_held_review_counts_only_once_published(s: &Subject) {
 pub async fn hiding_and_publishing_move_the_figures_exactly(s: &Subject) {
     let svc = service(s, 3);
     let p = seo_provider(s).await;
-    let kept = svc
-        .add_review(user(), p.id, &body(20, None))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
-    let id = svc
-        .add_review(user(), p.id, &body(50, Some("Great work")))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let kept = submit(&svc, user(), p.id, &body(20, None)).await;
+    let id = submit(&svc, user(), p.id, &body(50, Some("Great work"))).await;
     let all = [kept, id];
     assert_figures_exact(s, p.id, &all, 3).await;
     svc.decide(&moderator(), id, &hide()).await.expect("hide");
@@ -210,13 +213,7 @@ pub async fn hiding_and_publishing_move_the_figures_exactly(s: &Subject) {
         .expect("publish");
     assert_figures_exact(s, p.id, &all, 5).await;
 
-    let held = svc
-        .add_review(user(), p.id, &body(10, Some("see www.example.com")))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let held = submit(&svc, user(), p.id, &body(10, Some("see www.example.com"))).await;
     let all = [kept, id, held];
     svc.decide(&moderator(), held, &hide()).await.expect("hide");
     assert_figures_exact(s, p.id, &all, 5).await;
@@ -229,13 +226,7 @@ pub async fn enough_flags_hold_a_review_and_a_decision_resolves_them(s: &Subject
     let svc = service(s, 2);
     let p = seo_provider(s).await;
     let author = user();
-    let id = svc
-        .add_review(author, p.id, &body(30, Some("Fine")))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(&svc, author, p.id, &body(30, Some("Fine"))).await;
     let (a, b) = (Caller::user(user()), Caller::user(user()));
     let first = svc
         .flag_review(&a, id, &flag(FlagReason::Spam))
@@ -303,13 +294,7 @@ pub async fn an_appeal_is_decided_by_another_moderator(s: &Subject) {
     let svc = service(s, 3);
     let p = seo_provider(s).await;
     let author = Caller::user(user());
-    let id = svc
-        .add_review(author.id, p.id, &body(10, Some("Slow")))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(&svc, author.id, p.id, &body(10, Some("Slow"))).await;
     let appeal = AppealInput {
         explanation: "It was slow; that is a fair review.".into(),
     };
@@ -361,13 +346,7 @@ pub async fn an_edit_is_screened_again_and_replaces_the_figures(s: &Subject) {
     let svc = service(s, 3);
     let p = seo_provider(s).await;
     let author = Caller::user(user());
-    let id = svc
-        .add_review(author.id, p.id, &body(20, None))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(&svc, author.id, p.id, &body(20, None)).await;
     refused(
         svc.edit_review(&Caller::user(user()), id, &body(50, None))
             .await,
@@ -412,13 +391,7 @@ pub async fn a_withdrawn_review_leaves_only_its_history(s: &Subject) {
     let svc = service(s, 3);
     let p = seo_provider(s).await;
     let author = Caller::user(user());
-    let id = svc
-        .add_review(author.id, p.id, &body(40, Some("Good")))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(&svc, author.id, p.id, &body(40, Some("Good"))).await;
     let raised = svc
         .flag_review(&Caller::user(user()), id, &flag(FlagReason::Fake))
         .await
@@ -452,13 +425,7 @@ pub async fn the_owner_replies_and_a_held_reply_waits_in_the_queue(s: &Subject) 
     let svc = service(s, 3);
     let p = seo_provider(s).await;
     let owner = Caller::user(p.owner);
-    let id = svc
-        .add_review(user(), p.id, &body(40, None))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(&svc, user(), p.id, &body(40, None)).await;
     let text = |t: &str| ReplyInput { text: t.into() };
     refused(
         svc.set_reply(&Caller::user(user()), id, &text("Thanks"))
@@ -527,13 +494,13 @@ pub async fn a_held_review_is_absent_to_others_and_still_one_per_user(s: &Subjec
     let svc = service(s, 3);
     let p = seo_provider(s).await;
     let author = user();
-    let id = svc
-        .add_review(author, p.id, &body(40, Some("see https://example.com")))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(
+        &svc,
+        author,
+        p.id,
+        &body(40, Some("see https://example.com")),
+    )
+    .await;
     refused(svc.review(None, id).await, ModerationError::NotFound);
     refused(
         svc.review(Some(&Caller::user(user())), id).await,
@@ -615,13 +582,7 @@ pub async fn the_history_keeps_every_event_in_order(s: &Subject) {
     let svc = service(s, 1);
     let p = seo_provider(s).await;
     let author = Caller::user(user());
-    let id = svc
-        .add_review(author.id, p.id, &body(40, Some("Good")))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(&svc, author.id, p.id, &body(40, Some("Good"))).await;
     let flagger = Caller::user(user());
     svc.flag_review(&flagger, id, &flag(FlagReason::Spam))
         .await
@@ -683,13 +644,7 @@ pub async fn the_history_keeps_every_event_in_order(s: &Subject) {
 pub async fn a_change_at_an_old_revision_is_refused(s: &Subject) {
     let svc = service(s, 3);
     let p = seo_provider(s).await;
-    let id = svc
-        .add_review(user(), p.id, &body(40, None))
-        .await
-        .expect("add")
-        .value
-        .review
-        .id;
+    let id = submit(&svc, user(), p.id, &body(40, None)).await;
     let before = s.reviews.find(id).await.expect("find");
     svc.decide(&moderator(), id, &hide()).await.expect("hide");
     let stale = crate::moderation::ReviewChange {
