@@ -4,8 +4,11 @@
 //! search) and carry dates as text: the domain parses them, so that a bad date is reported with
 //! its full path (`availability[1].to_date`).
 
+mod events;
 mod moderation;
 mod review;
+
+pub(crate) use events::{EventDto, EventType, EventsDto};
 
 pub(crate) use moderation::{
     AppealBody, DecisionBody, FlagBody, FlagDto, History, QueuePage, ReplyBody, StatementDto,

@@ -234,6 +234,7 @@ impl ResponseError for ApiError {
                     RefusalKind::Conflict => StatusCode::CONFLICT,
                 },
                 ServiceError::Missing(_) => StatusCode::NOT_FOUND,
+                ServiceError::Gone(_) => StatusCode::GONE,
                 ServiceError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
                 ServiceError::KeyInFlight => StatusCode::CONFLICT,
                 ServiceError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,

@@ -21,9 +21,11 @@ mod json;
 mod paging;
 mod path;
 
-pub(crate) use caller::{MaybeCaller, Moderator};
+pub(crate) use caller::{FeedReader, MaybeCaller, Moderator};
 pub(crate) use conditional::{etag, IfMatch, IfNoneMatch};
 pub(crate) use idempotency::IdempotencyKeyHeader;
 pub(crate) use json::JsonBody;
-pub(crate) use paging::{CursorPageParams, ListParams, PageParams, Paging};
+pub(crate) use paging::{
+    CursorPageParams, EventsParams, EventsQuery, ListParams, PageParams, Paging,
+};
 pub(crate) use path::{FlagPathId, PathId, ReviewPathId};

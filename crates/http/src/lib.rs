@@ -225,6 +225,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(not_allowed(GET))),
             )
             .service(
+                web::resource("/events")
+                    .route(web::get().to(routes::events::list_events))
+                    .default_service(web::to(not_allowed(GET))),
+            )
+            .service(
                 web::resource("/service-providers")
                     .route(web::post().to(routes::search))
                     .default_service(web::to(not_allowed(POST))),

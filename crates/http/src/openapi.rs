@@ -3,10 +3,11 @@
 //! other way round.
 
 use crate::dto::{
-    AppealBody, DateRangeDto, DecisionBody, Deleted, FlagBody, FlagDto, History, PooledRatingDto,
-    ProviderBody, ProviderDto, ProviderPage, QueuePage, RateLimitStoreState, RecommendBody,
-    RecommendationPage, RecommendedDto, ReplicaState, ReplyBody, ReplyDto, ReviewBody, ReviewDto,
-    ReviewPage, SearchBody, SkillFiguresDto, SkillRatingDto, StatementDto, Status, StatusDto,
+    AppealBody, DateRangeDto, DecisionBody, Deleted, EventDto, EventType, EventsDto, FlagBody,
+    FlagDto, History, PooledRatingDto, ProviderBody, ProviderDto, ProviderPage, QueuePage,
+    RateLimitStoreState, RecommendBody, RecommendationPage, RecommendedDto, ReplicaState,
+    ReplyBody, ReplyDto, ReviewBody, ReviewDto, ReviewPage, SearchBody, SkillFiguresDto,
+    SkillRatingDto, StatementDto, Status, StatusDto,
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::limits::MAX_BODY_BYTES;
@@ -74,6 +75,7 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         routes::moderation::history,
         routes::search,
         routes::recommend,
+        routes::events::list_events,
         openapi_json,
     ),
     components(schemas(
@@ -107,12 +109,16 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         QueuePage,
         History,
         StatementDto,
+        EventsDto,
+        EventDto,
+        EventType,
     )),
     modifiers(&UserIdHeader, &SharedErrors),
     tags(
         (name = "service providers", description = "Create, read, replace, delete, search and recommend service providers."),
         (name = "reviews", description = "Reviews of service providers: one per user and provider, never by its owner."),
         (name = "moderation", description = "Moderation of reviews: flags, the queue, decisions, the statement of reasons, appeals and history. Moderators are the users of `MODERATOR_IDS`, or in JWT mode those whose roles claim holds `moderator`."),
+        (name = "events", description = "Every change to providers and reviews, in commit order, for integrators that follow them."),
         (name = "health", description = "Liveness and readiness."),
         (name = "documentation", description = "This document."),
     )

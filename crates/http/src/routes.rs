@@ -18,6 +18,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use provider_ports::{ProviderService, ServiceError};
 use provider_telemetry::Metrics;
 
+pub(crate) mod events;
 pub(crate) mod moderation;
 
 type Service = web::Data<ProviderService>;

@@ -20,13 +20,14 @@ use provider_domain::{
 use provider_ports::idempotency::{RECLAIM_PENDING_AFTER, RETENTION};
 use provider_ports::moderation::queue_order;
 use provider_ports::{
-    Claim, ClaimToken, Completion, Fingerprint, Found, IdempotencyKey, IdempotencyRepository,
-    IdempotentRequest, Page, PageOf, Paging, ProviderRepository, ReplyChange, ReplyContent,
-    RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision, StoredAnswer, StoredFlag,
-    StoredReview, Submission, Total, Version, VersionCheck, Versioned,
+    review_changes, Change, ChangeEvent, ChangeFeed, ChangeKind, Claim, ClaimToken, Completion,
+    FeedPage, Fingerprint, Found, IdempotencyKey, IdempotencyRepository, IdempotentRequest, Page,
+    PageOf, Paging, ProviderRepository, ReplyChange, ReplyContent, RepoError, ReviewChange,
+    ReviewKey, ReviewRepository, Revision, StoredAnswer, StoredFlag, StoredReview, Submission,
+    Total, Version, VersionCheck, Versioned,
 };
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use time::OffsetDateTime;
 
 #[derive(Debug, Default)]
@@ -47,6 +48,12 @@ struct State {
     /// Each provider's per-skill figures for every key it was ever rated for, the keys of
     /// removed skills included (hidden from the provider until the skill comes back).
     skill_figures: HashMap<ProviderId, SkillReviews>,
+    /// The change feed, oldest first: written under the lock of the write it records.
+    feed: VecDeque<ChangeEvent>,
+    /// The last sequence handed out.
+    last_sequence: u64,
+    /// The newest sequence the retention purge removed (0: none).
+    purged_through: u64,
 }
 
 /// Whose key a record is.
@@ -183,6 +190,7 @@ fn create(state: &mut State, provider: &Provider) -> Result<Version, RepoError> 
     }
     state.providers.insert(provider.id, provider.clone());
     state.versions.insert(provider.id, Version::FIRST);
+    state.record(Change::provider(ChangeKind::ProviderCreated, provider.id));
     Ok(Version::FIRST)
 }
 
@@ -260,10 +268,12 @@ impl ProviderRepository for MemoryStore {
             .replaced(draft.clone())
             .with_skill_figures(&all);
         *version = version.next();
-        Ok(Versioned {
+        let replaced = Versioned {
             value: slot.clone(),
             version: *version,
-        })
+        };
+        state.record(Change::provider(ChangeKind::ProviderReplaced, id));
+        Ok(replaced)
     }
 
     async fn delete(
@@ -285,6 +295,7 @@ impl ProviderRepository for MemoryStore {
                 for review in state.by_provider.remove(&id).unwrap_or_default() {
                     state.remove_review(review);
                 }
+                state.record(Change::provider(ChangeKind::ProviderDeleted, id));
                 Ok(())
             }
             _ => Err(RepoError::NotFound),
@@ -366,6 +377,7 @@ impl State {
             .entry(review.id)
             .or_default()
             .extend(submission.events.iter().cloned());
+        self.record_review(review.provider_id, review.id, &submission.events);
         self.reviews.insert(
             review.id,
             StoredReview {
@@ -379,6 +391,23 @@ impl State {
             },
         );
         Ok(())
+    }
+
+    /// Appends `change` to the feed.
+    fn record(&mut self, change: Change) {
+        self.last_sequence += 1;
+        self.feed.push_back(ChangeEvent {
+            sequence: self.last_sequence,
+            at: OffsetDateTime::now_utc(),
+            change,
+        });
+    }
+
+    /// Appends to the feed the changes `events` of review `review` make.
+    fn record_review(&mut self, provider: ProviderId, review: ReviewId, events: &[Event]) {
+        for kind in review_changes(events) {
+            self.record(Change::review(kind, provider, review));
+        }
     }
 
     /// Removes a review with its flags (its history stays).
@@ -503,6 +532,7 @@ impl ReviewRepository for MemoryStore {
             .entry(id)
             .or_default()
             .extend(change.events.iter().cloned());
+        state.record_review(provider, id, &change.events);
         let stored = state.reviews.get_mut(&id).ok_or(RepoError::NotFound)?;
         if let Some(content) = &change.content {
             stored.review = content.clone();
@@ -545,6 +575,7 @@ impl ReviewRepository for MemoryStore {
             ids.retain(|r| *r != id);
         }
         state.history.entry(id).or_default().push(event.clone());
+        state.record_review(provider, id, std::slice::from_ref(event));
         Ok(())
     }
 
@@ -588,6 +619,34 @@ impl ReviewRepository for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or(RepoError::NotFound)
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for MemoryStore {
+    async fn events(&self, after: u64, limit: u32) -> Result<FeedPage, RepoError> {
+        let state = self.state.read();
+        let start = state.feed.partition_point(|e| e.sequence <= after);
+        Ok(FeedPage {
+            events: state
+                .feed
+                .range(start..)
+                .take(limit as usize)
+                .copied()
+                .collect(),
+            purged_through: state.purged_through,
+        })
+    }
+
+    async fn purge(&self, before: OffsetDateTime) -> Result<u64, RepoError> {
+        let mut state = self.state.write();
+        let mut removed = 0;
+        while let Some(event) = state.feed.front().filter(|e| e.at < before).copied() {
+            state.feed.pop_front();
+            state.purged_through = event.sequence;
+            removed += 1;
+        }
+        Ok(removed)
     }
 }
 
@@ -667,7 +726,8 @@ mod contract {
         Subject {
             providers: store.clone(),
             reviews: store.clone(),
-            keys: store,
+            keys: store.clone(),
+            feed: store,
             guard: Box::new(()),
         }
     }

@@ -24,9 +24,11 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+mod feed;
 mod moderation;
 pub mod strategies;
 
+pub use feed::*;
 pub use moderation::*;
 
 /// A store under test: its repositories, and whatever must live as long as they do (e.g. a
@@ -38,6 +40,8 @@ pub struct Subject {
     pub reviews: Arc<dyn ReviewRepository>,
     /// The idempotency repository.
     pub keys: Arc<dyn IdempotencyRepository>,
+    /// The change feed the store writes.
+    pub feed: Arc<dyn crate::ChangeFeed>,
     /// Kept alive until the case ends.
     pub guard: Box<dyn Any + Send + Sync>,
 }
@@ -1981,6 +1985,9 @@ macro_rules! contract_tests {
             the_queue_is_longest_waiting_first,
             the_history_keeps_every_event_in_order,
             a_change_at_an_old_revision_is_refused,
+            every_write_is_recorded_once_in_order,
+            a_refused_write_records_nothing,
+            the_purge_removes_old_events_and_readers_behind_it_are_told,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

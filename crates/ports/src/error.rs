@@ -61,6 +61,10 @@ pub enum ServiceError {
     /// An idempotency key reused for a different request (422).
     #[error("this idempotency key was used for a different request")]
     KeyReused,
+    /// What was asked for is no longer kept (410), e.g. events older than the feed's
+    /// retention window.
+    #[error("{0}")]
+    Gone(String),
     /// The store is unavailable (503).
     #[error("the data store is unavailable")]
     Unavailable(#[source] Source),

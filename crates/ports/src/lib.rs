@@ -8,6 +8,7 @@
 pub mod consistency;
 mod cursor;
 mod error;
+mod feed;
 pub mod idempotency;
 pub mod moderation;
 mod page;
@@ -21,6 +22,9 @@ pub mod contract;
 pub use consistency::{read_consistency, with_read_consistency, ReadConsistency};
 pub use cursor::{search_scope, CursorKey};
 pub use error::{RepoError, ServiceError};
+#[cfg(any(test, feature = "mock"))]
+pub use feed::MockChangeFeed;
+pub use feed::{review_changes, Change, ChangeEvent, ChangeFeed, ChangeKind, FeedPage};
 pub use idempotency::{
     Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotentRequest,
     KeyError, Outcome, StoredAnswer,
@@ -33,5 +37,8 @@ pub use page::{Found, ListAt, ListRequest, Page, PageOf, Paging, Total};
 pub use repository::{IdempotencyRepository, ProviderRepository, ReviewKey, ReviewRepository};
 #[cfg(any(test, feature = "mock"))]
 pub use repository::{MockIdempotencyRepository, MockProviderRepository, MockReviewRepository};
-pub use service::{Clock, Listed, NewReview, ProviderService, SearchOptions, SystemClock};
+pub use service::{
+    Clock, EventsPage, EventsRequest, Listed, NewReview, ProviderService, SearchOptions,
+    SystemClock,
+};
 pub use version::{Version, VersionCheck, Versioned};

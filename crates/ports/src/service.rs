@@ -2,9 +2,10 @@
 
 use crate::moderation::{queued_since, Moderated, Revision, StoredReview, Submission};
 use crate::{
-    search_scope, Answered, Claim, ClaimToken, Completion, CursorKey, IdempotencyRepository,
-    IdempotentRequest, ListAt, ListRequest, Outcome, Page, PageOf, Paging, ProviderRepository,
-    RepoError, ReviewRepository, ServiceError, Total, Version, VersionCheck, Versioned,
+    search_scope, Answered, ChangeFeed, Claim, ClaimToken, Completion, CursorKey,
+    IdempotencyRepository, IdempotentRequest, ListAt, ListRequest, Outcome, Page, PageOf, Paging,
+    ProviderRepository, RepoError, ReviewRepository, ServiceError, Total, Version, VersionCheck,
+    Versioned,
 };
 use provider_domain::{
     Comment, Cursor, CursorPosition, FieldError, JobInput, JobRequest, Moderation,
@@ -17,7 +18,10 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+mod events;
 mod moderation;
+
+pub use events::{EventsPage, EventsRequest};
 
 /// Where the service reads the time from (swappable in tests).
 pub trait Clock: Send + Sync {
@@ -56,6 +60,8 @@ pub struct ProviderService {
     clock: Arc<dyn Clock>,
     cursors: CursorKey,
     pub(crate) moderation: Arc<ModerationSettings>,
+    /// The change feed the events API reads, when the store keeps one.
+    feed: Option<Arc<dyn ChangeFeed>>,
 }
 
 /// One page of a list as the API answers it.
@@ -114,6 +120,7 @@ impl ProviderService {
             clock,
             cursors: CursorKey::random(),
             moderation: Arc::new(ModerationSettings::default()),
+            feed: None,
         }
     }
 
@@ -174,6 +181,13 @@ impl ProviderService {
     #[must_use]
     pub fn with_moderation(mut self, settings: ModerationSettings) -> Self {
         self.moderation = Arc::new(settings);
+        self
+    }
+
+    /// The same service, answering the events API from `feed`.
+    #[must_use]
+    pub fn with_feed(mut self, feed: Arc<dyn ChangeFeed>) -> Self {
+        self.feed = Some(feed);
         self
     }
 

@@ -14,7 +14,8 @@ use time::{Date, OffsetDateTime};
 /// A new provider and all its children in one statement (one round trip, atomic as any
 /// statement is): data-modifying CTEs, the children inserted from the provider row's
 /// `RETURNING`, so their copies of its day rate and review figures are the row's own. Answers
-/// one `bigint` column `version` (`rows::VersionRow`), the column's default.
+/// one `bigint` column `version` (`rows::VersionRow`), the column's default. Its
+/// `provider.created` event is recorded in the same statement.
 ///
 /// The foreign keys and the availability rule are checked at the end of the statement, when
 /// the provider row and its children all exist.
@@ -60,7 +61,13 @@ pub(crate) fn create(rows: &ProviderRows<'_>) -> Statement {
          SELECT p.id, u.range FROM p CROSS JOIN ",
     );
     ranges(&mut s, rows.runs.iter().map(|r| &r.run));
-    s.sql(") SELECT version FROM p");
+    // Its event, the first of its transaction (see `feed::record`).
+    s.sql(
+        "), e AS (INSERT INTO change_events (sequence, at, type, provider_id) \
+         SELECT ",
+    )
+    .sql(crate::feed::TRANSACTION_BASE)
+    .sql(", now(), 'provider.created', p.id FROM p) SELECT version FROM p");
     s
 }
 

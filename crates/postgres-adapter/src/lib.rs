@@ -4,6 +4,7 @@ pub mod bulk;
 mod config;
 mod error;
 mod explain;
+mod feed;
 mod idempotency;
 mod inserts;
 mod migrate;

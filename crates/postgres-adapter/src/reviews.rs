@@ -10,6 +10,7 @@
 //! statement (one snapshot): its row, owner, skill ratings, open flags and reply together.
 
 use crate::error::repo_error;
+use crate::feed;
 use crate::idempotency::{claim_taken_over, complete_in};
 use crate::replica::routed_read;
 use crate::rows::{corrupt, ReviewRow, ReviewSkillRatingRow};
@@ -30,8 +31,8 @@ use provider_ports::moderation::{
     event_detail_from_json, event_detail_json, AppealContent, ReplyChange, ReplyContent,
 };
 use provider_ports::{
-    Completion, Page, PageOf, Paging, RepoError, ReviewChange, ReviewKey, ReviewRepository,
-    Revision, StoredFlag, StoredReview, Submission,
+    review_changes, Change, Completion, Page, PageOf, Paging, RepoError, ReviewChange, ReviewKey,
+    ReviewRepository, Revision, StoredFlag, StoredReview, Submission,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
@@ -375,13 +376,107 @@ fn stored_all(rows: Vec<StoredReviewRow>) -> Result<Vec<StoredReview>, RepoError
 
 /// The review `id` read whole, inside the caller's transaction or on its own.
 async fn find_on(conn: &mut AsyncPgConnection, id: ReviewId) -> Result<StoredReview, RepoError> {
+    first_stored(stored_statement(id).load(conn).await.map_err(repo_error)?)
+}
+
+/// The review `id` read whole ([`STORED_REVIEW`]).
+fn stored_statement(id: ReviewId) -> Sql {
     let mut s = Sql::new(STORED_REVIEW);
     s.sql("r.id = ").bind::<SqlUuid, _>(id.as_uuid());
-    let rows: Vec<StoredReviewRow> = s.load(conn).await.map_err(repo_error)?;
+    s
+}
+
+/// The review of [`stored_statement`]'s rows; none: NotFound.
+fn first_stored(rows: Vec<StoredReviewRow>) -> Result<StoredReview, RepoError> {
     rows.into_iter()
         .next()
         .ok_or(RepoError::NotFound)?
         .into_stored()
+}
+
+/// The review's provider, from [`change_statement`]: a row when the review changed.
+#[derive(Debug, QueryableByName)]
+struct ChangedRow {
+    #[diesel(sql_type = SqlUuid)]
+    #[allow(dead_code)] // Its presence is the answer; the provider is read for the events.
+    provider_id: Uuid,
+}
+
+/// One statement that applies `change` to review `uuid` at revision `read`: its row (the CTE
+/// `r`, only at that revision: a change landed in between matches no row, and the row lock
+/// makes a concurrent one wait, then see the new revision), and only when that row changed,
+/// its open flags' resolution or a new flag, the reply's status, the history's events and
+/// the feed's. Answers one [`ChangedRow`] when the review changed, none when it did not (no
+/// such review, or another revision). Not the skill ratings nor the reply's text, nor a new
+/// flag together with a resolution (the unique index of open flags would see both rows):
+/// the caller writes those after it, in the same transaction.
+fn change_statement(uuid: Uuid, read: i64, change: &ReviewChange) -> Sql {
+    let moderation = ModerationColumns::of(&change.moderation, change.queued_at);
+    let content = ContentColumns {
+        rating: change
+            .content
+            .as_ref()
+            .map(|r| i16::from(r.rating.tenths())),
+        comment: change
+            .content
+            .as_ref()
+            .map(|r| r.comment.as_ref().map(|c| c.as_str().to_owned())),
+    };
+    let explanation = change.appeal.as_ref().map(|a| a.explanation.clone());
+    let update = diesel::update(
+        reviews::table
+            .filter(reviews::id.eq(uuid))
+            .filter(reviews::revision.eq(read)),
+    )
+    .set((
+        moderation,
+        content,
+        reviews::revision.eq(reviews::revision + 1),
+        reviews::appeal_explanation.eq(diesel::dsl::sql::<Nullable<Text>>("COALESCE(")
+            .bind::<Nullable<Text>, _>(explanation)
+            .sql(", appeal_explanation)")),
+    ))
+    .returning(reviews::provider_id);
+    let mut s = Sql::new("WITH r AS (");
+    s.fragment(update).sql(")");
+    if let Some(status) = change.flags_resolved {
+        s.sql(", f AS (UPDATE review_flags SET status = ")
+            .bind::<Text, _>(status.as_str())
+            .sql(" WHERE review_id = ")
+            .bind::<SqlUuid, _>(uuid)
+            .sql(" AND status = 'open' AND EXISTS (SELECT 1 FROM r))");
+    } else if let Some(flag) = &change.flag {
+        s.sql(", g AS (").sql(INSERT_FLAG);
+        flag_values(&mut s, flag);
+        s.sql(" FROM r)");
+    }
+    if let (ReplyChange::Keep, Some(reply)) = (&change.reply, &change.moderation.reply) {
+        // A decision on the reply moves its status; any other change leaves the row as it
+        // is (no new row version written for nothing).
+        let reasons = reason_names(&reply.reasons);
+        s.sql(", y AS (UPDATE review_replies SET status = ")
+            .bind::<Text, _>(reply.status.as_str())
+            .sql(", reasons = ")
+            .bind::<Array<Text>, _>(reasons.clone())
+            .sql(" WHERE review_id = ")
+            .bind::<SqlUuid, _>(uuid)
+            .sql(" AND (status <> ")
+            .bind::<Text, _>(reply.status.as_str())
+            .sql(" OR reasons <> ")
+            .bind::<Array<Text>, _>(reasons)
+            .sql(") AND EXISTS (SELECT 1 FROM r))");
+    }
+    if !change.events.is_empty() {
+        s.sql(", ");
+        history_events(&mut s, uuid, None, &change.events);
+        let kinds = review_changes(&change.events);
+        if !kinds.is_empty() {
+            s.sql(", ");
+            feed::review_recording(&mut s, "e", "r", uuid, &kinds);
+        }
+    }
+    s.sql(" SELECT provider_id FROM r");
+    s
 }
 
 /// Applies `delta` to the figures of `provider`: its review count and rating sum (and so,
@@ -453,7 +548,8 @@ async fn change_figures(
 }
 
 /// Appends `events` to the history of review `review` of `provider`, in their order (the ids
-/// rise with it).
+/// rise with it), and records the feed's changes they make (`review_changes`) in the same
+/// statement.
 async fn append_events(
     conn: &mut AsyncPgConnection,
     review: Uuid,
@@ -463,31 +559,84 @@ async fn append_events(
     if events.is_empty() {
         return Ok(());
     }
+    let mut s = Sql::new("");
+    history_events(&mut s, review, Some(provider), events);
+    // The feed's events in the same statement (every change a reader of the review or its
+    // provider sees), else the history's rows alone.
+    let changes: Vec<Change> = review_changes(events)
+        .into_iter()
+        .map(|kind| {
+            Change::review(
+                kind,
+                ProviderId::from_uuid(provider),
+                ReviewId::from_uuid(review),
+            )
+        })
+        .collect();
+    if changes.is_empty() {
+        let mut only = Sql::new("WITH ");
+        only.append(s).sql(" SELECT 1");
+        only.execute(conn).await?;
+    } else {
+        feed::recording(Some(s), &changes).execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// The CTE `h AS (INSERT INTO review_events ...)`: `events` appended to the history of review
+/// `review`, in their order (the ids rise with it). Its provider: `provider`, or when `None`
+/// the `provider_id` of the CTE `r` (nothing is appended when `r` has no row).
+fn history_events(s: &mut Sql, review: Uuid, provider: Option<Uuid>, events: &[Event]) {
     let at: Vec<OffsetDateTime> = events.iter().map(|e| e.at).collect();
     let by: Vec<Option<Uuid>> = events.iter().map(|e| e.by.map(|u| u.as_uuid())).collect();
-    let names: Vec<&'static str> = events.iter().map(|e| e.detail.name()).collect();
+    let names: Vec<String> = events.iter().map(|e| e.detail.name().to_owned()).collect();
     let details: Vec<String> = events
         .iter()
         .map(|e| event_detail_json(&e.detail).to_string())
         .collect();
-    let mut s = Sql::new(
-        "INSERT INTO review_events (review_id, provider_id, at, by, event, detail) SELECT ",
-    );
-    s.bind::<SqlUuid, _>(review)
-        .sql(", ")
-        .bind::<SqlUuid, _>(provider)
-        .sql(", u.at, u.by, u.event, u.detail::jsonb FROM unnest(")
+    s.sql(
+        "h AS (INSERT INTO review_events (review_id, provider_id, at, by, event, detail) SELECT ",
+    )
+    .bind::<SqlUuid, _>(review)
+    .sql(", ");
+    match provider {
+        Some(provider) => s
+            .bind::<SqlUuid, _>(provider)
+            .sql(", u.at, u.by, u.event, u.detail::jsonb FROM "),
+        None => s.sql("r.provider_id, u.at, u.by, u.event, u.detail::jsonb FROM r, "),
+    };
+    s.sql("unnest(")
         .bind::<Array<Timestamptz>, _>(at)
         .sql("::timestamptz[], ")
         .bind::<Array<Nullable<SqlUuid>>, _>(by)
         .sql("::uuid[], ")
-        .bind::<Array<Text>, _>(names.into_iter().map(str::to_owned).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(names)
         .sql("::text[], ")
         .bind::<Array<Text>, _>(details)
-        .sql("::text[]) WITH ORDINALITY AS u(at, by, event, detail, n) ORDER BY u.n");
-    s.execute(conn).await?;
-    Ok(())
+        .sql("::text[]) WITH ORDINALITY AS u(at, by, event, detail, n) ORDER BY u.n)");
 }
+
+/// `SELECT <the flag's columns>` for `INSERT INTO review_flags (id, review_id, flagger,
+/// reason, explanation, status, created_at)`.
+fn flag_values(s: &mut Sql, flag: &StoredFlag) {
+    s.sql("SELECT ")
+        .bind::<SqlUuid, _>(flag.id.as_uuid())
+        .sql(", ")
+        .bind::<SqlUuid, _>(flag.review_id.as_uuid())
+        .sql(", ")
+        .bind::<SqlUuid, _>(flag.flagger.as_uuid())
+        .sql(", ")
+        .bind::<Text, _>(flag.reason.as_str())
+        .sql(", ")
+        .bind::<Nullable<Text>, _>(flag.explanation.as_ref().map(|e| e.as_str().to_owned()))
+        .sql(", ")
+        .bind::<Text, _>(flag.status.as_str())
+        .sql(", ")
+        .bind::<Timestamptz, _>(flag.created_at);
+}
+
+const INSERT_FLAG: &str = "INSERT INTO review_flags (id, review_id, flagger, reason, \
+     explanation, status, created_at) ";
 
 /// The review's provider (it never changes), without a lock: to lock the provider's row
 /// before the review's. No review: NotFound.
@@ -663,21 +812,28 @@ impl ReviewRepository for PgStore {
     ) -> Result<StoredReview, RepoError> {
         let uuid = id.as_uuid();
         let read = revision_value(revision)?;
-        let moderation = ModerationColumns::of(&change.moderation, change.queued_at);
-        let content = ContentColumns {
-            rating: change
-                .content
-                .as_ref()
-                .map(|r| i16::from(r.rating.tenths())),
-            comment: change
-                .content
-                .as_ref()
-                .map(|r| r.comment.as_ref().map(|c| c.as_str().to_owned())),
-        };
         let skill_rows = change.content.as_ref().map(ReviewSkillRatingRow::of);
-        let explanation = change.appeal.as_ref().map(|a| a.explanation.clone());
+        // Most changes (a decision, a hold, a flag, an appeal) touch the review's row, its
+        // flags, the reply's status and the history alone: one statement, atomic by itself,
+        // and the read-back pipelined behind it (one round trip in all). A change of the
+        // figures, the content or the reply's text needs a transaction around more.
+        let alone = change.figures.is_none()
+            && change.content.is_none()
+            && matches!(change.reply, ReplyChange::Keep)
+            && !(change.flag.is_some() && change.flags_resolved.is_some());
         self.bounded(async {
             let mut conn = self.conn().await?;
+            if alone {
+                let shared: &AsyncPgConnection = &conn;
+                let (changed, back) = futures_util::join!(
+                    change_statement(uuid, read, change).load::<ChangedRow>(&mut &*shared),
+                    stored_statement(id).load::<StoredReviewRow>(&mut &*shared),
+                );
+                if changed.map_err(repo_error)?.is_empty() {
+                    return Err(missed(&mut conn, uuid).await.into());
+                }
+                return first_stored(back.map_err(repo_error)?);
+            }
             let conn: &mut AsyncPgConnection = &mut conn;
             conn.transaction::<_, Refused, _>(async |conn| {
                 if let Some(delta) = &change.figures {
@@ -685,28 +841,11 @@ impl ReviewRepository for PgStore {
                     let provider = provider_of(conn, uuid).await?;
                     change_figures(conn, provider, delta).await?;
                 }
-                // Only at the revision read: a change landed in between matches no row (the
-                // row lock makes a concurrent one wait, then see the new revision).
-                let provider: Option<Uuid> = diesel::update(
-                    reviews::table
-                        .filter(reviews::id.eq(uuid))
-                        .filter(reviews::revision.eq(read)),
-                )
-                .set((
-                    &moderation,
-                    &content,
-                    reviews::revision.eq(reviews::revision + 1),
-                    reviews::appeal_explanation.eq(diesel::dsl::sql::<Nullable<Text>>("COALESCE(")
-                        .bind::<Nullable<Text>, _>(explanation.clone())
-                        .sql(", appeal_explanation)")),
-                ))
-                .returning(reviews::provider_id)
-                .get_result(conn)
-                .await
-                .optional()?;
-                let Some(provider) = provider else {
+                let changed: Vec<ChangedRow> =
+                    change_statement(uuid, read, change).load(conn).await?;
+                if changed.is_empty() {
                     return Err(missed(conn, uuid).await);
-                };
+                }
                 if let Some(rows) = &skill_rows {
                     diesel::delete(
                         review_skill_ratings::table
@@ -721,33 +860,13 @@ impl ReviewRepository for PgStore {
                             .await?;
                     }
                 }
-                if let Some(status) = change.flags_resolved {
-                    diesel::update(
-                        review_flags::table
-                            .filter(review_flags::review_id.eq(uuid))
-                            .filter(review_flags::status.eq(FlagStatus::Open.as_str())),
-                    )
-                    .set(review_flags::status.eq(status.as_str()))
-                    .execute(conn)
-                    .await?;
-                }
-                if let Some(flag) = &change.flag {
-                    diesel::insert_into(review_flags::table)
-                        .values((
-                            review_flags::id.eq(flag.id.as_uuid()),
-                            review_flags::review_id.eq(flag.review_id.as_uuid()),
-                            review_flags::flagger.eq(flag.flagger.as_uuid()),
-                            review_flags::reason.eq(flag.reason.as_str()),
-                            review_flags::explanation
-                                .eq(flag.explanation.as_ref().map(|e| e.as_str().to_owned())),
-                            review_flags::status.eq(flag.status.as_str()),
-                            review_flags::created_at.eq(flag.created_at),
-                        ))
-                        .execute(conn)
-                        .await?;
+                if let (Some(flag), Some(_)) = (&change.flag, change.flags_resolved) {
+                    // After the others are resolved (the statement above did it).
+                    let mut insert = Sql::new(INSERT_FLAG);
+                    flag_values(&mut insert, flag);
+                    insert.execute(conn).await?;
                 }
                 write_reply(conn, uuid, change).await?;
-                append_events(conn, uuid, provider, &change.events).await?;
                 find_on(conn, id).await.map_err(Refused::Repo)
             })
             .await
@@ -906,62 +1025,46 @@ impl ReviewRepository for PgStore {
     }
 }
 
-/// Writes the reply as `change` leaves it: its text (created, replaced keeping its first
-/// time, or removed) and its status and reasons from the change's moderation. Untouched when
-/// the change keeps it as it was (most changes of a review).
+/// Writes the reply's text as `change` leaves it (created, or replaced keeping its first
+/// time, with its status and reasons from the change's moderation; or removed). Untouched
+/// when the change keeps the text (most changes of a review): a decision that moves its
+/// status alone is `change_statement`'s.
 async fn write_reply(
     conn: &mut AsyncPgConnection,
     review: Uuid,
     change: &ReviewChange,
 ) -> Result<(), Refused> {
-    let reply = match (&change.reply, &change.moderation.reply) {
-        (ReplyChange::Keep, None) => return Ok(()),
+    let (text, reply) = match (&change.reply, &change.moderation.reply) {
+        // Its status, when a decision moved it, is `change_statement`'s.
+        (ReplyChange::Keep, _) => return Ok(()),
         (ReplyChange::Remove, _) | (ReplyChange::Set(_), None) => {
             diesel::delete(review_replies::table.find(review))
                 .execute(conn)
                 .await?;
             return Ok(());
         }
-        (_, Some(reply)) => reply,
+        (ReplyChange::Set(text), Some(reply)) => (text, reply),
     };
     let status = reply.status.as_str();
     let reasons = reason_names(&reply.reasons);
-    if let ReplyChange::Set(text) = &change.reply {
-        diesel::insert_into(review_replies::table)
-            .values((
-                review_replies::review_id.eq(review),
-                review_replies::text.eq(text),
-                review_replies::status.eq(status),
-                review_replies::reasons.eq(&reasons),
-                review_replies::created_at.eq(change.at),
-                review_replies::updated_at.eq(change.at),
-            ))
-            .on_conflict(review_replies::review_id)
-            .do_update()
-            .set((
-                review_replies::text.eq(text),
-                review_replies::status.eq(status),
-                review_replies::reasons.eq(&reasons),
-                review_replies::updated_at.eq(change.at),
-            ))
-            .execute(conn)
-            .await?;
-    } else {
-        // A decision on the reply moves its status; any other change leaves the row as it
-        // is (no new row version written for nothing).
-        diesel::update(
-            review_replies::table.find(review).filter(
-                review_replies::status
-                    .ne(status)
-                    .or(review_replies::reasons.ne(&reasons)),
-            ),
-        )
-        .set((
+    diesel::insert_into(review_replies::table)
+        .values((
+            review_replies::review_id.eq(review),
+            review_replies::text.eq(text),
             review_replies::status.eq(status),
             review_replies::reasons.eq(&reasons),
+            review_replies::created_at.eq(change.at),
+            review_replies::updated_at.eq(change.at),
+        ))
+        .on_conflict(review_replies::review_id)
+        .do_update()
+        .set((
+            review_replies::text.eq(text),
+            review_replies::status.eq(status),
+            review_replies::reasons.eq(&reasons),
+            review_replies::updated_at.eq(change.at),
         ))
         .execute(conn)
         .await?;
-    }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::idempotency::{claim_taken_over, complete_in};
 use crate::replica::{routed_read, ReadFigures, Reads, ReplicaHealth};
 use crate::rows::{version_of, ProviderRows, VersionRow, VersionedProviderRow, WholeProviderRow};
 use crate::schema::{availability, availability_runs, provider_skills, providers, skill_reviews};
-use crate::{inserts, pool, queries, recommend, PgConfig, PgError};
+use crate::{feed, inserts, pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Integer};
@@ -20,8 +20,8 @@ use provider_domain::{
     SearchSort, SkillReviews, SortKey, UserId,
 };
 use provider_ports::{
-    Completion, Found, Page, PageOf, Paging, ProviderRepository, RepoError, Total, Version,
-    VersionCheck, Versioned,
+    Change, ChangeKind, Completion, Found, Page, PageOf, Paging, ProviderRepository, RepoError,
+    Total, Version, VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -365,6 +365,8 @@ impl ProviderRepository for PgStore {
                     let figures = skill_figures(conn, uuid).await?;
                     rows.set_skill_figures(&figures).map_err(Refused::Repo)?;
                     insert_children(conn, &rows).await?;
+                    feed::record(conn, &[Change::provider(ChangeKind::ProviderReplaced, id)])
+                        .await?;
                     Ok((stats, figures))
                 })
                 .await
@@ -393,25 +395,25 @@ impl ProviderRepository for PgStore {
         self.bounded(async {
             let mut conn = self.conn().await?;
             let conn: &mut AsyncPgConnection = &mut conn;
-            // Skills, availability, runs and reviews go with it (ON DELETE CASCADE). Without a
-            // version check the transaction holds the one DELETE.
-            let deleted = conn
-                .transaction::<_, Refused, _>(async |conn| {
-                    check_version(conn, id, owner, check).await?;
-                    Ok(diesel::delete(
-                        providers::table
-                            .filter(providers::id.eq(id.as_uuid()))
-                            .filter(providers::owner_id.eq(owner.as_uuid())),
-                    )
-                    .execute(conn)
-                    .await?)
-                })
+            // Skills, availability, runs and reviews go with it (ON DELETE CASCADE); its one
+            // event stands for them all.
+            conn.transaction::<_, Refused, _>(async |conn| {
+                check_version(conn, id, owner, check).await?;
+                let deleted = diesel::delete(
+                    providers::table
+                        .filter(providers::id.eq(id.as_uuid()))
+                        .filter(providers::owner_id.eq(owner.as_uuid())),
+                )
+                .execute(conn)
                 .await?;
-            if deleted == 0 {
-                Err(RepoError::NotFound)
-            } else {
+                if deleted == 0 {
+                    return Err(Refused::Repo(RepoError::NotFound));
+                }
+                feed::record(conn, &[Change::provider(ChangeKind::ProviderDeleted, id)]).await?;
                 Ok(())
-            }
+            })
+            .await
+            .map_err(RepoError::from)
         })
         .await
     }

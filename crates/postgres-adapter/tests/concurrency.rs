@@ -280,7 +280,8 @@ async fn subject() -> Subject {
     Subject {
         providers: store.clone(),
         reviews: store.clone(),
-        keys: store,
+        keys: store.clone(),
+        feed: store,
         guard: Box::new(db),
     }
 }

@@ -11,7 +11,8 @@ async fn fresh_pg_subject() -> Subject {
     Subject {
         providers: store.clone(),
         reviews: store.clone(),
-        keys: store,
+        keys: store.clone(),
+        feed: store,
         guard: Box::new(db),
     }
 }

@@ -15,7 +15,8 @@ async fn fresh_routed_subject() -> Subject {
     Subject {
         providers: store.clone(),
         reviews: store.clone(),
-        keys: store,
+        keys: store.clone(),
+        feed: store,
         guard: Box::new(db),
     }
 }

@@ -184,6 +184,10 @@ pub struct ServeArgs {
     /// Open flags from this many distinct users hold a published review for a moderator.
     #[arg(long, env = "MODERATION_FLAGS_TO_HOLD", default_value_t = ModerationSettings::DEFAULT_FLAGS_TO_HOLD.get())]
     pub moderation_flags_to_hold: u32,
+    /// Days the change feed (`GET /v1_0/events`) keeps its events; older ones are removed
+    /// (asking after one is 410). At least 1.
+    #[arg(long, env = "EVENTS_RETENTION_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub events_retention_days: u32,
 }
 
 /// `MODERATION_PUBLISH`.

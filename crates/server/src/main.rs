@@ -14,7 +14,7 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use provider_http::{Metrics, MetricsRoute, ReplicaState};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::{
-    IdempotencyRepository, ProviderRepository, ProviderService, ReviewRepository,
+    ChangeFeed, IdempotencyRepository, ProviderRepository, ProviderService, ReviewRepository,
 };
 use provider_postgres_adapter::{PgStore, ReplicaHealth};
 use provider_telemetry::{ObservedStore, PoolFigures, ReadFigures};
@@ -221,6 +221,10 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
         if let Some(metrics) = recorded {
             watch_queue(service.clone(), metrics.clone());
         }
+        purge_events(
+            service.clone(),
+            time::Duration::days(i64::from(args.events_retention_days)),
+        );
         run_http(service, gate, args).await
     })
 }
@@ -264,6 +268,32 @@ fn watch_queue(service: ProviderService, metrics: Metrics) {
             every.tick().await;
             if let Ok(size) = service.moderation_queue_size().await {
                 metrics.set_moderation_queue_size(size);
+            }
+        }
+    });
+}
+
+/// How often the change feed's retention purge runs (every API process runs it: each run
+/// removes what the others left, so one process or many, the window holds).
+const PURGE_EVENTS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the change feed's events older than `retention`, once a minute while the process
+/// runs (a failed run is logged and the next one catches up).
+fn purge_events(service: ProviderService, retention: time::Duration) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVENTS_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match service
+                .purge_events(time::OffsetDateTime::now_utc() - retention)
+                .await
+            {
+                Ok(0) => {}
+                Ok(removed) => {
+                    tracing::info!(removed, "change feed: events past retention removed")
+                }
+                Err(e) => tracing::warn!(error = %e, "change feed: the retention purge failed"),
             }
         }
     });
@@ -404,13 +434,13 @@ async fn build_service(
 /// The service over `store`, observed as [`build_service`] says.
 fn service_over<S>(store: S, metrics: Option<&Metrics>) -> ProviderService
 where
-    S: ProviderRepository + ReviewRepository + IdempotencyRepository + 'static,
+    S: ProviderRepository + ReviewRepository + IdempotencyRepository + ChangeFeed + 'static,
 {
     fn service<S>(store: Arc<S>) -> ProviderService
     where
-        S: ProviderRepository + ReviewRepository + IdempotencyRepository + 'static,
+        S: ProviderRepository + ReviewRepository + IdempotencyRepository + ChangeFeed + 'static,
     {
-        ProviderService::new(store.clone(), store.clone(), store)
+        ProviderService::new(store.clone(), store.clone(), store.clone()).with_feed(store)
     }
     match metrics {
         Some(metrics) => service(Arc::new(ObservedStore::new(store, metrics.clone()))),

@@ -8,10 +8,13 @@
 //! has data adds to it without colliding with what is there.
 
 use provider_domain::{
-    Availability, DateRange, DayRate, Provider, ProviderId, ProviderName, Rating, Review, ReviewId,
-    ReviewStats, Skill, SkillRating, SkillReviews, Skills, UserId,
+    Availability, Caller, Comment, DateRange, DayRate, FlagId, FlagInput, FlagReason, FlagRequest,
+    FlagStatus, Moderation, ModerationSettings, Provider, ProviderId, ProviderName, Rating, Review,
+    ReviewId, ReviewStats, ReviewStatus, Skill, SkillRating, SkillReviews, Skills, UserId,
 };
-use provider_postgres_adapter::bulk::BulkProvider;
+use provider_ports::moderation::queued_since;
+use provider_ports::{StoredFlag, Submission};
+use provider_postgres_adapter::bulk::{BulkModerated, BulkProvider};
 use provider_postgres_adapter::PgError;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -54,9 +57,33 @@ const TRADES: &[&str] = &[
 ];
 const FORMS: &[&str] = &["Ltd", "& Co", "Services", "Group", "Partners", "Studio"];
 
-/// What one provider is seeded with: the provider (its review stats matching its reviews) and
-/// its reviews, by distinct users.
-pub type Seeded = BulkProvider;
+/// What one provider is seeded with: the provider (its review stats matching its published
+/// reviews) and those reviews, by distinct users, and the reviews waiting for a moderator.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    /// The provider and its published reviews.
+    pub published: BulkProvider,
+    /// Its reviews held for a moderator: by the screen (a link in the comment), or by flags.
+    pub waiting: Vec<BulkModerated>,
+}
+
+/// Published reviews that have a comment, in thousandths.
+const COMMENTED_PER_MILLE: u32 = 300;
+/// Providers with a review held by the screen, in thousandths.
+const HELD_PER_MILLE: u32 = 7;
+/// Providers with a published review held by flags, in thousandths (with the held ones, about
+/// 10,000 waiting at a million providers).
+const FLAGGED_PER_MILLE: u32 = 3;
+const COMMENTS: &[&str] = &[
+    "Turned up on time and did a tidy job.",
+    "Good value; would book again.",
+    "Friendly, careful and quick.",
+    "The work was fine but the invoice came late.",
+    "Excellent communication throughout the job.",
+    "Solid work, a little over the estimate.",
+];
+/// Mixed into the seed of the comments' and moderation's stream.
+const MODERATION_SEED: u64 = 0x6d6f_6465_7261_7465;
 
 /// The synthetic data set named by a seed and a start date.
 #[derive(Debug, Clone, Copy)]
@@ -130,24 +157,103 @@ impl Generator {
                 }
             })
             .collect();
-        Seeded {
-            provider: Provider {
-                id,
-                owner,
-                name: ProviderName::new(&name).expect("generated name is valid"),
-                skills,
-                cost,
-                availability,
-                reviews: stats,
-                skill_reviews: figures,
-                // The instant its id was minted: the newest order follows the ids' time.
-                created_at: OffsetDateTime::from_unix_timestamp_nanos(
-                    i128::from(minted) * 1_000_000,
-                )
+        let mut moderation_rng = ChaCha8Rng::seed_from_u64(self.seed ^ MODERATION_SEED);
+        moderation_rng.set_stream(index);
+        let reviews = with_comments(&mut moderation_rng, reviews);
+        let provider = Provider {
+            id,
+            owner,
+            name: ProviderName::new(&name).expect("generated name is valid"),
+            skills,
+            cost,
+            availability,
+            reviews: stats,
+            skill_reviews: figures,
+            // The instant its id was minted: the newest order follows the ids' time.
+            created_at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(minted) * 1_000_000)
                 .expect("a time near now"),
-            },
-            reviews,
+        };
+        let waiting = self.waiting(&mut moderation_rng, &provider, minted);
+        Seeded {
+            published: BulkProvider { provider, reviews },
+            waiting,
         }
+    }
+
+    /// The provider's reviews waiting for a moderator, if it has any: one held by the screen
+    /// (its comment has a link), or one published and then held by flags from enough readers.
+    /// Neither counts in the provider's figures.
+    fn waiting(
+        &self,
+        rng: &mut ChaCha8Rng,
+        provider: &Provider,
+        minted: u64,
+    ) -> Vec<BulkModerated> {
+        let draw = rng.random_range(0..1000);
+        if draw >= HELD_PER_MILLE + FLAGGED_PER_MILLE {
+            return vec![];
+        }
+        let settings = ModerationSettings::default();
+        let at = self.reviewed_at + Duration::seconds(rng.random_range(0..365 * 86_400));
+        let by_screen = draw < HELD_PER_MILLE;
+        let text = if by_screen {
+            "Book me direct at www.example.com for less"
+        } else {
+            pick(rng, COMMENTS)
+        };
+        let review = Review {
+            id: ReviewId::from_uuid(uuid_v7(rng, minted)),
+            provider_id: provider.id,
+            user_id: UserId::from_uuid(uuid(rng)),
+            rating: Rating::from_tenths(rng.random_range(10..=50)).expect("in range"),
+            comment: Some(Comment::new(text).expect("a valid comment")),
+            skill_ratings: vec![],
+            created_at: at,
+        };
+        let submitted = Moderation::submit(review.user_id, review.comment.as_ref(), &settings, at);
+        let mut queued_at = queued_since(None, &submitted.state, at);
+        let (mut state, mut events) = (submitted.state, submitted.events);
+        let mut flags = Vec::new();
+        if !by_screen {
+            let request = FlagRequest::parse(&FlagInput {
+                reason: FlagReason::Fake,
+                explanation: None,
+            })
+            .expect("a valid flag");
+            for n in 0..settings.flags_to_hold.get() {
+                let flagged_at = at + Duration::hours(i64::from(n) + 1);
+                let flagger = Caller::user(UserId::from_uuid(uuid(rng)));
+                let step = state
+                    .flag(&flagger, &request, &settings, flagged_at)
+                    .expect("a reader may flag a published review");
+                queued_at = queued_since(queued_at, &step.state, flagged_at);
+                state = step.state;
+                events.extend(step.events);
+                flags.push(StoredFlag {
+                    id: FlagId::from_uuid(uuid(rng)),
+                    review_id: review.id,
+                    flagger: flagger.id,
+                    reason: FlagReason::Fake,
+                    explanation: None,
+                    status: FlagStatus::Open,
+                    created_at: flagged_at,
+                });
+            }
+        }
+        assert_eq!(
+            state.status,
+            ReviewStatus::Pending,
+            "the seeded review waits"
+        );
+        vec![BulkModerated {
+            submission: Submission {
+                review,
+                moderation: state,
+                events,
+                queued_at,
+            },
+            flags,
+        }]
     }
 
     /// 1–6 ranges (mean about 3) of 1–30 days, in order with gaps, within the horizon.
@@ -164,6 +270,20 @@ impl Generator {
             .collect();
         Availability::new(ranges).expect("ranges are disjoint by construction")
     }
+}
+
+/// `reviews`, some given a comment (each with [`COMMENTED_PER_MILLE`] chance), one the screen
+/// passes.
+fn with_comments(rng: &mut ChaCha8Rng, reviews: Vec<Review>) -> Vec<Review> {
+    reviews
+        .into_iter()
+        .map(|mut review| {
+            if rng.random_range(0..1000) < COMMENTED_PER_MILLE {
+                review.comment = Some(Comment::new(pick(rng, COMMENTS)).expect("a valid comment"));
+            }
+            review
+        })
+        .collect()
 }
 
 /// Mixed into the seed of the per-skill ratings' stream.
@@ -287,6 +407,17 @@ async fn generate(generator: Generator, from: u64, to: u64) -> Result<Vec<Seeded
         .map_err(|source| SeedError::Generate { from, to, source })
 }
 
+/// A batch's providers with their published reviews, and its reviews waiting for a moderator.
+fn split(batch: Vec<Seeded>) -> (Vec<BulkProvider>, Vec<BulkModerated>) {
+    let mut published = Vec::with_capacity(batch.len());
+    let mut waiting = Vec::new();
+    for seeded in batch {
+        published.push(seeded.published);
+        waiting.extend(seeded.waiting);
+    }
+    (published, waiting)
+}
+
 /// Loads into an empty database in one transaction (see `BulkLoader::begin_deferred`), the
 /// next batch generated while the last is copied. A failure leaves the database as it was.
 async fn load_deferred(
@@ -309,8 +440,12 @@ async fn load_deferred(
         Ok::<(), SeedError>(())
     });
     while let Some(batch) = rx.recv().await {
-        load.load(&batch).await.map_err(SeedError::Load)?;
-        bar.inc(batch.len() as u64);
+        let (published, waiting) = split(batch);
+        load.load(&published).await.map_err(SeedError::Load)?;
+        load.load_moderated(&waiting)
+            .await
+            .map_err(SeedError::Load)?;
+        bar.inc(published.len() as u64);
     }
     producer.await.map_err(SeedError::Task)??;
     bar.set_message("building indexes and checking constraints");
@@ -337,8 +472,14 @@ async fn load_batches(
             loop {
                 let next = queue.lock().expect("queue lock").next();
                 let Some((from, to)) = next else { break };
-                let batch = generate(generator, from, to).await?;
-                loader.load(&batch).await.map_err(SeedError::Load)?;
+                let (published, waiting) = split(generate(generator, from, to).await?);
+                // Two transactions: a failure in between leaves providers whose waiting
+                // reviews are missing, which is still a consistent database.
+                loader.load(&published).await.map_err(SeedError::Load)?;
+                loader
+                    .load_moderated(&waiting)
+                    .await
+                    .map_err(SeedError::Load)?;
                 bar.inc(to - from);
             }
             Ok::<(), SeedError>(())
@@ -410,16 +551,22 @@ mod tests {
     fn same_seed_and_index_give_the_same_provider() {
         let a = Generator::new(7, date!(2027 - 01 - 01)).provider(123);
         let b = Generator::new(7, date!(2027 - 01 - 01)).provider(123);
-        assert_eq!(a.provider, b.provider);
-        assert_eq!(a.reviews, b.reviews);
+        assert_eq!(a.published.provider, b.published.provider);
+        assert_eq!(a.published.reviews, b.published.reviews);
+        assert_eq!(
+            format!("{:?}", a.waiting),
+            format!("{:?}", b.waiting),
+            "the same waiting reviews"
+        );
     }
 
     #[test]
     fn different_seeds_or_indexes_give_different_ids() {
         let g = Generator::new(7, date!(2027 - 01 - 01));
-        assert_ne!(g.provider(1).provider.id, g.provider(2).provider.id);
+        let id = |g: &Generator, i| g.provider(i).published.provider.id;
+        assert_ne!(id(&g, 1), id(&g, 2));
         let h = Generator::new(8, date!(2027 - 01 - 01));
-        assert_ne!(g.provider(1).provider.id, h.provider(1).provider.id);
+        assert_ne!(id(&g, 1), id(&h, 1));
     }
 
     #[test]
@@ -428,8 +575,27 @@ mod tests {
         let end = date!(2027 - 01 - 01) + Duration::days(HORIZON_DAYS);
         let (mut skills, mut ranges, mut reviews) = (0, 0, 0);
         let mut rated_per_review = [0usize; 3];
+        let (mut commented, mut held, mut flagged) = (0, 0, 0);
         for i in 0..2_000 {
-            let s = g.provider(i);
+            let seeded = g.provider(i);
+            for w in &seeded.waiting {
+                // Waiting, so counted nowhere; by the screen or by enough flags.
+                assert_eq!(w.submission.moderation.status, ReviewStatus::Pending);
+                assert!(w.submission.queued_at.is_some());
+                assert_eq!(
+                    w.submission.review.provider_id,
+                    seeded.published.provider.id
+                );
+                match w.flags.len() {
+                    0 => held += 1,
+                    n => {
+                        assert_eq!(n as u32, ModerationSettings::default().flags_to_hold.get());
+                        flagged += 1;
+                    }
+                }
+            }
+            let s = &seeded.published;
+            commented += s.reviews.iter().filter(|r| r.comment.is_some()).count();
             let p = &s.provider;
             assert!((1..=10).contains(&p.skills.len()));
             assert!((5_000..=150_000).contains(&p.cost.pence()));
@@ -458,6 +624,14 @@ mod tests {
         assert!((4_000..=11_000).contains(&skills), "{skills}");
         assert!((5_000..=7_500).contains(&ranges), "{ranges}");
         assert!((7_000..=13_000).contains(&reviews), "{reviews}");
+        // About 30% of reviews have a comment; about 0.7% of providers a review held by the
+        // screen, 0.3% one held by flags.
+        assert!(
+            (reviews * 2 / 10..=reviews * 4 / 10).contains(&commented),
+            "{commented}"
+        );
+        assert!((4..=30).contains(&held), "{held}");
+        assert!((1..=15).contains(&flagged), "{flagged}");
         // Most reviews rate one or two skills.
         let [none, one, two] = rated_per_review;
         assert!(one + two > 3 * none, "{rated_per_review:?}");

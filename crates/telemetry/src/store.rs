@@ -7,9 +7,10 @@ use provider_domain::{
     ReviewId, SearchFilter, SearchSort, SortKey, UserId,
 };
 use provider_ports::{
-    Claim, ClaimToken, Completion, Found, IdempotencyRepository, IdempotentRequest, Page, PageOf,
-    Paging, ProviderRepository, RepoError, ReviewChange, ReviewKey, ReviewRepository, Revision,
-    StoredAnswer, StoredFlag, StoredReview, Submission, Version, VersionCheck, Versioned,
+    ChangeFeed, Claim, ClaimToken, Completion, FeedPage, Found, IdempotencyRepository,
+    IdempotentRequest, Page, PageOf, Paging, ProviderRepository, RepoError, ReviewChange,
+    ReviewKey, ReviewRepository, Revision, StoredAnswer, StoredFlag, StoredReview, Submission,
+    Version, VersionCheck, Versioned,
 };
 use std::future::Future;
 use std::time::Instant;
@@ -236,6 +237,18 @@ impl<S: IdempotencyRepository> IdempotencyRepository for ObservedStore<S> {
     ) -> Result<(), RepoError> {
         self.timed("idempotency_release", self.inner.release(request, token))
             .await
+    }
+}
+
+#[async_trait]
+impl<S: ChangeFeed> ChangeFeed for ObservedStore<S> {
+    async fn events(&self, after: u64, limit: u32) -> Result<FeedPage, RepoError> {
+        self.timed("feed_events", self.inner.events(after, limit))
+            .await
+    }
+
+    async fn purge(&self, before: OffsetDateTime) -> Result<u64, RepoError> {
+        self.timed("feed_purge", self.inner.purge(before)).await
     }
 }
 

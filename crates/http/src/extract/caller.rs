@@ -74,3 +74,25 @@ impl FromRequest for Moderator {
         )
     }
 }
+
+/// A reader of the events feed: anyone in header mode; in JWT mode an identified caller (else
+/// 401 with `WWW-Authenticate: Bearer`), as every other route there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FeedReader;
+
+impl FromRequest for FeedReader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let gate = req.app_data::<web::Data<Gate>>();
+        if gate.is_some_and(|gate| gate.authentication().is_jwt()) {
+            return ready(
+                Caller::from_request(req, payload)
+                    .into_inner()
+                    .map(|_| Self),
+            );
+        }
+        ready(Ok(Self))
+    }
+}

@@ -4,7 +4,7 @@
 use crate::error::{ApiError, FieldDetail};
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use provider_ports::{ListRequest, Page};
+use provider_ports::{EventsRequest, ListRequest, Page};
 use serde::Deserialize;
 use std::future::{ready, Ready};
 use std::num::IntErrorKind;
@@ -127,6 +127,71 @@ fn parameters(query: &str, cursor_allowed: bool) -> Result<ListRequest, ApiError
         page_size,
         cursor,
     })
+}
+
+/// The query parameters of the events feed (documentation of [`EventsQuery`]).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read by `EventsQuery`, field by field; this type only documents them.
+pub(crate) struct EventsParams {
+    /// The last sequence the reader saw (its `next_after`); 0, the default, starts at the
+    /// oldest event kept. Older than the retention window: 410.
+    #[param(minimum = 0, default = 0)]
+    after: Option<i64>,
+    /// How many events at most, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    limit: Option<i64>,
+}
+
+/// `?after=&limit=`, read but not checked (the use case does). Anything else in the query
+/// string, a value given twice, or one that is not an integer: 422 naming the parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventsQuery(pub EventsRequest);
+
+impl FromRequest for EventsQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(events_parameters(req.query_string()).map(EventsQuery))
+    }
+}
+
+fn events_parameters(query: &str) -> Result<EventsRequest, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|_| {
+        ApiError::Unprocessable {
+            error: "the query string could not be read".into(),
+            details: vec![],
+        }
+    })?;
+    let mut request = EventsRequest::default();
+    let mut details = Vec::new();
+    for (name, value) in pairs.into_inner() {
+        let slot = match name.as_str() {
+            "after" => &mut request.after,
+            "limit" => &mut request.limit,
+            _ => {
+                details.push(FieldDetail::new(
+                    name,
+                    "is not a known query parameter (expected after or limit)",
+                ));
+                continue;
+            }
+        };
+        if slot.is_some() {
+            details.push(FieldDetail::new(name, "is given more than once"));
+            continue;
+        }
+        match parse_integer(&value) {
+            Some(n) => *slot = Some(n),
+            None => details.push(FieldDetail::new(name, "must be an integer")),
+        }
+    }
+    if details.is_empty() {
+        Ok(request)
+    } else {
+        Err(ApiError::invalid("the query string", details))
+    }
 }
 
 /// An integer, saturated to `i64` (so that a huge page number is "out of range", not "not an

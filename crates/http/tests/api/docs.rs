@@ -30,6 +30,7 @@ async fn openapi_json_lists_every_path_with_its_methods() {
         ("/v1_0/moderation/queue", &["get"]),
         ("/v1_0/moderation/reviews/{review_id}/decision", &["post"]),
         ("/v1_0/moderation/reviews/{review_id}/history", &["get"]),
+        ("/v1_0/events", &["get"]),
     ];
     assert_eq!(paths.len(), expected.len(), "{:?}", paths.keys());
     for (path, methods) in expected {

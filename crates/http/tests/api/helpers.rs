@@ -131,9 +131,10 @@ impl TestApp {
         let service = ProviderService::with_clock(
             store.clone(),
             store.clone(),
-            store,
+            store.clone(),
             Arc::new(TickingClock::default()),
-        );
+        )
+        .with_feed(store);
         Self::serve(provider_http::app(service)).await
     }
 
@@ -143,9 +144,10 @@ impl TestApp {
         let service = ProviderService::with_clock(
             store.clone(),
             store.clone(),
-            store,
+            store.clone(),
             Arc::new(TickingClock::default()),
-        );
+        )
+        .with_feed(store);
         Self::serve(provider_http::app_with(service, gate)).await
     }
 

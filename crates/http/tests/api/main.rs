@@ -3,6 +3,7 @@
 
 mod docs;
 mod errors;
+mod events;
 mod health;
 mod helpers;
 mod identity;

@@ -112,6 +112,16 @@ impl Positions {
         )
     }
 
+    /// Reads waiting for the next query (not the one on its way).
+    #[cfg(test)]
+    fn waiting_reads(&self) -> usize {
+        let state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state
+            .waiting
+            .as_ref()
+            .map_or(0, watch::Sender::receiver_count)
+    }
+
     /// Position queries sent so far.
     pub(crate) fn queries(&self) -> u64 {
         self.0.queries.load(Ordering::Relaxed)
@@ -166,12 +176,13 @@ mod tests {
     use tokio::sync::Semaphore;
 
     /// Queries that answer the value of `position` when each is let through `gate`.
-    fn gated(position: Arc<AtomicI64>, gate: Arc<Semaphore>) -> Query {
+    fn gated(position: Arc<AtomicI64>, gate: Arc<Semaphore>, sent: Arc<AtomicU64>) -> Query {
         Arc::new(move || {
-            let (position, gate) = (position.clone(), gate.clone());
+            let (position, gate, sent) = (position.clone(), gate.clone(), sent.clone());
             Box::pin(async move {
                 // Read when sent, as the primary does.
                 let at_sending = position.load(Ordering::SeqCst);
+                sent.fetch_add(1, Ordering::SeqCst);
                 gate.acquire().await.expect("open").forget();
                 Answer::Position(at_sending)
             })
@@ -182,15 +193,17 @@ mod tests {
     async fn a_query_serves_the_reads_that_arrived_before_it_was_sent_and_no_later_one() {
         let position = Arc::new(AtomicI64::new(1));
         let gate = Arc::new(Semaphore::new(0));
+        let sent = Arc::new(AtomicU64::new(0));
         let positions = Positions::new(
-            gated(position.clone(), gate.clone()),
+            gated(position.clone(), gate.clone(), sent.clone()),
             tokio::runtime::Handle::current(),
         );
         let first = tokio::spawn({
             let positions = positions.clone();
             async move { positions.read().await }
         });
-        while positions.queries() < 1 {
+        // Until the first query has read the position (counted as sent just before).
+        while sent.load(Ordering::SeqCst) < 1 {
             tokio::task::yield_now().await;
         }
         // A write acknowledged after the first query was sent: the reads arriving now must
@@ -202,7 +215,10 @@ mod tests {
                 tokio::spawn(async move { positions.read().await })
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Every later read waiting (however slowly a loaded machine starts their tasks).
+        while positions.waiting_reads() < 10 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         assert_eq!(
             positions.queries(),
             1,
@@ -226,7 +242,11 @@ mod tests {
     async fn a_read_given_up_leaves_the_others_served() {
         let gate = Arc::new(Semaphore::new(0));
         let positions = Positions::new(
-            gated(Arc::new(AtomicI64::new(7)), gate.clone()),
+            gated(
+                Arc::new(AtomicI64::new(7)),
+                gate.clone(),
+                Arc::new(AtomicU64::new(0)),
+            ),
             tokio::runtime::Handle::current(),
         );
         let abandoned = tokio::spawn({
