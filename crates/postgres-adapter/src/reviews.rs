@@ -110,14 +110,6 @@ struct NewReview {
     moderation: ModerationColumns,
 }
 
-/// An edit's new content (`None`: unchanged).
-#[derive(Debug, AsChangeset)]
-#[diesel(table_name = reviews)]
-struct ContentColumns {
-    rating: Option<i16>,
-    comment: Option<Option<String>>,
-}
-
 /// Columns of a review read back whole (see [`STORED_REVIEW`]).
 #[derive(Debug, QueryableByName)]
 struct StoredReviewRow {
@@ -411,34 +403,48 @@ struct ChangedRow {
 /// flag together with a resolution (the unique index of open flags would see both rows):
 /// the caller writes those after it, in the same transaction.
 fn change_statement(uuid: Uuid, read: i64, change: &ReviewChange) -> Sql {
-    let moderation = ModerationColumns::of(&change.moderation, change.queued_at);
-    let content = ContentColumns {
-        rating: change
-            .content
-            .as_ref()
-            .map(|r| i16::from(r.rating.tenths())),
-        comment: change
-            .content
-            .as_ref()
-            .map(|r| r.comment.as_ref().map(|c| c.as_str().to_owned())),
-    };
+    let m = ModerationColumns::of(&change.moderation, change.queued_at);
     let explanation = change.appeal.as_ref().map(|a| a.explanation.clone());
-    let update = diesel::update(
-        reviews::table
-            .filter(reviews::id.eq(uuid))
-            .filter(reviews::revision.eq(read)),
-    )
-    .set((
-        moderation,
-        content,
-        reviews::revision.eq(reviews::revision + 1),
-        reviews::appeal_explanation.eq(diesel::dsl::sql::<Nullable<Text>>("COALESCE(")
-            .bind::<Nullable<Text>, _>(explanation)
-            .sql(", appeal_explanation)")),
-    ))
-    .returning(reviews::provider_id);
-    let mut s = Sql::new("WITH r AS (");
-    s.fragment(update).sql(")");
+    // Hand-written (Diesel marks an UPDATE with an SQL literal unsafe to cache), so that each
+    // of its few shapes is prepared once per connection and planned once.
+    let mut s = Sql::new("WITH r AS (UPDATE reviews SET status = ");
+    s.bind::<Text, _>(m.status)
+        .sql(", reasons = ")
+        .bind::<Array<Text>, _>(m.reasons)
+        .sql(", queued_at = ")
+        .bind::<Nullable<Timestamptz>, _>(m.queued_at)
+        .sql(", decision_action = ")
+        .bind::<Nullable<Text>, _>(m.decision_action)
+        .sql(", decision_by = ")
+        .bind::<Nullable<SqlUuid>, _>(m.decision_by)
+        .sql(", decision_rule = ")
+        .bind::<Nullable<Text>, _>(m.decision_rule)
+        .sql(", decision_statement = ")
+        .bind::<Nullable<Text>, _>(m.decision_statement)
+        .sql(", decision_at = ")
+        .bind::<Nullable<Timestamptz>, _>(m.decision_at)
+        .sql(", decision_appealed = ")
+        .bind::<Nullable<Bool>, _>(m.decision_appealed)
+        .sql(", appeal_against = ")
+        .bind::<Nullable<SqlUuid>, _>(m.appeal_against)
+        .sql(", appeal_status = ")
+        .bind::<Nullable<Text>, _>(m.appeal_status)
+        .sql(", appeal_at = ")
+        .bind::<Nullable<Timestamptz>, _>(m.appeal_at)
+        .sql(", appeal_explanation = COALESCE(")
+        .bind::<Nullable<Text>, _>(explanation)
+        .sql(", appeal_explanation)");
+    if let Some(review) = &change.content {
+        s.sql(", rating = ")
+            .bind::<Int2, _>(i16::from(review.rating.tenths()))
+            .sql(", comment = ")
+            .bind::<Nullable<Text>, _>(review.comment.as_ref().map(|c| c.as_str().to_owned()));
+    }
+    s.sql(", revision = revision + 1 WHERE id = ")
+        .bind::<SqlUuid, _>(uuid)
+        .sql(" AND revision = ")
+        .bind::<BigInt, _>(read)
+        .sql(" RETURNING provider_id)");
     if let Some(status) = change.flags_resolved {
         s.sql(", f AS (UPDATE review_flags SET status = ")
             .bind::<Text, _>(status.as_str())

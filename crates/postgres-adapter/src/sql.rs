@@ -59,16 +59,6 @@ impl Statement {
         self
     }
 
-    /// Appends a whole Diesel query (e.g. an `UPDATE ... RETURNING` to run as a CTE), its
-    /// binds numbered after those before it.
-    pub(crate) fn fragment<F>(&mut self, query: F) -> &mut Self
-    where
-        F: QueryFragment<Pg> + Send + Sync + 'static,
-    {
-        self.parts.push(Part::Bind(Box::new(query)));
-        self
-    }
-
     /// Appends a bind parameter of SQL type `ST`.
     pub(crate) fn bind<ST, T>(&mut self, value: T) -> &mut Self
     where
