@@ -61,12 +61,12 @@ pub(crate) fn create(rows: &ProviderRows<'_>) -> Statement {
          SELECT p.id, u.range FROM p CROSS JOIN ",
     );
     ranges(&mut s, rows.runs.iter().map(|r| &r.run));
-    // Its event, the first of its transaction (see `feed::record`).
+    // Its event, the first of its transaction (see `outbox::record`).
     s.sql(
         "), e AS (INSERT INTO change_events (sequence, at, type, provider_id) \
          SELECT ",
     )
-    .sql(crate::feed::TRANSACTION_BASE)
+    .sql(crate::outbox::TRANSACTION_BASE)
     .sql(", now(), 'provider.created', p.id FROM p) SELECT version FROM p");
     s
 }

@@ -10,8 +10,8 @@
 //! statement (one snapshot): its row, owner, skill ratings, open flags and reply together.
 
 use crate::error::repo_error;
-use crate::feed;
 use crate::idempotency::{claim_taken_over, complete_in};
+use crate::outbox;
 use crate::replica::routed_read;
 use crate::rows::{corrupt, ReviewRow, ReviewSkillRatingRow};
 use crate::schema::{providers, review_flags, review_replies, review_skill_ratings, reviews};
@@ -478,7 +478,7 @@ fn change_statement(uuid: Uuid, read: i64, change: &ReviewChange) -> Sql {
         let kinds = review_changes(&change.events);
         if !kinds.is_empty() {
             s.sql(", ");
-            feed::review_recording(&mut s, "e", "r", uuid, &kinds);
+            outbox::review_recording(&mut s, "e", "r", uuid, &kinds);
         }
     }
     s.sql(" SELECT provider_id FROM r");
@@ -584,7 +584,7 @@ async fn append_events(
         only.append(s).sql(" SELECT 1");
         only.execute(conn).await?;
     } else {
-        feed::recording(Some(s), &changes).execute(conn).await?;
+        outbox::recording(Some(s), &changes).execute(conn).await?;
     }
     Ok(())
 }

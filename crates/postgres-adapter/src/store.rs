@@ -8,7 +8,7 @@ use crate::idempotency::{claim_taken_over, complete_in};
 use crate::replica::{routed_read, ReadFigures, Reads, ReplicaHealth};
 use crate::rows::{version_of, ProviderRows, VersionRow, VersionedProviderRow, WholeProviderRow};
 use crate::schema::{availability, availability_runs, provider_skills, providers, skill_reviews};
-use crate::{feed, inserts, pool, queries, recommend, PgConfig, PgError};
+use crate::{inserts, outbox, pool, queries, recommend, PgConfig, PgError};
 use async_trait::async_trait;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Integer};
@@ -365,7 +365,7 @@ impl ProviderRepository for PgStore {
                     let figures = skill_figures(conn, uuid).await?;
                     rows.set_skill_figures(&figures).map_err(Refused::Repo)?;
                     insert_children(conn, &rows).await?;
-                    feed::record(conn, &[Change::provider(ChangeKind::ProviderReplaced, id)])
+                    outbox::record(conn, &[Change::provider(ChangeKind::ProviderReplaced, id)])
                         .await?;
                     Ok((stats, figures))
                 })
@@ -409,7 +409,7 @@ impl ProviderRepository for PgStore {
                 if deleted == 0 {
                     return Err(Refused::Repo(RepoError::NotFound));
                 }
-                feed::record(conn, &[Change::provider(ChangeKind::ProviderDeleted, id)]).await?;
+                outbox::record(conn, &[Change::provider(ChangeKind::ProviderDeleted, id)]).await?;
                 Ok(())
             })
             .await
