@@ -148,6 +148,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The change feed: one row per change a write made, in the write's transaction.
+    change_events (sequence) {
+        sequence -> Int8,
+        at -> Timestamptz,
+        #[sql_name = "type"]
+        kind -> Text,
+        provider_id -> Uuid,
+        review_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    /// The change feed's bookkeeping: how far the retention purge went.
+    change_events_horizon (only_row) {
+        only_row -> Bool,
+        purged_through -> Int8,
+    }
+}
+
 diesel::joinable!(provider_skills -> providers (provider_id));
 diesel::joinable!(availability -> providers (provider_id));
 diesel::joinable!(availability_runs -> providers (provider_id));
@@ -169,4 +189,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     review_replies,
     review_events,
     idempotency_keys,
+    change_events,
+    change_events_horizon,
 );

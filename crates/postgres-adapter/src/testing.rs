@@ -22,8 +22,9 @@ use std::sync::OnceLock;
 /// with the migrated database.
 pub mod schema {
     pub use crate::schema::{
-        availability, availability_runs, idempotency_keys, provider_skills, providers,
-        review_events, review_flags, review_replies, review_skill_ratings, reviews, skill_reviews,
+        availability, availability_runs, change_events, change_events_horizon, idempotency_keys,
+        provider_skills, providers, review_events, review_flags, review_replies,
+        review_skill_ratings, reviews, skill_reviews,
     };
 }
 

@@ -137,7 +137,9 @@ async fn schema_rs_declares_exactly_the_tables_and_columns_the_migrations_make()
         review_flags,
         review_replies,
         review_events,
-        idempotency_keys
+        idempotency_keys,
+        change_events,
+        change_events_horizon
     ) {
         for c in columns {
             expected.push(ColumnOf {
