@@ -135,8 +135,9 @@ fn parameters(query: &str, cursor_allowed: bool) -> Result<ListRequest, ApiError
 #[allow(dead_code)] // Read by `EventsQuery`, field by field; this type only documents them.
 pub(crate) struct EventsParams {
     /// The last sequence the reader saw (its `next_after`); 0, the default, starts at the
-    /// oldest event kept. Older than the retention window: 410.
-    #[param(minimum = 0, default = 0)]
+    /// oldest event kept. Older than the retention window: 410. At most 2^53 − 1 (sequences
+    /// stay below it).
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_i64, default = 0)]
     after: Option<i64>,
     /// How many events at most, 1..=1000 (default 100).
     #[param(minimum = 1, maximum = 1000, default = 100)]

@@ -83,6 +83,8 @@ async fn bad_parameters_are_422_naming_them() {
         ("limit=1001", "limit"),
         ("limit=ten", "limit"),
         ("after=-1", "after"),
+        ("after=9007199254740992", "after"),
+        ("after=9223372036854775808", "after"),
         ("after=1.5", "after"),
         ("after=1&after=2", "after"),
         ("page=1", "page"),
@@ -92,6 +94,9 @@ async fn bad_parameters_are_422_naming_them() {
         assert_eq!(reply.error_fields(), [field], "{query}");
     }
     app.get("/v1_0/events?limit=1000").await.assert_status(200);
+    app.get("/v1_0/events?after=9007199254740991")
+        .await
+        .assert_status(200);
 }
 
 #[actix_web::test]

@@ -27,17 +27,26 @@ impl EventsRequest {
     pub const DEFAULT_LIMIT: u32 = 100;
     /// The largest `limit`.
     pub const MAX_LIMIT: u32 = 1000;
+    /// The largest `after`: 2^53 − 1, the largest integer a JSON reader in JavaScript holds
+    /// exactly (sequences stay below it).
+    pub const MAX_AFTER: u64 = (1 << 53) - 1;
 
     /// The sequence to read after and the page's size.
     fn parse(self) -> Result<(u64, u32), ValidationError> {
         let mut errors = Vec::new();
-        let after = u64::try_from(self.after.unwrap_or(0)).unwrap_or_else(|_| {
-            errors.push(FieldError::new(
-                "after",
-                ValueError::TooSmall { min: "0".into() },
-            ));
-            0
-        });
+        let after = u64::try_from(self.after.unwrap_or(0))
+            .ok()
+            .filter(|n| *n <= Self::MAX_AFTER)
+            .unwrap_or_else(|| {
+                errors.push(FieldError::new(
+                    "after",
+                    ValueError::OutOfRange {
+                        min: "0".into(),
+                        max: Self::MAX_AFTER.to_string(),
+                    },
+                ));
+                0
+            });
         let limit = self.limit.unwrap_or(i64::from(Self::DEFAULT_LIMIT));
         let limit = u32::try_from(limit)
             .ok()
@@ -64,7 +73,8 @@ impl ProviderService {
     /// The events of the change feed after `request.after`, oldest first.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] for a negative `after` or a `limit` outside 1..=1000;
+    /// [`ServiceError::Invalid`] for an `after` outside 0..=2^53 − 1 or a `limit` outside
+    /// 1..=1000;
     /// [`ServiceError::Gone`] when events after `after` have been removed by the retention
     /// purge (the reader missed some: it must start again from its own copy of the data);
     /// [`ServiceError::Missing`] when this service keeps no feed; [`ServiceError::Unavailable`].
