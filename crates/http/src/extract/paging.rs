@@ -78,55 +78,71 @@ impl FromRequest for ListParams {
 }
 
 fn parameters(query: &str, cursor_allowed: bool) -> Result<ListRequest, ApiError> {
+    let (mut page, mut page_size, mut cursor) = (None, None, None);
+    let (text, expected) = if cursor_allowed {
+        (Some(("cursor", &mut cursor)), "page, page_size or cursor")
+    } else {
+        (None, "page or page_size")
+    };
+    read_query(
+        query,
+        &mut [("page", &mut page), ("page_size", &mut page_size)],
+        text,
+        expected,
+    )?;
+    Ok(ListRequest {
+        page,
+        page_size,
+        cursor,
+    })
+}
+
+/// Reads `query` into the slots named: integer parameters (`integers`) and at most one text
+/// parameter (`text`). A parameter not named (`expected` lists those that are), one given
+/// twice, or an integer that is not one: 422 naming each.
+fn read_query(
+    query: &str,
+    integers: &mut [(&str, &mut Option<i64>)],
+    mut text: Option<(&str, &mut Option<String>)>,
+    expected: &str,
+) -> Result<(), ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|_| {
         ApiError::Unprocessable {
             error: "the query string could not be read".into(),
             details: vec![],
         }
     })?;
-    let (mut page, mut page_size, mut cursor) = (None, None, None);
     let mut details = Vec::new();
     for (name, value) in pairs.into_inner() {
-        let slot = match name.as_str() {
-            "page" => &mut page,
-            "page_size" => &mut page_size,
-            "cursor" if cursor_allowed => {
-                if cursor.is_some() {
-                    details.push(FieldDetail::new(name, "is given more than once"));
-                } else {
-                    cursor = Some(value);
-                }
-                continue;
+        if let Some((_, slot)) = text.as_mut().filter(|(text_name, _)| *text_name == name) {
+            if slot.is_some() {
+                details.push(FieldDetail::new(name, "is given more than once"));
+            } else {
+                **slot = Some(value);
             }
-            _ => {
-                details.push(FieldDetail::new(
-                    name,
-                    if cursor_allowed {
-                        "is not a known query parameter (expected page, page_size or cursor)"
-                    } else {
-                        "is not a known query parameter (expected page or page_size)"
-                    },
-                ));
-                continue;
-            }
+            continue;
+        }
+        let Some((_, slot)) = integers.iter_mut().find(|(n, _)| *n == name) else {
+            details.push(FieldDetail::new(
+                name,
+                format!("is not a known query parameter (expected {expected})"),
+            ));
+            continue;
         };
         if slot.is_some() {
             details.push(FieldDetail::new(name, "is given more than once"));
             continue;
         }
         match parse_integer(&value) {
-            Some(n) => *slot = Some(n),
+            Some(n) => **slot = Some(n),
             None => details.push(FieldDetail::new(name, "must be an integer")),
         }
     }
-    if !details.is_empty() {
-        return Err(ApiError::invalid("the query string", details));
+    if details.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("the query string", details))
     }
-    Ok(ListRequest {
-        page,
-        page_size,
-        cursor,
-    })
 }
 
 /// The query parameters of the events feed (documentation of [`EventsQuery`]).
@@ -159,40 +175,14 @@ impl FromRequest for EventsQuery {
 }
 
 fn events_parameters(query: &str) -> Result<EventsRequest, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|_| {
-        ApiError::Unprocessable {
-            error: "the query string could not be read".into(),
-            details: vec![],
-        }
-    })?;
     let mut request = EventsRequest::default();
-    let mut details = Vec::new();
-    for (name, value) in pairs.into_inner() {
-        let slot = match name.as_str() {
-            "after" => &mut request.after,
-            "limit" => &mut request.limit,
-            _ => {
-                details.push(FieldDetail::new(
-                    name,
-                    "is not a known query parameter (expected after or limit)",
-                ));
-                continue;
-            }
-        };
-        if slot.is_some() {
-            details.push(FieldDetail::new(name, "is given more than once"));
-            continue;
-        }
-        match parse_integer(&value) {
-            Some(n) => *slot = Some(n),
-            None => details.push(FieldDetail::new(name, "must be an integer")),
-        }
-    }
-    if details.is_empty() {
-        Ok(request)
-    } else {
-        Err(ApiError::invalid("the query string", details))
-    }
+    read_query(
+        query,
+        &mut [("after", &mut request.after), ("limit", &mut request.limit)],
+        None,
+        "after or limit",
+    )?;
+    Ok(request)
 }
 
 /// An integer, saturated to `i64` (so that a huge page number is "out of range", not "not an
