@@ -10,6 +10,7 @@ mod cursor;
 mod error;
 mod feed;
 pub mod idempotency;
+mod model;
 pub mod moderation;
 mod page;
 mod repository;
@@ -29,6 +30,7 @@ pub use idempotency::{
     Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotentRequest,
     KeyError, Outcome, StoredAnswer,
 };
+pub use model::{CatchUp, Caught, FeedPosition, ModelSource, SnapshotSink};
 pub use moderation::{
     event_detail_from_json, event_detail_json, Moderated, ReplyChange, ReplyContent, ReviewChange,
     Revision, StoredFlag, StoredReview, Submission,

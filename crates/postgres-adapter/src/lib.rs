@@ -8,6 +8,7 @@ mod feed;
 mod idempotency;
 mod inserts;
 mod migrate;
+mod model;
 mod outbox;
 mod pool;
 mod queries;

@@ -1,0 +1,245 @@
+//! The PostgreSQL side of an in-process read model ([`ModelSource`]): a snapshot of every
+//! provider, and catch-ups read from the change feed.
+//!
+//! A position is a PostgreSQL snapshot (`pg_snapshot` text, `xmin:xmax:xip,...`): the set of
+//! transactions committed at one moment. A catch-up from position `A` runs one statement whose
+//! own snapshot `B` is the new position; it reads the feed's events of the transactions `B`
+//! sees and `A` did not (`NOT pg_visible_in_snapshot(xid, A)`: committed since, whatever order
+//! they began in), and the changed providers as `B` sees them, in the same statement. So the
+//! model holds exactly what the database held at `B`, and a read that began before the
+//! statement was sent sees every write acknowledged before it. Always on the primary: a
+//! replica's snapshots are not the primary's.
+
+use crate::error::repo_error;
+use crate::queries::PROVIDER_COLUMNS;
+use crate::rows::{VersionedProviderRow, WholeProviderRow};
+use crate::sql::Statement;
+use crate::store::PgStore;
+use async_trait::async_trait;
+use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
+use diesel::QueryableByName;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use provider_domain::{Provider, ProviderId};
+use provider_ports::{
+    CatchUp, Caught, FeedPosition, ModelSource, RepoError, SnapshotSink, Versioned,
+};
+use uuid::Uuid;
+
+/// Providers fetched per round trip of a snapshot.
+const SNAPSHOT_BATCH: usize = 10_000;
+
+/// Every provider with its children and version, children aggregated per table in one pass
+/// each (a full read: a lookup per provider would cost five index probes a row).
+fn all_providers() -> String {
+    format!(
+        "SELECT {PROVIDER_COLUMNS}, p.version, \
+           COALESCE(k.skills, '{{}}') AS skills, \
+           COALESCE(k.skill_review_counts, '{{}}') AS skill_review_counts, \
+           COALESCE(k.skill_rating_sums, '{{}}') AS skill_rating_sums, \
+           COALESCE(a.from_dates, '{{}}') AS from_dates, \
+           COALESCE(a.to_dates, '{{}}') AS to_dates \
+         FROM providers p \
+         LEFT JOIN (SELECT s.provider_id, \
+             array_agg(s.skill ORDER BY s.position) AS skills, \
+             array_agg(s.skill_review_count ORDER BY s.position) AS skill_review_counts, \
+             array_agg(s.skill_rating_sum ORDER BY s.position) AS skill_rating_sums \
+           FROM provider_skills s GROUP BY s.provider_id) k ON k.provider_id = p.id \
+         LEFT JOIN (SELECT a.provider_id, \
+             array_agg(lower(a.period) ORDER BY a.period) AS from_dates, \
+             array_agg(upper(a.period) - 1 ORDER BY a.period) AS to_dates \
+           FROM availability a GROUP BY a.provider_id) a ON a.provider_id = p.id"
+    )
+}
+
+#[derive(Debug, QueryableByName)]
+struct PositionRow {
+    #[diesel(sql_type = Text)]
+    position: String,
+}
+
+/// A catch-up's answer: one row per changed provider (its columns NULL when it is gone), or
+/// one row naming none; each with the new position and the feed's purge horizon.
+#[derive(Debug, QueryableByName)]
+struct CatchUpRow {
+    #[diesel(sql_type = Text)]
+    position: String,
+    /// Whether the feed was purged past the starting position.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    behind: bool,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    changed: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    owner_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    cost_in_pence: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    review_count: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    rating_sum: Option<i64>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    created_at: Option<time::OffsetDateTime>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    version: Option<i64>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<Text>>)]
+    skills: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<BigInt>>)]
+    skill_review_counts: Option<Vec<i64>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<BigInt>>)]
+    skill_rating_sums: Option<Vec<i64>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<diesel::sql_types::Date>>)]
+    from_dates: Option<Vec<time::Date>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Array<diesel::sql_types::Date>>)]
+    to_dates: Option<Vec<time::Date>>,
+}
+
+impl CatchUpRow {
+    /// The changed provider this row names, with its state (`None`: gone); `None` for the row
+    /// that names none.
+    fn change(self) -> Result<Option<(ProviderId, Option<Versioned<Provider>>)>, RepoError> {
+        let Some(changed) = self.changed else {
+            return Ok(None);
+        };
+        let state = match (
+            self.id,
+            self.owner_id,
+            self.name,
+            self.cost_in_pence,
+            self.review_count,
+            self.rating_sum,
+            self.created_at,
+            self.version,
+        ) {
+            (
+                Some(id),
+                Some(owner_id),
+                Some(name),
+                Some(cost_in_pence),
+                Some(review_count),
+                Some(rating_sum),
+                Some(created_at),
+                Some(version),
+            ) => Some(Versioned::try_from(VersionedProviderRow {
+                provider: WholeProviderRow {
+                    id,
+                    owner_id,
+                    name,
+                    cost_in_pence,
+                    review_count,
+                    rating_sum,
+                    created_at,
+                    skills: self.skills.unwrap_or_default(),
+                    skill_review_counts: self.skill_review_counts.unwrap_or_default(),
+                    skill_rating_sums: self.skill_rating_sums.unwrap_or_default(),
+                    from_dates: self.from_dates.unwrap_or_default(),
+                    to_dates: self.to_dates.unwrap_or_default(),
+                },
+                version,
+            })?),
+            _ => None,
+        };
+        Ok(Some((ProviderId::from_uuid(changed), state)))
+    }
+}
+
+#[async_trait]
+impl ModelSource for PgStore {
+    async fn snapshot(&self, sink: &mut SnapshotSink<'_>) -> Result<FeedPosition, RepoError> {
+        // One read-only REPEATABLE READ transaction: its snapshot is the position, and every
+        // batch of the cursor reads that same snapshot. It has no transaction id, so it holds
+        // back neither the feed's readers nor a catch-up.
+        let mut conn = self.conn().await?;
+        let loaded = async {
+            conn.batch_execute(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0",
+            )
+            .await
+            .map_err(repo_error)?;
+            let position: PositionRow =
+                Statement::new("SELECT pg_current_snapshot()::text AS position")
+                    .get_result(&mut *conn)
+                    .await
+                    .map_err(repo_error)?;
+            conn.batch_execute(&format!(
+                "DECLARE model_snapshot NO SCROLL CURSOR FOR {}",
+                all_providers()
+            ))
+            .await
+            .map_err(repo_error)?;
+            let fetch = format!("FETCH {SNAPSHOT_BATCH} FROM model_snapshot");
+            loop {
+                let rows: Vec<VersionedProviderRow> = diesel::sql_query(&fetch)
+                    .load(&mut *conn)
+                    .await
+                    .map_err(repo_error)?;
+                let done = rows.len() < SNAPSHOT_BATCH;
+                sink(
+                    rows.into_iter()
+                        .map(Versioned::try_from)
+                        .collect::<Result<_, _>>()?,
+                );
+                if done {
+                    break;
+                }
+            }
+            conn.batch_execute("COMMIT").await.map_err(repo_error)?;
+            Ok(FeedPosition::new(position.position))
+        }
+        .await;
+        if loaded.is_err() {
+            // Never hand a connection back inside a transaction.
+            drop(deadpool::managed::Object::take(conn));
+        }
+        loaded
+    }
+
+    async fn catch_up(&self, from: &FeedPosition) -> Result<CatchUp, RepoError> {
+        let mut s = Statement::new("WITH start AS (SELECT ");
+        s.bind::<Text, _>(from.as_str().to_owned()).sql(
+            "::pg_snapshot AS snapshot), \
+             changed AS (SELECT DISTINCT e.provider_id FROM change_events e, start \
+               WHERE e.sequence >= (pg_snapshot_xmin(start.snapshot)::text::bigint << 10) \
+               AND NOT pg_visible_in_snapshot((e.sequence >> 10)::text::xid8, start.snapshot)) \
+             SELECT pg_current_snapshot()::text AS position, \
+               h.purged_through >= (pg_snapshot_xmin(start.snapshot)::text::bigint << 10) \
+                 AS behind, \
+               c.provider_id AS changed, p.id, p.owner_id, p.name, p.cost_in_pence, \
+               p.review_count, p.rating_sum, p.created_at, p.version, \
+               ARRAY(SELECT s.skill FROM provider_skills s WHERE s.provider_id = p.id \
+                 ORDER BY s.position) AS skills, \
+               ARRAY(SELECT s.skill_review_count FROM provider_skills s \
+                 WHERE s.provider_id = p.id ORDER BY s.position) AS skill_review_counts, \
+               ARRAY(SELECT s.skill_rating_sum FROM provider_skills s \
+                 WHERE s.provider_id = p.id ORDER BY s.position) AS skill_rating_sums, \
+               ARRAY(SELECT lower(a.period) FROM availability a WHERE a.provider_id = p.id \
+                 ORDER BY a.period) AS from_dates, \
+               ARRAY(SELECT upper(a.period) - 1 FROM availability a \
+                 WHERE a.provider_id = p.id ORDER BY a.period) AS to_dates \
+             FROM start CROSS JOIN change_events_horizon h \
+             LEFT JOIN (changed c LEFT JOIN providers p ON p.id = c.provider_id) ON true",
+        );
+        let rows: Vec<CatchUpRow> = self
+            .bounded(async {
+                let mut conn = self.conn().await?;
+                s.load(&mut *conn).await.map_err(repo_error)
+            })
+            .await?;
+        let Some(first) = rows.first() else {
+            return Err(RepoError::Unexpected(
+                "a catch-up answered no row".to_owned().into(),
+            ));
+        };
+        if first.behind {
+            return Ok(CatchUp::Behind);
+        }
+        let position = FeedPosition::new(first.position.clone());
+        let mut changed = Vec::with_capacity(rows.len());
+        for row in rows {
+            changed.extend(row.change()?);
+        }
+        Ok(CatchUp::Caught(Caught { position, changed }))
+    }
+}

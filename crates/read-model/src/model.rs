@@ -1,0 +1,821 @@
+//! The providers held in memory, with the indexes that answer the contract's searches and
+//! recommendations without looking at every provider.
+//!
+//! Each provider is one compact [`Entry`] in a slot (skills interned, no per-skill map); the
+//! indexes hold slots:
+//! - one ordered set per search order over every provider (`by_cost` serves both cost
+//!   orders: it is kept by `(cost, slot)` and each run of equal day rates is put in the
+//!   order's exact order when walked);
+//! - per skill key, its providers by `(cost, slot)`: a skill filter walked in cost order, and
+//!   recommend's walk from the job's highest affordable day rate down;
+//! - per byte trigram of the case-folded names, a bitmap of slots: a name needle's candidates
+//!   are the intersection of its trigrams' bitmaps.
+//!
+//! Answers use the domain's own orders ([`SearchSort::compare_keys`],
+//! [`recommendation_order`]) and checks ([`JobRequest::evaluate`]); the filter is checked on
+//! the compact entry as [`SearchFilter::matches`] says (debug builds check both agree).
+
+use provider_domain::{
+    recommendation_order, Availability, DayRate, JobRequest, Provider, ProviderId, ProviderName,
+    Recommendation, ReviewStats, SearchFilter, SearchSort, Skill, SkillReviews, Skills, SortKey,
+    UserId,
+};
+use provider_ports::{Found, Page, PageOf, Paging, Total, Version, Versioned};
+use roaring::RoaringBitmap;
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::LazyLock;
+use time::OffsetDateTime;
+
+/// One provider, compact: what the API shows of it and its version.
+#[derive(Debug, Clone)]
+struct Entry {
+    id: ProviderId,
+    owner: UserId,
+    name: ProviderName,
+    /// Interned spellings ([`Interner::spellings`]), in the provider's order.
+    skills: Box<[u32]>,
+    /// The per-skill figures of each skill, same order.
+    figures: Box<[ReviewStats]>,
+    cost: DayRate,
+    availability: Availability,
+    reviews: ReviewStats,
+    created_at: OffsetDateTime,
+    version: Version,
+}
+
+impl Entry {
+    fn point(&self) -> SortKey {
+        SortKey {
+            cost: self.cost,
+            reviews: self.reviews,
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
+/// Every skill spelling and key seen, numbered. Never shrinks: a spelling costs a few bytes,
+/// and numbers stay valid for entries that hold them.
+#[derive(Debug, Default)]
+struct Interner {
+    /// Each spelling with the number of its key.
+    spellings: Vec<(Skill, u32)>,
+    spelling_ids: HashMap<Skill, u32>,
+    keys: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn spelling(&mut self, skill: &Skill) -> u32 {
+        if let Some(id) = self.spelling_ids.get(skill) {
+            return *id;
+        }
+        let next_key = self.keys.len() as u32;
+        let key = *self.keys.entry(skill.key().to_owned()).or_insert(next_key);
+        let id = self.spellings.len() as u32;
+        self.spellings.push((skill.clone(), key));
+        self.spelling_ids.insert(skill.clone(), id);
+        id
+    }
+
+    fn key_of(&self, spelling: u32) -> u32 {
+        self.spellings[spelling as usize].1
+    }
+
+    fn skill(&self, spelling: u32) -> &Skill {
+        &self.spellings[spelling as usize].0
+    }
+}
+
+/// The point of a provider in the orders that do not read its day rate: what `by_rating`,
+/// `by_reviews` and `by_newest` hold, ordered exactly as the domain orders providers.
+macro_rules! ranked {
+    ($name:ident, $sort:expr, { $($field:ident: $ty:ty),* }, |$k:ident| $point:expr) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        struct $name {
+            $($field: $ty,)*
+            id: ProviderId,
+            slot: u32,
+        }
+
+        impl $name {
+            fn point(&self) -> SortKey {
+                let $k = self;
+                $point
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> Ordering {
+                $sort
+                    .compare_keys(&self.point(), &other.point())
+                    .then(self.slot.cmp(&other.slot))
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+    };
+}
+
+/// The day rate the orders below never read.
+static UNREAD_COST: LazyLock<DayRate> = LazyLock::new(|| DayRate::new(0).expect("0 is a day rate"));
+
+ranked!(RatingRank, SearchSort::RatingDesc, { reviews: ReviewStats }, |k| SortKey {
+    cost: *UNREAD_COST,
+    reviews: k.reviews,
+    created_at: OffsetDateTime::UNIX_EPOCH,
+    id: k.id,
+});
+ranked!(ReviewsRank, SearchSort::ReviewsDesc, { reviews: ReviewStats }, |k| SortKey {
+    cost: *UNREAD_COST,
+    reviews: k.reviews,
+    created_at: OffsetDateTime::UNIX_EPOCH,
+    id: k.id,
+});
+ranked!(NewestRank, SearchSort::Newest, { created_at: OffsetDateTime }, |k| SortKey {
+    cost: *UNREAD_COST,
+    reviews: ReviewStats::default(),
+    created_at: k.created_at,
+    id: k.id,
+});
+
+/// A `(cost, slot)` posting.
+type Posting = (i64, u32);
+
+/// Byte trigrams of a case-folded name (a needle found in a name has all of its own).
+fn trigrams(folded: &str) -> impl Iterator<Item = u32> + '_ {
+    folded
+        .as_bytes()
+        .windows(3)
+        .map(|w| u32::from(w[0]) << 16 | u32::from(w[1]) << 8 | u32::from(w[2]))
+}
+
+/// How a search finds its candidates.
+enum Source {
+    /// Every provider.
+    All,
+    /// The providers with one of these skill keys (their postings).
+    Skills(Vec<u32>),
+    /// The providers whose names hold every trigram of the needle.
+    Names(RoaringBitmap),
+    /// None can match (a skill or trigram no provider has).
+    Nothing,
+}
+
+/// The filter's parts resolved against the model once per search.
+struct Compiled<'a> {
+    filter: &'a SearchFilter,
+    /// The filter's skill keys the model knows (an unknown one matches nobody).
+    keys: Vec<u32>,
+}
+
+/// The read model's data: providers and indexes.
+#[derive(Debug, Default)]
+pub(crate) struct Model {
+    slots: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    by_id: HashMap<ProviderId, u32>,
+    interner: Interner,
+    by_cost: BTreeSet<Posting>,
+    by_rating: BTreeSet<RatingRank>,
+    by_reviews: BTreeSet<ReviewsRank>,
+    by_newest: BTreeSet<NewestRank>,
+    /// Per skill key (its number), its providers.
+    postings: Vec<BTreeSet<Posting>>,
+    trigrams: HashMap<u32, RoaringBitmap>,
+}
+
+impl Model {
+    /// Number of providers held.
+    pub(crate) fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Puts `provider` in (replacing the one with its id), or takes the provider `id` out.
+    pub(crate) fn apply(&mut self, id: ProviderId, state: Option<Versioned<Provider>>) {
+        self.remove(id);
+        if let Some(state) = state {
+            self.insert(state);
+        }
+    }
+
+    fn insert(&mut self, state: Versioned<Provider>) {
+        let Versioned {
+            value: provider,
+            version,
+        } = state;
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            (self.slots.len() - 1) as u32
+        });
+        let skills: Box<[u32]> = provider
+            .skills
+            .iter()
+            .map(|s| self.interner.spelling(s))
+            .collect();
+        let figures = provider
+            .skills
+            .iter()
+            .map(|s| provider.skill_reviews.get(s.key()))
+            .collect();
+        let entry = Entry {
+            id: provider.id,
+            owner: provider.owner,
+            name: provider.name,
+            skills,
+            figures,
+            cost: provider.cost,
+            availability: provider.availability,
+            reviews: provider.reviews,
+            created_at: provider.created_at,
+            version,
+        };
+        self.index(&entry, slot, true);
+        self.by_id.insert(entry.id, slot);
+        self.slots[slot as usize] = Some(entry);
+    }
+
+    fn remove(&mut self, id: ProviderId) {
+        let Some(slot) = self.by_id.remove(&id) else {
+            return;
+        };
+        let entry = self.slots[slot as usize].take().expect("an indexed slot");
+        self.index(&entry, slot, false);
+        self.free.push(slot);
+    }
+
+    /// Adds `entry` at `slot` to every index (`add`), or takes it out.
+    fn index(&mut self, entry: &Entry, slot: u32, add: bool) {
+        fn put<T: Ord>(set: &mut BTreeSet<T>, item: T, add: bool) {
+            if add {
+                set.insert(item);
+            } else {
+                set.remove(&item);
+            }
+        }
+        let posting = (entry.cost.pence(), slot);
+        put(&mut self.by_cost, posting, add);
+        let (reviews, id, created_at) = (entry.reviews, entry.id, entry.created_at);
+        put(&mut self.by_rating, RatingRank { reviews, id, slot }, add);
+        put(&mut self.by_reviews, ReviewsRank { reviews, id, slot }, add);
+        put(
+            &mut self.by_newest,
+            NewestRank {
+                created_at,
+                id,
+                slot,
+            },
+            add,
+        );
+        for spelling in entry.skills.iter() {
+            let key = self.interner.key_of(*spelling) as usize;
+            if self.postings.len() <= key {
+                self.postings.resize_with(key + 1, BTreeSet::new);
+            }
+            put(&mut self.postings[key], posting, add);
+        }
+        let folded = entry.name.search_key();
+        for trigram in trigrams(&folded) {
+            if add {
+                self.trigrams.entry(trigram).or_default().insert(slot);
+            } else if let Some(bitmap) = self.trigrams.get_mut(&trigram) {
+                bitmap.remove(slot);
+                if bitmap.is_empty() {
+                    self.trigrams.remove(&trigram);
+                }
+            }
+        }
+    }
+
+    fn entry(&self, slot: u32) -> &Entry {
+        self.slots[slot as usize].as_ref().expect("an indexed slot")
+    }
+
+    /// The provider as the domain holds it.
+    fn provider(&self, entry: &Entry) -> Provider {
+        let skills =
+            Skills::from_skills(entry.skills.iter().map(|s| self.interner.skill(*s).clone()));
+        let skill_reviews = SkillReviews::new(
+            entry
+                .skills
+                .iter()
+                .zip(entry.figures.iter())
+                .map(|(s, f)| (self.interner.skill(*s).key().to_owned(), *f)),
+        );
+        Provider {
+            id: entry.id,
+            owner: entry.owner,
+            name: entry.name.clone(),
+            skills,
+            cost: entry.cost,
+            availability: entry.availability.clone(),
+            reviews: entry.reviews,
+            skill_reviews,
+            created_at: entry.created_at,
+        }
+    }
+
+    /// The provider `id` and its version.
+    pub(crate) fn get(&self, id: ProviderId) -> Option<Versioned<Provider>> {
+        let entry = self.entry(*self.by_id.get(&id)?);
+        Some(Versioned {
+            value: self.provider(entry),
+            version: entry.version,
+        })
+    }
+
+    fn compile<'a>(&self, filter: &'a SearchFilter) -> Compiled<'a> {
+        let keys = filter
+            .skills()
+            .iter()
+            .filter_map(|s| self.interner.keys.get(s.key()).copied())
+            .collect();
+        Compiled { filter, keys }
+    }
+
+    /// [`SearchFilter::matches`] on an entry.
+    fn matches(&self, compiled: &Compiled<'_>, entry: &Entry) -> bool {
+        let filter = compiled.filter;
+        let cost = entry.cost.pence();
+        let mean = entry.reviews.mean();
+        let matched = (filter.skills().is_empty()
+            || entry
+                .skills
+                .iter()
+                .any(|s| compiled.keys.contains(&self.interner.key_of(*s))))
+            && filter.cost_gt().is_none_or(|gt| cost > gt)
+            && filter.cost_lt().is_none_or(|lt| cost < lt)
+            && filter.reviews_gt().value() <= mean
+            && mean <= filter.reviews_lt().value()
+            && filter
+                .windows()
+                .iter()
+                .all(|w| entry.availability.has_day_in(w))
+            && filter
+                .name_key()
+                .is_none_or(|needle| entry.name.search_key().contains(needle));
+        debug_assert_eq!(matched, filter.matches(&self.provider(entry)));
+        matched
+    }
+
+    /// Where a search's candidates come from, and about how many there are.
+    fn source(&self, compiled: &Compiled<'_>) -> (Source, u64) {
+        let filter = compiled.filter;
+        if let Some(needle) = filter.name_key().filter(|n| n.len() >= 3) {
+            let mut bitmaps: Vec<&RoaringBitmap> = Vec::new();
+            for trigram in trigrams(needle) {
+                match self.trigrams.get(&trigram) {
+                    Some(bitmap) => bitmaps.push(bitmap),
+                    None => return (Source::Nothing, 0),
+                }
+            }
+            bitmaps.sort_by_key(|b| b.len());
+            let mut names = bitmaps[0].clone();
+            for bitmap in &bitmaps[1..] {
+                names &= *bitmap;
+            }
+            let n = names.len();
+            return (Source::Names(names), n);
+        }
+        if !filter.skills().is_empty() {
+            if compiled.keys.is_empty() {
+                return (Source::Nothing, 0);
+            }
+            let n = compiled
+                .keys
+                .iter()
+                .map(|k| self.postings.get(*k as usize).map_or(0, |p| p.len() as u64))
+                .sum();
+            return (Source::Skills(compiled.keys.clone()), n);
+        }
+        (Source::All, self.len() as u64)
+    }
+
+    /// The cost bounds of a filter, as bounds on `by_cost` and postings.
+    fn cost_bounds(filter: &SearchFilter) -> (Bound<Posting>, Bound<Posting>) {
+        let low = filter
+            .cost_gt()
+            .map_or(Bound::Unbounded, |gt| Bound::Excluded((gt, u32::MAX)));
+        let high = filter
+            .cost_lt()
+            .map_or(Bound::Unbounded, |lt| Bound::Excluded((lt, 0)));
+        (low, high)
+    }
+
+    /// The postings of `lists` within `bounds`, merged in `(cost, slot)` order (descending
+    /// when `descending`), each provider once with the number of lists it is in.
+    fn merged<'a>(
+        &'a self,
+        lists: &[u32],
+        bounds: (Bound<Posting>, Bound<Posting>),
+        descending: bool,
+    ) -> Merged<'a> {
+        let heads = lists
+            .iter()
+            .filter_map(|k| self.postings.get(*k as usize))
+            .map(|set| -> Box<dyn Iterator<Item = Posting> + 'a> {
+                let range = set.range(bounds);
+                if descending {
+                    Box::new(range.rev().copied())
+                } else {
+                    Box::new(range.copied())
+                }
+            })
+            .map(|mut it| {
+                let head = it.next();
+                (head, it)
+            })
+            .collect();
+        Merged { heads, descending }
+    }
+
+    /// Postings in cost order as runs of equal day rates, each run put in `sort`'s exact order
+    /// (a cost order: the same tie-breaks either way).
+    fn in_cost_order<'a>(
+        &'a self,
+        postings: impl Iterator<Item = Posting> + 'a,
+        sort: SearchSort,
+    ) -> impl Iterator<Item = u32> + 'a {
+        let mut postings = postings.peekable();
+        let mut run: Vec<u32> = Vec::new();
+        std::iter::from_fn(move || {
+            if run.is_empty() {
+                let (cost, slot) = postings.next()?;
+                run.push(slot);
+                while let Some((_, slot)) = postings.next_if(|(c, _)| *c == cost) {
+                    run.push(slot);
+                }
+                if run.len() > 1 {
+                    run.sort_by(|a, b| {
+                        sort.compare_keys(&self.entry(*b).point(), &self.entry(*a).point())
+                    });
+                } else {
+                    run.reverse();
+                }
+            }
+            run.pop()
+        })
+    }
+
+    /// One page of the providers `filter` matches, in `sort` (see
+    /// [`provider_ports::ProviderRepository::search`]).
+    pub(crate) fn search(
+        &self,
+        filter: &SearchFilter,
+        sort: SearchSort,
+        paging: &Paging<SortKey>,
+        total: bool,
+    ) -> Found<Provider> {
+        let compiled = self.compile(filter);
+        let (source, estimate) = self.source(&compiled);
+        let need = paging.offset() + paging.size() as usize + 1;
+        let after = match paging {
+            Paging::After { key, .. } => Some(*key),
+            Paging::Offset(_) => None,
+        };
+        let cost_sort = matches!(sort, SearchSort::CostAsc | SearchSort::CostDesc);
+        let slots = match source {
+            Source::Nothing => Vec::new(),
+            Source::Skills(ref keys) if cost_sort => {
+                let bounds = Self::bounds_after(filter, sort, after.as_ref());
+                let walk = self.in_cost_order(
+                    self.merged(keys, bounds, sort == SearchSort::CostDesc)
+                        .map(|(posting, _)| posting),
+                    sort,
+                );
+                self.take_ordered(walk, &compiled, sort, after.as_ref(), need, None)
+                    .unwrap_or_default()
+            }
+            Source::All => self
+                .take_ordered(
+                    self.walk(filter, sort, after.as_ref()),
+                    &compiled,
+                    sort,
+                    after.as_ref(),
+                    need,
+                    None,
+                )
+                .unwrap_or_default(),
+            // A narrow source is collected and ordered; a broad one is walked in order, for
+            // at most as many steps as collecting would take.
+            ref narrow => {
+                let population = (self.len() as u64).max(1);
+                let walked = if estimate.saturating_mul(estimate) > need as u64 * population {
+                    self.take_ordered(
+                        self.walk(filter, sort, after.as_ref()),
+                        &compiled,
+                        sort,
+                        after.as_ref(),
+                        need,
+                        Some(estimate as usize),
+                    )
+                } else {
+                    None
+                };
+                walked.unwrap_or_else(|| {
+                    let candidates = self.candidates(narrow, filter);
+                    self.collect_ordered(candidates, &compiled, sort, after.as_ref(), need)
+                })
+            }
+        };
+        let has_more = slots.len() > paging.offset() + paging.size() as usize;
+        let items = slots
+            .into_iter()
+            .skip(paging.offset())
+            .take(paging.size() as usize)
+            .map(|slot| self.provider(self.entry(slot)))
+            .collect();
+        Found {
+            page: PageOf { items, has_more },
+            total: total.then(|| Total::counted(self.count(&compiled))),
+        }
+    }
+
+    /// The filter's cost bounds, narrowed to what may follow `after` in a cost order.
+    fn bounds_after(
+        filter: &SearchFilter,
+        sort: SearchSort,
+        after: Option<&SortKey>,
+    ) -> (Bound<Posting>, Bound<Posting>) {
+        let (mut low, mut high) = Self::cost_bounds(filter);
+        if let Some(after) = after {
+            let at = after.cost.pence();
+            let tighter = |bound: Bound<Posting>, edge: Bound<Posting>, keep_max: bool| {
+                let value = |b: &Bound<Posting>| match b {
+                    Bound::Included(p) | Bound::Excluded(p) => Some(p.0),
+                    Bound::Unbounded => None,
+                };
+                match value(&bound) {
+                    Some(v) if (keep_max && v > at) || (!keep_max && v < at) => bound,
+                    _ => edge,
+                }
+            };
+            match sort {
+                SearchSort::CostDesc => {
+                    high = tighter(high, Bound::Included((at, u32::MAX)), false);
+                }
+                SearchSort::CostAsc => {
+                    low = tighter(low, Bound::Included((at, 0)), true);
+                }
+                _ => {}
+            }
+        }
+        (low, high)
+    }
+
+    /// Every provider in `sort`, from what may follow `after` on.
+    fn walk<'a>(
+        &'a self,
+        filter: &SearchFilter,
+        sort: SearchSort,
+        after: Option<&SortKey>,
+    ) -> Box<dyn Iterator<Item = u32> + 'a> {
+        match sort {
+            SearchSort::CostDesc | SearchSort::CostAsc => {
+                let bounds = Self::bounds_after(filter, sort, after);
+                let range = self.by_cost.range(bounds);
+                if sort == SearchSort::CostDesc {
+                    Box::new(self.in_cost_order(range.rev().copied(), sort))
+                } else {
+                    Box::new(self.in_cost_order(range.copied(), sort))
+                }
+            }
+            SearchSort::RatingDesc => {
+                let start = after.map_or(Bound::Unbounded, |k| {
+                    Bound::Excluded(RatingRank {
+                        reviews: k.reviews,
+                        id: k.id,
+                        slot: u32::MAX,
+                    })
+                });
+                Box::new(
+                    self.by_rating
+                        .range((start, Bound::Unbounded))
+                        .map(|r| r.slot),
+                )
+            }
+            SearchSort::ReviewsDesc => {
+                let start = after.map_or(Bound::Unbounded, |k| {
+                    Bound::Excluded(ReviewsRank {
+                        reviews: k.reviews,
+                        id: k.id,
+                        slot: u32::MAX,
+                    })
+                });
+                Box::new(
+                    self.by_reviews
+                        .range((start, Bound::Unbounded))
+                        .map(|r| r.slot),
+                )
+            }
+            SearchSort::Newest => {
+                let start = after.map_or(Bound::Unbounded, |k| {
+                    Bound::Excluded(NewestRank {
+                        created_at: k.created_at,
+                        id: k.id,
+                        slot: u32::MAX,
+                    })
+                });
+                Box::new(
+                    self.by_newest
+                        .range((start, Bound::Unbounded))
+                        .map(|r| r.slot),
+                )
+            }
+        }
+    }
+
+    /// The first `need` matches of an ordered walk (past `after`); `None` when `budget` steps
+    /// were not enough.
+    fn take_ordered(
+        &self,
+        walk: impl Iterator<Item = u32>,
+        compiled: &Compiled<'_>,
+        sort: SearchSort,
+        after: Option<&SortKey>,
+        need: usize,
+        budget: Option<usize>,
+    ) -> Option<Vec<u32>> {
+        let mut found = Vec::with_capacity(need.min(1024));
+        let open = compiled.filter == &SearchFilter::default();
+        for (step, slot) in walk.enumerate() {
+            if budget.is_some_and(|b| step >= b) {
+                return None;
+            }
+            // An open filter with no cursor never needs the entry itself.
+            let wanted = (after.is_none() && open) || {
+                let entry = self.entry(slot);
+                after.is_none_or(|k| sort.compare_keys(&entry.point(), k) == Ordering::Greater)
+                    && (open || self.matches(compiled, entry))
+            };
+            if wanted {
+                found.push(slot);
+                if found.len() == need {
+                    break;
+                }
+            }
+        }
+        Some(found)
+    }
+
+    /// The slots a narrow source names.
+    fn candidates(&self, source: &Source, filter: &SearchFilter) -> Vec<u32> {
+        match source {
+            Source::Names(names) => names.iter().collect(),
+            Source::Skills(keys) => self
+                .merged(keys, Self::cost_bounds(filter), false)
+                .map(|((_, slot), _)| slot)
+                .collect(),
+            Source::All | Source::Nothing => Vec::new(),
+        }
+    }
+
+    /// The first `need` matches among `candidates` (past `after`), in `sort`.
+    fn collect_ordered(
+        &self,
+        candidates: Vec<u32>,
+        compiled: &Compiled<'_>,
+        sort: SearchSort,
+        after: Option<&SortKey>,
+        need: usize,
+    ) -> Vec<u32> {
+        let mut found: Vec<(SortKey, u32)> = candidates
+            .into_iter()
+            .filter_map(|slot| {
+                let entry = self.entry(slot);
+                let point = entry.point();
+                (after.is_none_or(|k| sort.compare_keys(&point, k) == Ordering::Greater)
+                    && self.matches(compiled, entry))
+                .then_some((point, slot))
+            })
+            .collect();
+        let order = |a: &(SortKey, u32), b: &(SortKey, u32)| sort.compare_keys(&a.0, &b.0);
+        if found.len() > need {
+            found.select_nth_unstable_by(need - 1, order);
+            found.truncate(need);
+        }
+        found.sort_unstable_by(order);
+        found.into_iter().map(|(_, slot)| slot).collect()
+    }
+
+    /// How many providers `compiled` matches, counted up to one past [`Total::LIMIT`].
+    fn count(&self, compiled: &Compiled<'_>) -> u64 {
+        let limit = Total::LIMIT as usize + 1;
+        let filter = compiled.filter;
+        let (source, _) = self.source(compiled);
+        let matching = |slot: &u32| self.matches(compiled, self.entry(*slot));
+        let counted = match source {
+            Source::Nothing => 0,
+            Source::Names(names) => names.iter().filter(matching).take(limit).count(),
+            Source::Skills(keys) => self
+                .merged(&keys, Self::cost_bounds(filter), false)
+                .map(|((_, slot), _)| slot)
+                .filter(matching)
+                .take(limit)
+                .count(),
+            Source::All => self
+                .by_cost
+                .range(Self::cost_bounds(filter))
+                .map(|(_, slot)| *slot)
+                .filter(matching)
+                .take(limit)
+                .count(),
+        };
+        counted as u64
+    }
+
+    /// One page of the providers suited to `job`, in [`recommendation_order`].
+    ///
+    /// Walks the postings of the job's skills from its highest affordable day rate down, each
+    /// provider once with how many of the job's skills it has. The order ranks more matched
+    /// skills first, then higher day rates: the walk stops at the end of a run of equal day
+    /// rates once it holds a page of providers matching every skill a provider may match;
+    /// otherwise those matching fewer are checked afterwards, most matched first, each group
+    /// in day-rate order, until a page is certain.
+    pub(crate) fn recommend(&self, job: &JobRequest, page: Page) -> PageOf<Recommendation> {
+        let need = page.offset() + page.size() as usize + 1;
+        let keys: Vec<u32> = job
+            .skills()
+            .iter()
+            .filter_map(|s| self.interner.keys.get(s.key()).copied())
+            .collect();
+        let most = keys.len();
+        let affordable = (
+            Bound::Unbounded,
+            Bound::Included((job.max_day_rate(), u32::MAX)),
+        );
+        let minimum = job.minimum_rating().value();
+        let evaluate = |slot: u32| -> Option<Recommendation> {
+            let entry = self.entry(slot);
+            if entry.reviews.mean() < minimum {
+                return None;
+            }
+            job.evaluate(&self.provider(entry))
+        };
+        let mut found: Vec<Recommendation> = Vec::new();
+        // Candidates matching fewer skills than the most, by how many they match (index
+        // `matched - 1`), in day-rate order.
+        let mut fewer: Vec<Vec<(i64, u32)>> = vec![Vec::new(); most.saturating_sub(1)];
+        let mut complete = false;
+        let mut last_cost = None;
+        for ((cost, slot), matched) in self.merged(&keys, affordable, true) {
+            if last_cost != Some(cost) && found.len() >= need {
+                complete = true;
+                break;
+            }
+            last_cost = Some(cost);
+            if matched == most {
+                found.extend(evaluate(slot));
+            } else {
+                fewer[matched - 1].push((cost, slot));
+            }
+        }
+        if !complete {
+            'levels: for level in fewer.iter().rev() {
+                let mut last_cost = None;
+                for (cost, slot) in level {
+                    if last_cost != Some(*cost) && found.len() >= need {
+                        break 'levels;
+                    }
+                    last_cost = Some(*cost);
+                    found.extend(evaluate(*slot));
+                }
+            }
+        }
+        found.sort_by(recommendation_order);
+        page.slice(found)
+    }
+}
+
+/// A k-way merge of postings walked in one direction: each provider once, with the number of
+/// lists holding it.
+struct Merged<'a> {
+    heads: Vec<(Option<Posting>, Box<dyn Iterator<Item = Posting> + 'a>)>,
+    descending: bool,
+}
+
+impl Iterator for Merged<'_> {
+    type Item = (Posting, usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let first = self.heads.iter().filter_map(|(head, _)| *head);
+        let next = if self.descending {
+            first.max()
+        } else {
+            first.min()
+        }?;
+        let mut count = 0;
+        for (head, rest) in &mut self.heads {
+            if *head == Some(next) {
+                count += 1;
+                *head = rest.next();
+            }
+        }
+        Some((next, count))
+    }
+}
