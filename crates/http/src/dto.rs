@@ -677,6 +677,11 @@ pub(crate) struct Status {
     /// it answers. Never a reason to be unready: without it requests are served unlimited.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_store: Option<RateLimitStoreState>,
+    /// Readiness only, with the in-process read model on (`READ_MODEL=memory`): its state.
+    /// The process is unready only while the model loads its first snapshot; a model that is
+    /// stale or rebuilding is bypassed (reads go to the database).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_model: Option<ReadModelState>,
 }
 
 impl Status {
@@ -685,6 +690,7 @@ impl Status {
             status: "ok".into(),
             replica: None,
             rate_limit_store: None,
+            read_model: None,
         }
     }
 }
@@ -700,6 +706,20 @@ pub enum ReplicaState {
     Lagging,
     /// Not answering (or not a standby): every read goes to the primary until it is back.
     Down,
+}
+
+/// The state of the in-process read model, as readiness reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadModelState {
+    /// Loading its first snapshot: the process is not ready (503).
+    Loading,
+    /// Current: search, recommend and get are answered from memory.
+    Ready,
+    /// Its last catch-up with the database failed: reads go to the database until one succeeds.
+    Stale,
+    /// Loading a new snapshot after falling behind the change feed: reads go to the database.
+    Rebuilding,
 }
 
 /// Whether the shared rate-limit store (Redis) answers, as readiness reports it.

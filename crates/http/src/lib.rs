@@ -12,7 +12,8 @@ mod routes;
 mod schema;
 
 pub use dto::{
-    job_input_from_json, search_input_from_json, search_request_from_json, ReplicaState,
+    job_input_from_json, search_input_from_json, search_request_from_json, ReadModelState,
+    ReplicaState,
 };
 pub use error::{ApiError, ErrorBody, FieldDetail};
 pub use identity::{

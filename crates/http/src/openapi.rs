@@ -5,9 +5,9 @@
 use crate::dto::{
     AppealBody, DateRangeDto, DecisionBody, Deleted, EventDto, EventType, EventsDto, FlagBody,
     FlagDto, History, PooledRatingDto, ProviderBody, ProviderDto, ProviderPage, QueuePage,
-    RateLimitStoreState, RecommendBody, RecommendationPage, RecommendedDto, ReplicaState,
-    ReplyBody, ReplyDto, ReviewBody, ReviewDto, ReviewPage, SearchBody, SkillFiguresDto,
-    SkillRatingDto, StatementDto, Status, StatusDto,
+    RateLimitStoreState, ReadModelState, RecommendBody, RecommendationPage, RecommendedDto,
+    ReplicaState, ReplyBody, ReplyDto, ReviewBody, ReviewDto, ReviewPage, SearchBody,
+    SkillFiguresDto, SkillRatingDto, StatementDto, Status, StatusDto,
 };
 use crate::error::{ErrorBody, FieldDetail};
 use crate::limits::MAX_BODY_BYTES;
@@ -97,6 +97,7 @@ white space. Money is an integer number of pence. Dates are `YYYY-MM-DD`, ranges
         ReviewPage,
         Status,
         ReplicaState,
+        ReadModelState,
         RateLimitStoreState,
         Deleted,
         StatusDto,

@@ -2,8 +2,8 @@
 //! JSON. Arguments are listed identity first and body last (see [`crate::extract`]).
 
 use crate::dto::{
-    Deleted, ProviderBody, ProviderDto, ProviderPage, RecommendBody, RecommendationPage,
-    ReviewBody, ReviewDto, ReviewPage, SearchBody, Status,
+    Deleted, ProviderBody, ProviderDto, ProviderPage, ReadModelState, RecommendBody,
+    RecommendationPage, ReviewBody, ReviewDto, ReviewPage, SearchBody, Status,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
@@ -52,14 +52,21 @@ pub(crate) async fn health() -> HttpResponse {
     operation_id = "ready",
     tag = "health",
     responses(
-        (status = 200, description = "The data store answers. With a read replica configured, `replica` says its state (`ok`, `lagging` or `down`); reads skip a replica that is not `ok`, so it never makes the service unready. With the rate-limit buckets in Redis, `rate_limit_store` says whether it answers (`ok` or `down`); while it is down requests are served without rate limits, so it never makes the service unready either.", body = Status),
-        (status = 503, description = "The data store does not answer.", body = ErrorBody),
+        (status = 200, description = "The data store answers (and, with the read model on, it has loaded: `read_model` says its state, `ready`, `stale` or `rebuilding`; a stale or rebuilding model is bypassed, reads go to the database). With a read replica configured, `replica` says its state (`ok`, `lagging` or `down`); reads skip a replica that is not `ok`, so it never makes the service unready. With the rate-limit buckets in Redis, `rate_limit_store` says whether it answers (`ok` or `down`); while it is down requests are served without rate limits, so it never makes the service unready either.", body = Status),
+        (status = 503, description = "The data store does not answer, or the read model is still loading its first snapshot.", body = ErrorBody),
     )
 )]
 pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     match service.ready().await {
         Ok(()) => {
             let gate = req.app_data::<web::Data<Gate>>();
+            let read_model = gate.and_then(|gate| gate.read_model_state());
+            if read_model == Some(ReadModelState::Loading) {
+                return Err(ServiceError::Unavailable(
+                    "the read model is loading its first snapshot".into(),
+                )
+                .into());
+            }
             let replica = gate.and_then(|gate| gate.replica_state());
             let rate_limit_store = match gate {
                 Some(gate) => gate.rate_limit_store().await,
@@ -68,6 +75,7 @@ pub(crate) async fn ready(service: Service, req: HttpRequest) -> Result<HttpResp
             Ok(HttpResponse::Ok().json(Status {
                 replica,
                 rate_limit_store,
+                read_model,
                 ..Status::ok()
             }))
         }

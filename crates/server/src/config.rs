@@ -188,6 +188,25 @@ pub struct ServeArgs {
     /// (asking after one is 410). At least 1.
     #[arg(long, env = "EVENTS_RETENTION_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub events_retention_days: u32,
+    /// On PostgreSQL, where `get`, `search` and `recommend` are answered: `memory`, an
+    /// in-process read model loaded at start and kept exact from the change feed, or `off`,
+    /// the database's own statements. Ignored on the in-memory store.
+    #[arg(long, env = "READ_MODEL", value_enum, default_value_t = ReadModelSetting::Memory)]
+    pub read_model: ReadModelSetting,
+    /// How stale (in milliseconds) the read model may be for an anonymous read; 0 makes every
+    /// read wait until the model holds every write acknowledged before it began. Identified
+    /// callers' reads always wait.
+    #[arg(long, env = "MAX_READ_MODEL_LAG_MS", default_value_t = 0)]
+    pub max_read_model_lag_ms: u64,
+}
+
+/// `READ_MODEL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadModelSetting {
+    /// Search, recommend and get answered from an in-process model of the providers.
+    Memory,
+    /// Every read answered by the database.
+    Off,
 }
 
 /// `MODERATION_PUBLISH`.

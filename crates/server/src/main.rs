@@ -7,17 +7,20 @@ mod listen;
 mod seed;
 
 use clap::Parser;
-use config::{Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ServeArgs};
+use config::{
+    Cli, Command, Common, ExplainArgs, ExplainKind, LogFormat, ReadModelSetting, ServeArgs,
+};
 use error::ServerError;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use provider_http::{Metrics, MetricsRoute, ReplicaState};
+use provider_http::{Metrics, MetricsRoute, ReadModelState, ReplicaState};
 use provider_memory_adapter::MemoryStore;
 use provider_ports::{
     ChangeFeed, IdempotencyRepository, ProviderRepository, ProviderService, ReviewRepository,
 };
 use provider_postgres_adapter::{PgStore, ReplicaHealth};
-use provider_telemetry::{ObservedStore, PoolFigures, ReadFigures};
+use provider_read_model::{ModelSettings, ModelState, ReadModel};
+use provider_telemetry::{ModelMetrics, ObservedStore, PoolFigures, ReadFigures};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -428,7 +431,71 @@ async fn build_service(
         );
     }
     tracing::info!(pool_size = config.pool_size, "serving from PostgreSQL");
-    Ok(service_over(store, metrics))
+    match args.read_model {
+        ReadModelSetting::Off => Ok(service_over(store, metrics)),
+        ReadModelSetting::Memory => Ok(service_with_model(store, args, metrics, gate)),
+    }
+}
+
+/// The service over `store` with its providers read through a [`ReadModel`] (loading from
+/// now on; readiness says `loading` until it has), observed as [`build_service`] says.
+fn service_with_model(
+    store: PgStore,
+    args: &ServeArgs,
+    metrics: Option<&Metrics>,
+    gate: &provider_http::Gate,
+) -> ProviderService {
+    let settings = ModelSettings {
+        max_lag: std::time::Duration::from_millis(args.max_read_model_lag_ms),
+        ..ModelSettings::default()
+    };
+    let model = ReadModel::start(Arc::new(store.clone()), settings);
+    let probe = model.probe();
+    gate.set_read_model_probe(move || {
+        match probe.figures().map_or(ModelState::Loading, |f| f.state) {
+            ModelState::Loading => ReadModelState::Loading,
+            ModelState::Ready => ReadModelState::Ready,
+            ModelState::Stale => ReadModelState::Stale,
+            ModelState::Rebuilding => ReadModelState::Rebuilding,
+        }
+    });
+    if let Some(metrics) = metrics {
+        let probe = model.probe();
+        metrics.set_model_probe(move || {
+            probe.figures().map(|f| ModelMetrics {
+                state: f.state.name(),
+                providers: f.providers as u64,
+                lag: f.lag,
+                served_by_model: f.served_by_model,
+                served_by_store: f.served_by_store,
+                rebuilds: f.rebuilds,
+                last_load: f.last_load,
+            })
+        });
+    }
+    tracing::info!(
+        max_read_model_lag_ms = args.max_read_model_lag_ms,
+        "search, recommend and get are answered from an in-process read model (loading)"
+    );
+    // Providers through the model; reviews, keys and the feed straight to the store.
+    fn service<P, S>(providers: Arc<P>, store: Arc<S>) -> ProviderService
+    where
+        P: ProviderRepository + 'static,
+        S: ReviewRepository + IdempotencyRepository + ChangeFeed + 'static,
+    {
+        ProviderService::new(providers, store.clone(), store.clone()).with_feed(store)
+    }
+    match metrics {
+        Some(metrics) => service(
+            Arc::new(ObservedStore::new(model, metrics.clone())),
+            Arc::new(ObservedStore::new(store, metrics.clone())),
+        ),
+        None if exporting_traces() => service(
+            Arc::new(ObservedStore::traced(model)),
+            Arc::new(ObservedStore::traced(store)),
+        ),
+        None => service(Arc::new(model), Arc::new(store)),
+    }
 }
 
 /// The service over `store`, observed as [`build_service`] says.

@@ -4,6 +4,7 @@ mod metrics;
 mod store;
 
 pub use crate::metrics::{
-    ActiveRequest, Metrics, PoolFigures, ReadFigures, HISTOGRAM_BUCKETS, SERIES, UNMATCHED_ROUTE,
+    ActiveRequest, Metrics, ModelMetrics, PoolFigures, ReadFigures, HISTOGRAM_BUCKETS, SERIES,
+    UNMATCHED_ROUTE,
 };
 pub use crate::store::ObservedStore;

@@ -23,6 +23,12 @@ const BUILD_INFO: &str = "provider_api_build_info";
 const READS: &str = "db_reads_total";
 const REPLICA_LAG: &str = "db_replica_lag_seconds";
 const REPLICA_STATE: &str = "db_replica_state";
+const MODEL_STATE: &str = "read_model_state";
+const MODEL_PROVIDERS: &str = "read_model_providers";
+const MODEL_LAG: &str = "read_model_lag_seconds";
+const MODEL_READS: &str = "read_model_reads_total";
+const MODEL_REBUILDS: &str = "read_model_rebuilds_total";
+const MODEL_LOAD: &str = "read_model_load_seconds";
 const QUEUE_SIZE: &str = "moderation_queue_size";
 const DECISIONS: &str = "moderation_decisions_total";
 const FLAGS: &str = "review_flags_total";
@@ -85,6 +91,24 @@ pub const SERIES: &[(&str, &str)] = &[
         "1 for the read replica's state now (ok, lagging or down), 0 for the others.",
     ),
     (
+        MODEL_STATE,
+        "1 for the read model's state now (loading, ready, stale or rebuilding), 0 for the others (with READ_MODEL=memory).",
+    ),
+    (MODEL_PROVIDERS, "Providers held by the read model."),
+    (
+        MODEL_LAG,
+        "How old the newest store position the read model holds is (NaN before it first loads).",
+    ),
+    (
+        MODEL_READS,
+        "Reads of get, search and recommend, by who answered: the read model (model) or the store (store: the model was not ready or did not catch up in time).",
+    ),
+    (
+        MODEL_REBUILDS,
+        "Snapshots the read model loaded again after falling behind the change feed.",
+    ),
+    (MODEL_LOAD, "How long the read model's last snapshot took to load."),
+    (
         QUEUE_SIZE,
         "Reviews waiting in the moderation queue (read from the store every few seconds).",
     ),
@@ -134,6 +158,27 @@ pub struct ReadFigures {
 
 type ReadProbe = Box<dyn Fn() -> ReadFigures + Send + Sync>;
 
+/// The read model's figures at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ModelMetrics {
+    /// `loading`, `ready`, `stale` or `rebuilding`.
+    pub state: &'static str,
+    /// Providers held.
+    pub providers: u64,
+    /// How old its newest position is, once loaded.
+    pub lag: Option<Duration>,
+    /// Reads it answered since the start.
+    pub served_by_model: u64,
+    /// Reads sent to the store since the start.
+    pub served_by_store: u64,
+    /// Snapshots loaded after the first.
+    pub rebuilds: u64,
+    /// How long the last snapshot took to load.
+    pub last_load: Option<Duration>,
+}
+
+type ModelProbe = Box<dyn Fn() -> Option<ModelMetrics> + Send + Sync>;
+
 /// The metrics of one server process. Cheap to clone (clones share the registry); build one
 /// per process and hand clones to the HTTP layer and the [`crate::ObservedStore`].
 #[derive(Clone)]
@@ -144,6 +189,7 @@ struct Inner {
     handle: PrometheusHandle,
     pool: RwLock<Option<PoolProbe>>,
     reads: RwLock<Option<ReadProbe>>,
+    model: RwLock<Option<ModelProbe>>,
     // Handles registered once and reused: a registry lookup builds a key (label vector, label
     // strings) on every call, which on a GET is a measurable share of the request's cost.
     active: metrics::Gauge,
@@ -195,9 +241,14 @@ impl Metrics {
                 REQUEST_DURATION | STORE_DURATION => {
                     recorder.describe_histogram(name, None, help);
                 }
-                RATE_LIMITED | SHED | READS | RATE_LIMIT_STORE_ERRORS | DECISIONS | FLAGS => {
-                    recorder.describe_counter(name, None, help)
-                }
+                RATE_LIMITED
+                | SHED
+                | READS
+                | RATE_LIMIT_STORE_ERRORS
+                | DECISIONS
+                | FLAGS
+                | MODEL_READS
+                | MODEL_REBUILDS => recorder.describe_counter(name, None, help),
                 _ => recorder.describe_gauge(name, None, help),
             }
         }
@@ -234,6 +285,7 @@ impl Metrics {
             handle,
             pool: RwLock::new(None),
             reads: RwLock::new(None),
+            model: RwLock::new(None),
             active,
             rate_limited,
             shed,
@@ -372,6 +424,45 @@ impl Metrics {
         *self.0.reads.write() = Some(Box::new(probe));
     }
 
+    /// Reads the read model's figures from `probe` at every scrape, exporting the
+    /// `read_model_*` series (only set with `READ_MODEL=memory`; `None` from the probe exports
+    /// nothing).
+    pub fn set_model_probe(
+        &self,
+        probe: impl Fn() -> Option<ModelMetrics> + Send + Sync + 'static,
+    ) {
+        *self.0.model.write() = Some(Box::new(probe));
+    }
+
+    fn render_model(&self) {
+        let Some(figures) = self.0.model.read().as_ref().and_then(|probe| probe()) else {
+            return;
+        };
+        for state in ["loading", "ready", "stale", "rebuilding"] {
+            self.gauge(MODEL_STATE, vec![Label::new("state", state)])
+                .set(f64::from(u8::from(state == figures.state)));
+        }
+        self.gauge(MODEL_PROVIDERS, vec![])
+            .set(figures.providers as f64);
+        self.gauge(MODEL_LAG, vec![])
+            .set(figures.lag.map_or(f64::NAN, |lag| lag.as_secs_f64()));
+        self.gauge(MODEL_LOAD, vec![]).set(
+            figures
+                .last_load
+                .map_or(f64::NAN, |took| took.as_secs_f64()),
+        );
+        let counter = |name: &'static str, labels: Vec<Label>| {
+            self.0
+                .recorder
+                .register_counter(&Key::from_parts(name, labels), &METADATA)
+        };
+        counter(MODEL_READS, vec![Label::new("served_by", "model")])
+            .absolute(figures.served_by_model);
+        counter(MODEL_READS, vec![Label::new("served_by", "store")])
+            .absolute(figures.served_by_store);
+        counter(MODEL_REBUILDS, vec![]).absolute(figures.rebuilds);
+    }
+
     fn render_reads(&self) {
         let Some(probe) = self.0.reads.read().as_ref().map(|probe| probe()) else {
             return;
@@ -404,6 +495,7 @@ impl Metrics {
             self.gauge(POOL_WAITING, vec![]).set(figures.waiting as f64);
         }
         self.render_reads();
+        self.render_model();
         self.0.handle.render()
     }
 

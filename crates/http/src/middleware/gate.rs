@@ -7,7 +7,7 @@
 //! process (or, with Redis, shared by every process naming it). It also holds what the process shares besides: the metrics registry, where
 //! `GET /metrics` is served, and the read replica's probe.
 
-use crate::dto::{RateLimitStoreState, ReplicaState};
+use crate::dto::{RateLimitStoreState, ReadModelState, ReplicaState};
 use crate::error::with_headers;
 use crate::identity::{Authentication, Caller};
 use crate::middleware::load_shedding::LoadShedder;
@@ -91,6 +91,16 @@ struct Shared {
     metrics: Metrics,
     metrics_route: MetricsRoute,
     replica: OnceLock<ReplicaProbe>,
+    read_model: OnceLock<ModelStateProbe>,
+}
+
+/// Reads the read model's state for readiness (set by the binary when the model is on).
+struct ModelStateProbe(Box<dyn Fn() -> ReadModelState + Send + Sync>);
+
+impl std::fmt::Debug for ModelStateProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ModelStateProbe")
+    }
 }
 
 /// Reads the read replica's state for readiness (set by the binary when it routes reads).
@@ -150,6 +160,7 @@ impl Gate {
             metrics,
             metrics_route,
             replica: OnceLock::new(),
+            read_model: OnceLock::new(),
         }))
     }
 
@@ -174,6 +185,18 @@ impl Gate {
     /// The read replica's state now, when a probe is set.
     pub(crate) fn replica_state(&self) -> Option<ReplicaState> {
         self.0.replica.get().map(|probe| (probe.0)())
+    }
+
+    /// Makes readiness report the read model's state, as `probe` tells it at each call
+    /// (`"read_model": "loading" | "ready" | "stale" | "rebuilding"`; 503 while `loading`). Only
+    /// the first probe set counts.
+    pub fn set_read_model_probe(&self, probe: impl Fn() -> ReadModelState + Send + Sync + 'static) {
+        let _ = self.0.read_model.set(ModelStateProbe(Box::new(probe)));
+    }
+
+    /// The read model's state now, when a probe is set.
+    pub(crate) fn read_model_state(&self) -> Option<ReadModelState> {
+        self.0.read_model.get().map(|probe| (probe.0)())
     }
 
     /// How many callers have a rate-limit bucket in this process right now (always 0 when the
