@@ -204,7 +204,8 @@ class Server:
         self.proc = subprocess.Popen([str(BIN), "serve"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
-        for _ in range(100):
+        # Up to two minutes: with the read model on, readiness waits for its snapshot to load.
+        for _ in range(1200):
             try:
                 if self.request("GET", "/v1_0/health/ready")[0] == 200:
                     return

@@ -16,9 +16,9 @@
 //! the compact entry as [`SearchFilter::matches`] says (debug builds check both agree).
 
 use provider_domain::{
-    recommendation_order, Availability, DayRate, JobRequest, Provider, ProviderId, ProviderName,
-    Recommendation, ReviewStats, SearchFilter, SearchSort, Skill, SkillReviews, Skills, SortKey,
-    UserId,
+    fold_case, recommendation_order, Availability, DayRate, JobRequest, Provider, ProviderId,
+    ProviderName, RatingBound, Recommendation, ReviewStats, SearchFilter, SearchSort, Skill,
+    SkillReviews, Skills, SortKey, UserId,
 };
 use provider_ports::{Found, Page, PageOf, Paging, Total, Version, Versioned};
 use roaring::RoaringBitmap;
@@ -144,6 +144,99 @@ ranked!(NewestRank, SearchSort::Newest, { created_at: OffsetDateTime }, |k| Sort
     id: k.id,
 });
 
+/// A provider's point in the `cost_asc` order, or (`side` not 0) the edge before or after
+/// every provider of one day rate: what `by_cost` holds and is ranged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CostRank {
+    cost: i64,
+    /// 0 for a provider; -1 or 1 for the edge before or after every provider of `cost`.
+    side: i8,
+    reviews: ReviewStats,
+    id: ProviderId,
+    slot: u32,
+}
+
+impl CostRank {
+    fn point(&self) -> SortKey {
+        SortKey {
+            // An edge's day rate may be out of range; edges of one day rate and side are
+            // equal whatever the rest.
+            cost: DayRate::new(self.cost).unwrap_or(*UNREAD_COST),
+            reviews: self.reviews,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            id: self.id,
+        }
+    }
+
+    /// The edge on `bound`'s side of its day rate (slot 0: before it; `u32::MAX`: after).
+    fn edge(bound: Bound<Posting>) -> Bound<Self> {
+        let edge = |(cost, slot): Posting| Self {
+            cost,
+            side: if slot == u32::MAX { 1 } else { -1 },
+            reviews: ReviewStats::default(),
+            id: ProviderId::from_uuid(uuid::Uuid::nil()),
+            slot: 0,
+        };
+        match bound {
+            Bound::Included(p) => Bound::Included(edge(p)),
+            Bound::Excluded(p) => Bound::Excluded(edge(p)),
+            Bound::Unbounded => Bound::Unbounded,
+        }
+    }
+}
+
+impl Ord for CostRank {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.cost
+            .cmp(&other.cost)
+            .then(self.side.cmp(&other.side))
+            .then_with(|| {
+                if self.side == 0 {
+                    SearchSort::CostAsc.compare_keys(&self.point(), &other.point())
+                } else {
+                    Ordering::Equal
+                }
+            })
+            .then(self.slot.cmp(&other.slot))
+    }
+}
+
+impl PartialOrd for CostRank {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// `set.range(bounds)`, empty when the bounds are crossed (a cursor past the filter's own
+/// bound), where `BTreeSet::range` would panic.
+fn range<T: Ord>(
+    set: &BTreeSet<T>,
+    (low, high): (Bound<T>, Bound<T>),
+) -> impl DoubleEndedIterator<Item = &T> {
+    let open = match (&low, &high) {
+        (Bound::Included(a), Bound::Included(b)) => a <= b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a < b,
+        _ => true,
+    };
+    open.then(|| set.range((low, high))).into_iter().flatten()
+}
+
+/// Whether the case-folded `name` holds `needle` (already folded): as
+/// `fold_case(name).contains(needle)`, without making the folded copy for an ASCII name (whose
+/// folding is ASCII lower case: a window equal to the needle ignoring ASCII case).
+fn name_holds(name: &str, needle: &str) -> bool {
+    if name.is_ascii() {
+        let needle = needle.as_bytes();
+        needle.is_empty()
+            || name
+                .as_bytes()
+                .windows(needle.len())
+                .any(|window| window.eq_ignore_ascii_case(needle))
+    } else {
+        fold_case(name).contains(needle)
+    }
+}
+
 /// A `(cost, slot)` posting.
 type Posting = (i64, u32);
 
@@ -181,7 +274,9 @@ pub(crate) struct Model {
     free: Vec<u32>,
     by_id: HashMap<ProviderId, u32>,
     interner: Interner,
-    by_cost: BTreeSet<Posting>,
+    /// Every provider in the `cost_asc` order (walked backwards, each run of equal day rates
+    /// reversed, it is the `cost_desc` order: both break ties alike).
+    by_cost: BTreeSet<CostRank>,
     by_rating: BTreeSet<RatingRank>,
     by_reviews: BTreeSet<ReviewsRank>,
     by_newest: BTreeSet<NewestRank>,
@@ -259,8 +354,19 @@ impl Model {
             }
         }
         let posting = (entry.cost.pence(), slot);
-        put(&mut self.by_cost, posting, add);
         let (reviews, id, created_at) = (entry.reviews, entry.id, entry.created_at);
+        let cost = entry.cost.pence();
+        put(
+            &mut self.by_cost,
+            CostRank {
+                cost,
+                side: 0,
+                reviews,
+                id,
+                slot,
+            },
+            add,
+        );
         put(&mut self.by_rating, RatingRank { reviews, id, slot }, add);
         put(&mut self.by_reviews, ReviewsRank { reviews, id, slot }, add);
         put(
@@ -358,7 +464,7 @@ impl Model {
                 .all(|w| entry.availability.has_day_in(w))
             && filter
                 .name_key()
-                .is_none_or(|needle| entry.name.search_key().contains(needle));
+                .is_none_or(|needle| name_holds(entry.name.as_str(), needle));
         debug_assert_eq!(matched, filter.matches(&self.provider(entry)));
         matched
     }
@@ -419,7 +525,7 @@ impl Model {
             .iter()
             .filter_map(|k| self.postings.get(*k as usize))
             .map(|set| -> Box<dyn Iterator<Item = Posting> + 'a> {
-                let range = set.range(bounds);
+                let range = range(set, bounds);
                 if descending {
                     Box::new(range.rev().copied())
                 } else {
@@ -577,13 +683,24 @@ impl Model {
     ) -> Box<dyn Iterator<Item = u32> + 'a> {
         match sort {
             SearchSort::CostDesc | SearchSort::CostAsc => {
-                let bounds = Self::bounds_after(filter, sort, after);
-                let range = self.by_cost.range(bounds);
-                if sort == SearchSort::CostDesc {
-                    Box::new(self.in_cost_order(range.rev().copied(), sort))
-                } else {
-                    Box::new(self.in_cost_order(range.copied(), sort))
+                let (low, high) = Self::bounds_after(filter, sort, after);
+                let range = range(&self.by_cost, (CostRank::edge(low), CostRank::edge(high)));
+                if sort == SearchSort::CostAsc {
+                    return Box::new(range.map(|r| r.slot));
                 }
+                // Backwards, each run of equal day rates put back in its order.
+                let mut ranks = range.rev().peekable();
+                let mut run: Vec<u32> = Vec::new();
+                Box::new(std::iter::from_fn(move || {
+                    if run.is_empty() {
+                        let last = ranks.next()?;
+                        run.push(last.slot);
+                        while let Some(rank) = ranks.next_if(|r| r.cost == last.cost) {
+                            run.push(rank.slot);
+                        }
+                    }
+                    run.pop()
+                }))
             }
             SearchSort::RatingDesc => {
                 let start = after.map_or(Bound::Unbounded, |k| {
@@ -708,7 +825,12 @@ impl Model {
         let limit = Total::LIMIT as usize + 1;
         let filter = compiled.filter;
         let (source, _) = self.source(compiled);
-        let matching = |slot: &u32| self.matches(compiled, self.entry(*slot));
+        // Only skills and day rates: every posting in the bounds matches.
+        let plain = filter.name_key().is_none()
+            && filter.windows().is_empty()
+            && filter.reviews_gt() == RatingBound::MIN
+            && filter.reviews_lt() == RatingBound::MAX;
+        let matching = |slot: &u32| plain || self.matches(compiled, self.entry(*slot));
         let counted = match source {
             Source::Nothing => 0,
             Source::Names(names) => names.iter().filter(matching).take(limit).count(),
@@ -718,13 +840,14 @@ impl Model {
                 .filter(matching)
                 .take(limit)
                 .count(),
-            Source::All => self
-                .by_cost
-                .range(Self::cost_bounds(filter))
-                .map(|(_, slot)| *slot)
-                .filter(matching)
-                .take(limit)
-                .count(),
+            Source::All => range(&self.by_cost, {
+                let (low, high) = Self::cost_bounds(filter);
+                (CostRank::edge(low), CostRank::edge(high))
+            })
+            .map(|r| r.slot)
+            .filter(matching)
+            .take(limit)
+            .count(),
         };
         counted as u64
     }
