@@ -283,16 +283,33 @@ async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
         let Some(from) = position.clone() else {
             let round = shared.started.fetch_add(1, Ordering::SeqCst) + 1;
             let began = Instant::now();
-            let mut model = Model::default();
-            let loaded = store
-                .snapshot(&mut |batch| {
+            // Rows are decoded here while a thread of its own stages them and then builds the
+            // indexes: the database, the decoding and the building overlap.
+            let (batches, staged) = std::sync::mpsc::channel::<Vec<Versioned<Provider>>>();
+            let builder = tokio::task::spawn_blocking(move || {
+                let mut model = Model::default();
+                for batch in staged {
                     for state in batch {
-                        model.apply(state.value.id, Some(state));
+                        model.stage(state);
                     }
+                }
+                model.index_all();
+                model
+            });
+            let taken = store
+                .snapshot(&mut |batch| {
+                    // The builder ends only when this sender is dropped.
+                    let _ = batches.send(batch);
                 })
                 .await;
+            drop(batches);
+            let loaded = match (taken, builder.await) {
+                (Ok(at), Ok(model)) => Ok((at, model)),
+                (Err(error), _) => Err(error.to_string()),
+                (_, Err(error)) => Err(error.to_string()),
+            };
             match loaded {
-                Ok(at) => {
+                Ok((at, model)) => {
                     let took = began.elapsed();
                     tracing::info!(
                         providers = model.len(),

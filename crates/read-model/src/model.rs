@@ -241,7 +241,7 @@ fn name_holds(name: &str, needle: &str) -> bool {
 type Posting = (i64, u32);
 
 /// Byte trigrams of a case-folded name (a needle found in a name has all of its own).
-fn trigrams(folded: &str) -> impl Iterator<Item = u32> + '_ {
+fn trigrams_of(folded: &str) -> impl Iterator<Item = u32> + '_ {
     folded
         .as_bytes()
         .windows(3)
@@ -300,6 +300,15 @@ impl Model {
     }
 
     fn insert(&mut self, state: Versioned<Provider>) {
+        let slot = self.stage(state);
+        let entry = self.slots[slot as usize].take().expect("just staged");
+        self.index(&entry, slot, true);
+        self.slots[slot as usize] = Some(entry);
+    }
+
+    /// Adds a provider of a snapshot being loaded (no other with its id), without indexing
+    /// it: [`Self::index_all`] indexes them all at once when the snapshot is in.
+    pub(crate) fn stage(&mut self, state: Versioned<Provider>) -> u32 {
         let Versioned {
             value: provider,
             version,
@@ -330,9 +339,76 @@ impl Model {
             created_at: provider.created_at,
             version,
         };
-        self.index(&entry, slot, true);
         self.by_id.insert(entry.id, slot);
         self.slots[slot as usize] = Some(entry);
+        slot
+    }
+
+    /// Builds every index over the staged providers, each ordered set from a sorted list (full
+    /// nodes: about a third less memory than inserting one by one, and much faster).
+    pub(crate) fn index_all(&mut self) {
+        let (slots, interner) = (&self.slots, &self.interner);
+        let entries = || {
+            slots
+                .iter()
+                .enumerate()
+                .filter_map(|(slot, e)| e.as_ref().map(|e| (slot as u32, e)))
+        };
+        let by_cost = entries()
+            .map(|(slot, e)| CostRank {
+                cost: e.cost.pence(),
+                side: 0,
+                reviews: e.reviews,
+                id: e.id,
+                slot,
+            })
+            .collect();
+        let by_rating = entries()
+            .map(|(slot, e)| RatingRank {
+                reviews: e.reviews,
+                id: e.id,
+                slot,
+            })
+            .collect();
+        let by_reviews = entries()
+            .map(|(slot, e)| ReviewsRank {
+                reviews: e.reviews,
+                id: e.id,
+                slot,
+            })
+            .collect();
+        let by_newest = entries()
+            .map(|(slot, e)| NewestRank {
+                created_at: e.created_at,
+                id: e.id,
+                slot,
+            })
+            .collect();
+        let mut postings: Vec<(u32, Posting)> = entries()
+            .flat_map(|(slot, e)| {
+                e.skills
+                    .iter()
+                    .map(move |s| (interner.key_of(*s), (e.cost.pence(), slot)))
+            })
+            .collect();
+        postings.sort_unstable();
+        let mut lists: Vec<BTreeSet<Posting>> = vec![BTreeSet::new(); interner.keys.len()];
+        for run in postings.chunk_by(|a, b| a.0 == b.0) {
+            lists[run[0].0 as usize] = run.iter().map(|(_, p)| *p).collect();
+        }
+        let mut trigrams: HashMap<u32, RoaringBitmap> = HashMap::new();
+        for (slot, e) in entries() {
+            for trigram in trigrams_of(&e.name.search_key()) {
+                // Slots come in increasing order: each goes at the end of its bitmaps.
+                trigrams.entry(trigram).or_default().insert(slot);
+            }
+        }
+        self.by_cost = by_cost;
+        self.by_rating = by_rating;
+        self.by_reviews = by_reviews;
+        self.by_newest = by_newest;
+        self.postings = lists;
+        self.trigrams = trigrams;
     }
 
     fn remove(&mut self, id: ProviderId) {
@@ -386,7 +462,7 @@ impl Model {
             put(&mut self.postings[key], posting, add);
         }
         let folded = entry.name.search_key();
-        for trigram in trigrams(&folded) {
+        for trigram in trigrams_of(&folded) {
             if add {
                 self.trigrams.entry(trigram).or_default().insert(slot);
             } else if let Some(bitmap) = self.trigrams.get_mut(&trigram) {
@@ -474,7 +550,7 @@ impl Model {
         let filter = compiled.filter;
         if let Some(needle) = filter.name_key().filter(|n| n.len() >= 3) {
             let mut bitmaps: Vec<&RoaringBitmap> = Vec::new();
-            for trigram in trigrams(needle) {
+            for trigram in trigrams_of(needle) {
                 match self.trigrams.get(&trigram) {
                     Some(bitmap) => bitmaps.push(bitmap),
                     None => return (Source::Nothing, 0),
