@@ -30,7 +30,7 @@ pub use idempotency::{
     Answered, Claim, ClaimToken, Completion, Fingerprint, IdempotencyKey, IdempotentRequest,
     KeyError, Outcome, StoredAnswer,
 };
-pub use model::{CatchUp, Caught, FeedPosition, ModelSource, SnapshotSink};
+pub use model::{CatchUp, Caught, FeedPosition, ModelSource, ProviderChange, SnapshotSink};
 pub use moderation::{
     event_detail_from_json, event_detail_json, Moderated, ReplyChange, ReplyContent, ReviewChange,
     Revision, StoredFlag, StoredReview, Submission,

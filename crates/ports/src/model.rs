@@ -28,6 +28,9 @@ impl FeedPosition {
     }
 }
 
+/// A provider a write changed, as it is now (`None`: it was deleted).
+pub type ProviderChange = (ProviderId, Option<Versioned<Provider>>);
+
 /// What changed between a catch-up's starting position and [`Caught::position`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caught {
@@ -35,7 +38,7 @@ pub struct Caught {
     pub position: FeedPosition,
     /// Each provider a write committed in between changed, as it is at `position` (`None`: it
     /// was deleted), in no particular order, each at most once.
-    pub changed: Vec<(ProviderId, Option<Versioned<Provider>>)>,
+    pub changed: Vec<ProviderChange>,
 }
 
 /// The outcome of [`ModelSource::catch_up`].

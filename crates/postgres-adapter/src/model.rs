@@ -19,9 +19,9 @@ use async_trait::async_trait;
 use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use provider_domain::{Provider, ProviderId};
+use provider_domain::ProviderId;
 use provider_ports::{
-    CatchUp, Caught, FeedPosition, ModelSource, RepoError, SnapshotSink, Versioned,
+    CatchUp, Caught, FeedPosition, ModelSource, ProviderChange, RepoError, SnapshotSink, Versioned,
 };
 use uuid::Uuid;
 
@@ -99,7 +99,7 @@ struct CatchUpRow {
 impl CatchUpRow {
     /// The changed provider this row names, with its state (`None`: gone); `None` for the row
     /// that names none.
-    fn change(self) -> Result<Option<(ProviderId, Option<Versioned<Provider>>)>, RepoError> {
+    fn change(self) -> Result<Option<ProviderChange>, RepoError> {
         let Some(changed) = self.changed else {
             return Ok(None);
         };

@@ -246,7 +246,7 @@ impl<S> ReadModel<S> {
 
     /// `answer` from the model when it is fresh for this read, else `None` (the read goes to
     /// the store); counted either way.
-    async fn from_model<T>(&self, answer: impl FnOnce(&Model) -> T) -> Option<T> {
+    async fn answered_by_model<T>(&self, answer: impl FnOnce(&Model) -> T) -> Option<T> {
         let answered = if self.shared.fresh().await {
             self.shared.model.read().as_ref().map(answer)
         } else {
@@ -391,7 +391,7 @@ where
     }
 
     async fn get(&self, id: ProviderId) -> Result<Versioned<Provider>, RepoError> {
-        match self.from_model(|model| model.get(id)).await {
+        match self.answered_by_model(|model| model.get(id)).await {
             Some(found) => found.ok_or(RepoError::NotFound),
             None => self.store.get(id).await,
         }
@@ -424,7 +424,7 @@ where
         total: bool,
     ) -> Result<Found<Provider>, RepoError> {
         match self
-            .from_model(|model| model.search(filter, sort, &paging, total))
+            .answered_by_model(|model| model.search(filter, sort, &paging, total))
             .await
         {
             Some(found) => Ok(found),
@@ -437,7 +437,7 @@ where
         job: &JobRequest,
         page: Page,
     ) -> Result<PageOf<Recommendation>, RepoError> {
-        match self.from_model(|model| model.recommend(job, page)).await {
+        match self.answered_by_model(|model| model.recommend(job, page)).await {
             Some(found) => Ok(found),
             None => self.store.recommend(job, page).await,
         }
