@@ -242,6 +242,41 @@ class Server:
         self.proc.wait(timeout=40)
 
 
+class LagSampler:
+    """Samples the read model's `read_model_lag_seconds` from `/metrics` every 10 ms while a
+    scenario runs (the write scenarios: how far behind the database the model falls)."""
+
+    def __init__(self, server):
+        self.server, self.samples, self.done = server, [], threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                with urllib.request.urlopen(self.server.base + "/metrics", timeout=5) as r:
+                    for line in r.read().decode().splitlines():
+                        if line.startswith("read_model_lag_seconds "):
+                            value = float(line.split()[1])
+                            if value == value:  # not NaN
+                                self.samples.append(value * 1000)
+            except OSError:
+                pass
+            time.sleep(0.01)
+
+    def stop(self):
+        """(p50, p99, samples) in milliseconds, or None without a read model."""
+        self.done.set()
+        self.thread.join()
+        if not self.samples:
+            return None
+        return (percentile(self.samples, 0.5), percentile(self.samples, 0.99), len(self.samples))
+
+
+# Scenarios whose lag of the read model is sampled while they run.
+WRITE_SCENARIOS = {"create provider", "add review"}
+
+
 def cursor_at_depth(server, body, depth, size=100):
     """The `next_cursor` after the first `depth` results of a search, walked page by page."""
     status, answer = server.request("POST", f"/v1_0/service-providers?page_size={size}", body)
@@ -692,14 +727,17 @@ def main():
             for c in CONNECTIONS:
                 targets = held_file if scenario[0] in ON_HELD_REVIEWS else ids_file
                 wrk(server, scenario, c, 3, targets)  # warm-up
+                sampler = LagSampler(server) if scenario[0] in WRITE_SCENARIOS else None
                 runs = [wrk(server, scenario, c, DURATION, targets) for _ in range(REPEATS)]
+                lag = sampler.stop() if sampler else None
                 row = {"scenario": scenario[0], "connections": c,
                        **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
                        "errors": sum(r["errors"] for r in runs),
-                       "requests": sum(r["requests"] for r in runs)}
+                       "requests": sum(r["requests"] for r in runs), "lag": lag}
                 rows.append(row)
                 log(f"{row['scenario']:<28} c={c:<3} {row['rps']:>9.0f} req/s  p50 {row['p50']:.2f} ms  "
-                    f"p99 {row['p99']:.2f} ms  errors {row['errors']}")
+                    f"p99 {row['p99']:.2f} ms  errors {row['errors']}"
+                    + (f"  model lag p50 {lag[0]:.1f} ms p99 {lag[1]:.1f} ms" if lag else ""))
         rss = server.peak_rss_mb()
     finally:
         server.stop()
@@ -756,6 +794,16 @@ def write_report(rows, rss, seeded, checks, plans, extra):
         else:
             timing = f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']}"
         lines.append(f"| {r['scenario']} | {r['connections']} | {r['rps']:,.0f} | {timing} |")
+    lagged = [r for r in rows if r.get("lag")]
+    if lagged:
+        lines += ["", "The read model's lag while the write scenarios ran (`read_model_lag_seconds`, "
+                  "sampled from `/metrics` every 10 ms: how old the newest database position the "
+                  "model held was):", "",
+                  "| scenario | connections | lag p50 (ms) | lag p99 (ms) | samples |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for r in lagged:
+            p50, p99, n = r["lag"]
+            lines.append(f"| {r['scenario']} | {r['connections']} | {p50:.1f} | {p99:.1f} | {n} |")
     titles = {"security": "Identity and limits on and off", "observability": "Metrics on and off"}
     for key, title in titles.items():
         if key not in extra:
