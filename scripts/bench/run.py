@@ -61,6 +61,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -656,7 +657,6 @@ def percentile(values, q):
 def overload_variant(ids_file):
     """Search at 4x the saturating load (32 connections saturate two cores), with and without
     shedding: what a client sees of throughput, shed answers, errors and answered latency."""
-    import threading
     scenario = SCENARIOS[1]
     rows = []
     for name, limit, honour in [
