@@ -1018,3 +1018,91 @@ impl Iterator for Merged<'_> {
         Some((next, count))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use provider_domain::{JobInput, RangeInput, SearchInput};
+    use provider_ports::contract::{draft, provider, user};
+
+    /// Providers of one day rate and skills, rated differently, so that only the rating and
+    /// the id order them; and the model holding them.
+    fn tied(n: u64) -> (Vec<Provider>, Model) {
+        let owner = user();
+        let mut model = Model::default();
+        let providers: Vec<Provider> = (0..n)
+            .map(|i| {
+                let mut p = provider(
+                    owner,
+                    draft(
+                        &format!("Tied {i}"),
+                        &["Go", "Rust"],
+                        5_000,
+                        &[("2027-01-01", "2027-01-31")],
+                    ),
+                );
+                // Ratings that do not follow the order the model stores them in.
+                p.reviews = ReviewStats {
+                    count: 1 + i % 3,
+                    sum_tenths: (i * 7) % 50 * (1 + i % 3),
+                };
+                p
+            })
+            .collect();
+        for p in &providers {
+            model.apply(
+                p.id,
+                Some(Versioned {
+                    value: p.clone(),
+                    version: Version::new(1),
+                }),
+            );
+        }
+        (providers, model)
+    }
+
+    #[test]
+    fn a_recommendation_page_ending_inside_a_run_of_equal_day_rates_is_exact() {
+        let (providers, model) = tied(40);
+        let job = JobRequest::parse(&JobInput {
+            job_budget_in_pence: Some(50_000),
+            expected_job_duration_in_days: Some(2),
+            skills: Some(vec!["go".into(), "rust".into()]),
+            availability: Some(vec![RangeInput {
+                from_date: "2027-01-01".into(),
+                to_date: "2027-01-31".into(),
+            }]),
+            minimum_review_rating: None,
+        })
+        .expect("valid job");
+        let mut all: Vec<Recommendation> =
+            providers.iter().filter_map(|p| job.evaluate(p)).collect();
+        all.sort_by(recommendation_order);
+        for size in [1, 2, 3, 7] {
+            let page = Page::new(Some(1), Some(size)).expect("page");
+            assert_eq!(model.recommend(&job, page), page.slice(all.clone()), "size {size}");
+        }
+    }
+
+    #[test]
+    fn a_search_page_ending_inside_a_run_of_equal_day_rates_is_exact() {
+        let (providers, model) = tied(40);
+        for sort in SearchSort::ALL {
+            for skills in [None, Some(vec!["rust".to_owned()])] {
+                let filter = SearchFilter::parse(&SearchInput {
+                    skills,
+                    ..SearchInput::default()
+                })
+                .expect("valid search");
+                let mut all = providers.clone();
+                all.sort_by(|a, b| sort.compare(a, b));
+                for size in [1, 3, 7] {
+                    let page = Page::new(Some(2), Some(size)).expect("page");
+                    let found = model.search(&filter, sort, &Paging::Offset(page), true);
+                    assert_eq!(found.page, page.slice(all.clone()), "{sort:?} size {size}");
+                    assert_eq!(found.total, Some(Total::counted(40)));
+                }
+            }
+        }
+    }
+}
