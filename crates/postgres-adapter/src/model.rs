@@ -199,16 +199,34 @@ impl ModelSource for PgStore {
     }
 
     async fn catch_up(&self, from: &FeedPosition) -> Result<CatchUp, RepoError> {
-        let mut s = Statement::new("WITH start AS (SELECT ");
-        s.bind::<Text, _>(from.as_str().to_owned()).sql(
-            "::pg_snapshot AS snapshot), \
-             changed AS (SELECT DISTINCT e.provider_id FROM change_events e, start \
-               WHERE e.sequence >= (pg_snapshot_xmin(start.snapshot)::text::bigint << 10) \
-               AND NOT pg_visible_in_snapshot((e.sequence >> 10)::text::xid8, start.snapshot)) \
+        // The starting position is bound (three times) rather than read from a CTE: a bound
+        // on `sequence` computed from a parameter is an index condition; one joined from a
+        // CTE is a filter over every event kept. The providers are read by a lateral lookup
+        // with `LIMIT 1` so that the generic plan (statements are prepared once per
+        // connection) stays one primary-key probe per changed provider whatever the events'
+        // estimate: a join could hash the whole providers table.
+        let from = || from.as_str().to_owned();
+        let mut s = Statement::new(
+            "WITH changed AS (SELECT DISTINCT e.provider_id FROM change_events e \
+               WHERE e.sequence >= (pg_snapshot_xmin(",
+        );
+        s.bind::<Text, _>(from())
+            .sql(
+                "::pg_snapshot)::text::bigint << 10) \
+                 AND NOT pg_visible_in_snapshot((e.sequence >> 10)::text::xid8, ",
+            )
+            .bind::<Text, _>(from())
+            .sql(
+                "::pg_snapshot)) \
              SELECT pg_current_snapshot()::text AS position, \
-               h.purged_through >= (pg_snapshot_xmin(start.snapshot)::text::bigint << 10) \
-                 AS behind, \
-               c.provider_id AS changed, p.id, p.owner_id, p.name, p.cost_in_pence, \
+               h.purged_through >= (pg_snapshot_xmin(",
+            )
+            .bind::<Text, _>(from())
+            .sql(
+                "::pg_snapshot)::text::bigint << 10) AS behind, \
+               c.provider_id AS changed, p.* \
+             FROM change_events_horizon h LEFT JOIN changed c ON true \
+             LEFT JOIN LATERAL (SELECT p.id, p.owner_id, p.name, p.cost_in_pence, \
                p.review_count, p.rating_sum, p.created_at, p.version, \
                ARRAY(SELECT s.skill FROM provider_skills s WHERE s.provider_id = p.id \
                  ORDER BY s.position) AS skills, \
@@ -220,9 +238,8 @@ impl ModelSource for PgStore {
                  ORDER BY a.period) AS from_dates, \
                ARRAY(SELECT upper(a.period) - 1 FROM availability a \
                  WHERE a.provider_id = p.id ORDER BY a.period) AS to_dates \
-             FROM start CROSS JOIN change_events_horizon h \
-             LEFT JOIN (changed c LEFT JOIN providers p ON p.id = c.provider_id) ON true",
-        );
+               FROM providers p WHERE p.id = c.provider_id LIMIT 1) p ON true",
+            );
         let rows: Vec<CatchUpRow> = self
             .bounded(async {
                 let mut conn = self.conn().await?;

@@ -437,7 +437,10 @@ where
         job: &JobRequest,
         page: Page,
     ) -> Result<PageOf<Recommendation>, RepoError> {
-        match self.answered_by_model(|model| model.recommend(job, page)).await {
+        match self
+            .answered_by_model(|model| model.recommend(job, page))
+            .await
+        {
             Some(found) => Ok(found),
             None => self.store.recommend(job, page).await,
         }

@@ -1080,7 +1080,11 @@ mod tests {
         all.sort_by(recommendation_order);
         for size in [1, 2, 3, 7] {
             let page = Page::new(Some(1), Some(size)).expect("page");
-            assert_eq!(model.recommend(&job, page), page.slice(all.clone()), "size {size}");
+            assert_eq!(
+                model.recommend(&job, page),
+                page.slice(all.clone()),
+                "size {size}"
+            );
         }
     }
 
