@@ -50,8 +50,45 @@ impl Server {
     ///
     /// # Panics
     /// If it does not start within 30 seconds, or exits first.
+    ///
+    /// With a read model loading (PostgreSQL, `READ_MODEL` not `off`), also waits until it has
+    /// loaded (or failed to: the database is not there), as a load balancer waits for
+    /// readiness: tests begin on a process that serves.
     pub fn start(env: &[(&str, &str)]) -> Self {
+        let mut server = Self::launch(Command::new(binary()), env);
+        server.until_model_loaded();
+        server
+    }
+
+    /// As [`Server::start`], without waiting for a read model to load (to watch it load).
+    pub fn start_loading(env: &[(&str, &str)]) -> Self {
         Self::launch(Command::new(binary()), env)
+    }
+
+    /// Waits (at most 30 s) for the read model's first load to end, when one is loading; the
+    /// lines read are kept for [`Server::drain_log`].
+    fn until_model_loaded(&mut self) {
+        let done =
+            |line: &str| line.contains("read model loaded") || line.contains("loading failed");
+        if !self
+            .startup
+            .iter()
+            .any(|l| l.contains("in-process read model (loading)"))
+            || self.startup.iter().any(|l| done(l))
+        {
+            return;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            let Ok(line) = self.lines.recv_timeout(left) else {
+                return;
+            };
+            let finished = done(&line);
+            self.startup.push(line);
+            if finished {
+                return;
+            }
+        }
     }
 
     /// As [`Server::start`], with every thread of the process on one CPU (`taskset`, from

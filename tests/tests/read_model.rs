@@ -275,7 +275,7 @@ async fn readiness_is_503_until_the_model_has_loaded() {
         .batch_execute("BEGIN; LOCK TABLE providers IN ACCESS EXCLUSIVE MODE")
         .await
         .expect("lock");
-    let reader = Server::start(&[
+    let reader = Server::start_loading(&[
         ("DATABASE_URL", db.url()),
         ("READ_MODEL", "memory"),
         ("MIGRATE_ON_START", "false"),
