@@ -19,13 +19,14 @@ use async_trait::async_trait;
 use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use futures_util::StreamExt;
 use provider_domain::ProviderId;
 use provider_ports::{
     CatchUp, Caught, FeedPosition, ModelSource, ProviderChange, RepoError, SnapshotSink, Versioned,
 };
 use uuid::Uuid;
 
-/// Providers fetched per round trip of a snapshot.
+/// Providers handed to the model's builder at once while a snapshot streams in.
 const SNAPSHOT_BATCH: usize = 10_000;
 
 /// Every provider with its children and version, children aggregated per table in one pass
@@ -148,10 +149,11 @@ impl CatchUpRow {
 #[async_trait]
 impl ModelSource for PgStore {
     async fn snapshot(&self, sink: &mut SnapshotSink<'_>) -> Result<FeedPosition, RepoError> {
-        // One read-only REPEATABLE READ transaction: its snapshot is the position, and every
-        // batch of the cursor reads that same snapshot. No JIT: compiling the full read's
-        // plan costs more than it saves (27 s with it, 16 s without, at 1,000,000). It has no transaction id, so it holds
-        // back neither the feed's readers nor a catch-up.
+        // One read-only REPEATABLE READ transaction: its snapshot is the position, and the
+        // read of every provider reads that same snapshot. It has no transaction id, so it
+        // holds back neither the feed's readers nor a catch-up. No JIT: compiling the full
+        // read's plan costs more than it saves (27 s with it, 16 s without, at 1,000,000, on
+        // a busy machine).
         let mut conn = self.conn().await?;
         let loaded = async {
             conn.batch_execute(
@@ -165,27 +167,25 @@ impl ModelSource for PgStore {
                     .get_result(&mut *conn)
                     .await
                     .map_err(repo_error)?;
-            conn.batch_execute(&format!(
-                "DECLARE model_snapshot NO SCROLL CURSOR FOR {}",
-                all_providers()
-            ))
-            .await
-            .map_err(repo_error)?;
-            let fetch = format!("FETCH {SNAPSHOT_BATCH} FROM model_snapshot");
-            loop {
-                let rows: Vec<VersionedProviderRow> = diesel::sql_query(&fetch)
-                    .load(&mut *conn)
-                    .await
-                    .map_err(repo_error)?;
-                let done = rows.len() < SNAPSHOT_BATCH;
-                sink(
-                    rows.into_iter()
-                        .map(Versioned::try_from)
-                        .collect::<Result<_, _>>()?,
-                );
-                if done {
-                    break;
+            // Streamed, not fetched through a cursor: the database produces rows while the
+            // ones already sent are decoded (a cursor's FETCH would leave it idle meanwhile).
+            let mut rows = diesel::sql_query(all_providers())
+                .load_stream::<VersionedProviderRow>(&mut *conn)
+                .await
+                .map_err(repo_error)?;
+            let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
+            while let Some(row) = rows.next().await {
+                batch.push(Versioned::try_from(row.map_err(repo_error)?)?);
+                if batch.len() == SNAPSHOT_BATCH {
+                    sink(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(SNAPSHOT_BATCH),
+                    ));
                 }
+            }
+            drop(rows);
+            if !batch.is_empty() {
+                sink(batch);
             }
             conn.batch_execute("COMMIT").await.map_err(repo_error)?;
             Ok(FeedPosition::new(position.position))
@@ -199,25 +199,33 @@ impl ModelSource for PgStore {
     }
 
     async fn catch_up(&self, from: &FeedPosition) -> Result<CatchUp, RepoError> {
-        // The starting position is bound (three times) rather than read from a CTE: a bound
-        // on `sequence` computed from a parameter is an index condition; one joined from a
-        // CTE is a filter over every event kept. The providers are read by a lateral lookup
-        // with `LIMIT 1` so that the generic plan (statements are prepared once per
-        // connection) stays one primary-key probe per changed provider whatever the events'
-        // estimate: a join could hash the whole providers table.
+        // The transactions committed since `from` are those that began after it (an id at or
+        // above its `xmax`) and those it saw running (its `xip` list): read as one index range
+        // and one short range per running id, never from `from`'s `xmin` on (which a long
+        // transaction anywhere on the cluster would hold back, making every catch-up read all
+        // events since it began). The statement's own snapshot sees only those of them that
+        // have committed. The starting position is bound rather than joined from a CTE (a
+        // bound computed from a parameter is an index condition); the providers are read by a
+        // lateral lookup with `LIMIT 1`, so that the generic plan (statements are prepared once
+        // per connection) stays one primary-key probe per changed provider.
         let from = || from.as_str().to_owned();
         let mut s = Statement::new(
-            "WITH changed AS (SELECT DISTINCT e.provider_id FROM change_events e \
-               WHERE e.sequence >= (pg_snapshot_xmin(",
+            "WITH changed AS (\
+               SELECT e.provider_id FROM change_events e \
+                 WHERE e.sequence >= (pg_snapshot_xmax(",
         );
         s.bind::<Text, _>(from())
             .sql(
                 "::pg_snapshot)::text::bigint << 10) \
-                 AND NOT pg_visible_in_snapshot((e.sequence >> 10)::text::xid8, ",
+               UNION \
+               SELECT r.provider_id FROM pg_snapshot_xip(",
             )
             .bind::<Text, _>(from())
             .sql(
-                "::pg_snapshot)) \
+                "::pg_snapshot) x(xid) CROSS JOIN LATERAL (\
+                   SELECT e.provider_id FROM change_events e \
+                   WHERE e.sequence >= (x.xid::text::bigint << 10) \
+                     AND e.sequence < ((x.xid::text::bigint + 1) << 10) OFFSET 0) r) \
              SELECT pg_current_snapshot()::text AS position, \
                h.purged_through >= (pg_snapshot_xmin(",
             )
