@@ -18,7 +18,8 @@ use crate::store::PgStore;
 use async_trait::async_trait;
 use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel::QueryableByName;
-use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::pooled_connection::deadpool::Object;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::StreamExt;
 use provider_domain::ProviderId;
 use provider_ports::{
@@ -29,10 +30,21 @@ use uuid::Uuid;
 /// Providers handed to the model's builder at once while a snapshot streams in.
 const SNAPSHOT_BATCH: usize = 10_000;
 
-/// Every provider with its children and version, children aggregated per table in one pass
-/// each (a full read: a lookup per provider would cost five index probes a row).
-fn all_providers() -> String {
-    format!(
+/// Every provider of one range of ids (`$1 <= id`, and `id < $2` when bound), with its
+/// children and version, children aggregated per table in one pass each (a full read: a lookup
+/// per provider would cost five index probes a row).
+fn providers_in(low: Option<Uuid>, high: Option<Uuid>) -> Statement {
+    let mut s = Statement::new("");
+    let range = |s: &mut Statement, column: &str| {
+        s.sql(" WHERE TRUE");
+        if let Some(low) = low {
+            s.sql(&format!(" AND {column} >= ")).bind::<SqlUuid, _>(low);
+        }
+        if let Some(high) = high {
+            s.sql(&format!(" AND {column} < ")).bind::<SqlUuid, _>(high);
+        }
+    };
+    s.sql(&format!(
         "SELECT {PROVIDER_COLUMNS}, p.version, \
            COALESCE(k.skills, '{{}}') AS skills, \
            COALESCE(k.skill_review_counts, '{{}}') AS skill_review_counts, \
@@ -44,18 +56,92 @@ fn all_providers() -> String {
              array_agg(s.skill ORDER BY s.position) AS skills, \
              array_agg(s.skill_review_count ORDER BY s.position) AS skill_review_counts, \
              array_agg(s.skill_rating_sum ORDER BY s.position) AS skill_rating_sums \
-           FROM provider_skills s GROUP BY s.provider_id) k ON k.provider_id = p.id \
+           FROM provider_skills s"
+    ));
+    range(&mut s, "s.provider_id");
+    s.sql(
+        " GROUP BY s.provider_id) k ON k.provider_id = p.id \
          LEFT JOIN (SELECT a.provider_id, \
              array_agg(lower(a.period) ORDER BY a.period) AS from_dates, \
              array_agg(upper(a.period) - 1 ORDER BY a.period) AS to_dates \
-           FROM availability a GROUP BY a.provider_id) a ON a.provider_id = p.id"
-    )
+           FROM availability a",
+    );
+    range(&mut s, "a.provider_id");
+    s.sql(" GROUP BY a.provider_id) a ON a.provider_id = p.id");
+    range(&mut s, "p.id");
+    s
 }
 
+/// A pool connection inside the snapshot's transaction: dropped before [`Self::commit`], it
+/// leaves the pool (closed) rather than go back with the transaction open, whatever ended
+/// the load early (an error, the load being dropped).
+struct InSnapshot(Option<Object<AsyncPgConnection>>);
+
+impl InSnapshot {
+    fn conn(&mut self) -> &mut AsyncPgConnection {
+        self.0.as_mut().expect("held until committed")
+    }
+
+    /// Ends the transaction; the connection goes back to the pool.
+    async fn commit(mut self) -> Result<(), RepoError> {
+        self.conn()
+            .batch_execute("COMMIT")
+            .await
+            .map_err(repo_error)?;
+        self.0.take();
+        Ok(())
+    }
+}
+
+impl Drop for InSnapshot {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(Object::take(conn));
+        }
+    }
+}
+
+/// Streams `statement`'s providers to `batches`, [`SNAPSHOT_BATCH`] at a time, on `conn`.
+async fn stream_providers(
+    conn: &mut AsyncPgConnection,
+    statement: Statement,
+    batches: tokio::sync::mpsc::Sender<Vec<Versioned<provider_domain::Provider>>>,
+) -> Result<(), RepoError> {
+    let mut rows = statement
+        .load_stream::<VersionedProviderRow>(conn)
+        .await
+        .map_err(repo_error)?;
+    let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
+    while let Some(row) = rows.next().await {
+        batch.push(Versioned::try_from(row.map_err(repo_error)?)?);
+        if batch.len() == SNAPSHOT_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(SNAPSHOT_BATCH));
+            if batches.send(full).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = batches.send(batch).await;
+    }
+    Ok(())
+}
+
+/// The snapshot transaction's settings: no statement timeout (a full read takes seconds), no
+/// JIT (compiling the full read's plan costs more than it saves: 27 s with it, 16 s without,
+/// at 1,000,000, on a busy machine).
+const SNAPSHOT_SETTINGS: &str = "SET LOCAL statement_timeout = 0; SET LOCAL jit = off";
+
+/// Where a snapshot starts: its position, the name it is exported under (for the second
+/// connection), and the id splitting the providers in halves (`None`: too few to split).
 #[derive(Debug, QueryableByName)]
-struct PositionRow {
+struct SnapshotStart {
     #[diesel(sql_type = Text)]
     position: String,
+    #[diesel(sql_type = Text)]
+    exported: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    middle: Option<Uuid>,
 }
 
 /// A catch-up's answer: one row per changed provider (its columns NULL when it is gone), or
@@ -149,53 +235,68 @@ impl CatchUpRow {
 #[async_trait]
 impl ModelSource for PgStore {
     async fn snapshot(&self, sink: &mut SnapshotSink<'_>) -> Result<FeedPosition, RepoError> {
-        // One read-only REPEATABLE READ transaction: its snapshot is the position, and the
-        // read of every provider reads that same snapshot. It has no transaction id, so it
-        // holds back neither the feed's readers nor a catch-up. No JIT: compiling the full
-        // read's plan costs more than it saves (27 s with it, 16 s without, at 1,000,000, on
-        // a busy machine).
-        let mut conn = self.conn().await?;
-        let loaded = async {
-            conn.batch_execute(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0; \
-                 SET LOCAL jit = off",
-            )
+        // One read-only REPEATABLE READ snapshot, its position `pg_current_snapshot()`, read in
+        // two halves of the ids on two connections at once (the second imports the first's
+        // exported snapshot), each streamed and decoded on a task of its own: the database and
+        // the decoding run on every core. A read-only transaction has no transaction id, so it
+        // holds back neither the feed's readers nor a catch-up.
+        let mut first = InSnapshot(Some(self.conn().await?));
+        first
+            .conn()
+            .batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {SNAPSHOT_SETTINGS}"
+            ))
             .await
             .map_err(repo_error)?;
-            let position: PositionRow =
-                Statement::new("SELECT pg_current_snapshot()::text AS position")
-                    .get_result(&mut *conn)
+        let start: SnapshotStart = Statement::new(
+            "SELECT pg_current_snapshot()::text AS position, \
+               pg_export_snapshot() AS exported, \
+               (SELECT id FROM providers ORDER BY id \
+                 OFFSET (SELECT count(*) / 2 FROM providers) LIMIT 1) AS middle",
+        )
+        .get_result(first.conn())
+        .await
+        .map_err(repo_error)?;
+        let second = match start.middle {
+            Some(_) => {
+                let mut second = InSnapshot(Some(self.conn().await?));
+                second
+                    .conn()
+                    .batch_execute(&format!(
+                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                         SET TRANSACTION SNAPSHOT '{}'; {SNAPSHOT_SETTINGS}",
+                        // A name PostgreSQL made (hex digits and dashes).
+                        start.exported.replace('\'', "")
+                    ))
                     .await
                     .map_err(repo_error)?;
-            // Streamed, not fetched through a cursor: the database produces rows while the
-            // ones already sent are decoded (a cursor's FETCH would leave it idle meanwhile).
-            let mut rows = diesel::sql_query(all_providers())
-                .load_stream::<VersionedProviderRow>(&mut *conn)
-                .await
-                .map_err(repo_error)?;
-            let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
-            while let Some(row) = rows.next().await {
-                batch.push(Versioned::try_from(row.map_err(repo_error)?)?);
-                if batch.len() == SNAPSHOT_BATCH {
-                    sink(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(SNAPSHOT_BATCH),
-                    ));
-                }
+                Some(second)
             }
-            drop(rows);
-            if !batch.is_empty() {
-                sink(batch);
-            }
-            conn.batch_execute("COMMIT").await.map_err(repo_error)?;
-            Ok(FeedPosition::new(position.position))
+            None => None,
+        };
+        let (batches, mut received) = tokio::sync::mpsc::channel(4);
+        // Each half commits on its own task, so that a load dropped midway still ends both
+        // transactions (or closes their connections).
+        let read = |mut conn: InSnapshot, low, high, batches| {
+            tokio::spawn(async move {
+                stream_providers(conn.conn(), providers_in(low, high), batches).await?;
+                conn.commit().await
+            })
+        };
+        let mut halves = vec![read(first, None, start.middle, batches.clone())];
+        if let Some(second) = second {
+            halves.push(read(second, start.middle, None, batches));
+        } else {
+            drop(batches);
         }
-        .await;
-        if loaded.is_err() {
-            // Never hand a connection back inside a transaction.
-            drop(deadpool::managed::Object::take(conn));
+        while let Some(batch) = received.recv().await {
+            sink(batch);
         }
-        loaded
+        for half in halves {
+            half.await
+                .map_err(|panicked| RepoError::Unexpected(panicked.into()))??;
+        }
+        Ok(FeedPosition::new(start.position))
     }
 
     async fn catch_up(&self, from: &FeedPosition) -> Result<CatchUp, RepoError> {
