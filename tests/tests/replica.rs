@@ -4,6 +4,9 @@
 //! paused, anonymous reads fall back to the primary after the lag bound while identified ones
 //! still see their writes; with the replica stopped, reads keep answering and return to it
 //! once it is back. Never skipped: without a standby these tests fail, saying how to get one.
+//! The servers run with `READ_MODEL=off`: with the read model on, GET of a provider is
+//! answered from memory and never reaches the replica these tests watch (the read model over a
+//! replica is `crates/read-model/tests/contract.rs`'s `routed` suite).
 
 use provider_e2e_tests::Server;
 use provider_postgres_adapter::testing::{standby, TestDb};
@@ -24,6 +27,7 @@ async fn servers_on_the_standby(count: usize) -> (TestDb, Vec<Server>, reqwest::
         ("DATABASE_URL", db.url()),
         ("DATABASE_READ_URL", read_url.as_str()),
         ("MAX_REPLICA_LAG_MS", lag.as_str()),
+        ("READ_MODEL", "off"),
     ];
     let servers: Vec<Server> = (0..count).map(|_| Server::start(&env)).collect();
     let http = reqwest::Client::new();
