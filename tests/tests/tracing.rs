@@ -175,8 +175,10 @@ async fn on_postgres_each_sql_statement_is_a_span_of_the_trace_with_its_text_and
         .unwrap();
     let id = created["id"].as_str().expect("an id").to_owned();
     let trace_id = "6e0c63257de34c926f9efcd03899d2b5";
+    // The reviews list: read by SQL whatever READ_MODEL says (a GET of the provider is
+    // answered from the read model, whose catch-ups run outside any request's trace).
     let response = http
-        .get(server.url(&format!("/v1_0/service-provider/{id}")))
+        .get(server.url(&format!("/v1_0/service-provider/{id}/reviews")))
         .header("traceparent", format!("00-{trace_id}-a3ce929d0e0e4736-01"))
         .send()
         .await
