@@ -418,6 +418,33 @@ fn split(batch: Vec<Seeded>) -> (Vec<BulkProvider>, Vec<BulkModerated>) {
     (published, waiting)
 }
 
+/// Where the time of a load went, for the summary (each phase's wall-clock time).
+#[derive(Debug, Default, Clone, Copy)]
+struct Phases {
+    /// Generating and copying the rows (the two overlap).
+    copy: std::time::Duration,
+    /// Of `copy`, the time the copying waited for the generator.
+    waiting: std::time::Duration,
+    /// Building the indexes and checking the constraints (a load into an empty database).
+    finish: std::time::Duration,
+    /// Bringing the statistics and the visibility map up to date.
+    vacuum: std::time::Duration,
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "copying {:.1} s (waiting for the generator {:.1} s), indexes and constraints {:.1} s, \
+             vacuum and analyze {:.1} s",
+            self.copy.as_secs_f64(),
+            self.waiting.as_secs_f64(),
+            self.finish.as_secs_f64(),
+            self.vacuum.as_secs_f64()
+        )
+    }
+}
+
 /// Loads into an empty database in one transaction (see `BulkLoader::begin_deferred`), the
 /// next batch generated while the last is copied. A failure leaves the database as it was.
 async fn load_deferred(
@@ -425,6 +452,7 @@ async fn load_deferred(
     generator: Generator,
     batches: Vec<(u64, u64)>,
     bar: &indicatif::ProgressBar,
+    phases: &mut Phases,
 ) -> Result<(), SeedError> {
     use provider_postgres_adapter::bulk::BulkLoader;
     let mut loader = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
@@ -439,7 +467,11 @@ async fn load_deferred(
         }
         Ok::<(), SeedError>(())
     });
-    while let Some(batch) = rx.recv().await {
+    let started = std::time::Instant::now();
+    loop {
+        let waited = std::time::Instant::now();
+        let Some(batch) = rx.recv().await else { break };
+        phases.waiting += waited.elapsed();
         let (published, waiting) = split(batch);
         load.load(&published).await.map_err(SeedError::Load)?;
         load.load_moderated(&waiting)
@@ -448,8 +480,12 @@ async fn load_deferred(
         bar.inc(published.len() as u64);
     }
     producer.await.map_err(SeedError::Task)??;
+    phases.copy = started.elapsed();
     bar.set_message("building indexes and checking constraints");
-    load.finish().await.map_err(SeedError::Finish)
+    let started = std::time::Instant::now();
+    load.finish().await.map_err(SeedError::Finish)?;
+    phases.finish = started.elapsed();
+    Ok(())
 }
 
 /// Adds batches through `connections` connections at once, one transaction per batch, into a
@@ -519,14 +555,19 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), SeedError> {
             )
         })
         .collect();
+    let mut phases = Phases::default();
     if first == 0 {
         // An empty database: one transaction, indexes and constraints built once at the end.
-        load_deferred(url, generator, batches, &bar).await?;
+        load_deferred(url, generator, batches, &bar, &mut phases).await?;
     } else {
+        let copying = std::time::Instant::now();
         load_batches(url, args.connections, generator, batches, &bar).await?;
+        phases.copy = copying.elapsed();
     }
     bar.finish();
+    let vacuuming = std::time::Instant::now();
     probe.vacuum_analyze().await.map_err(SeedError::Vacuum)?;
+    phases.vacuum = vacuuming.elapsed();
     let elapsed = started.elapsed();
     eprintln!(
         "seeded {} providers (numbers {first}..{}) with seed {} in {:.1} s ({:.0} providers/s)",
@@ -536,6 +577,7 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), SeedError> {
         elapsed.as_secs_f64(),
         args.providers as f64 / elapsed.as_secs_f64().max(1e-9)
     );
+    eprintln!("  {phases}");
     for (table, rows) in probe.table_counts().await.map_err(SeedError::Summary)? {
         eprintln!("  {table:<18} {rows:>12} rows");
     }
