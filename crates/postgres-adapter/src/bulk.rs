@@ -110,7 +110,7 @@ impl BulkLoader {
     /// [`PgError::Bulk`] when a row breaks a constraint or the database fails.
     pub async fn load(&mut self, batch: &[BulkProvider]) -> Result<(), PgError> {
         let tx = self.client.transaction().await?;
-        copy_batch(&tx, batch).await?;
+        copy_batch(&tx, batch, false).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -122,15 +122,15 @@ impl BulkLoader {
     /// [`PgError::Bulk`] when a row breaks a constraint or the database fails.
     pub async fn load_moderated(&mut self, reviews: &[BulkModerated]) -> Result<(), PgError> {
         let tx = self.client.transaction().await?;
-        copy_moderated(&tx, reviews).await?;
+        copy_moderated(&tx, reviews, false).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Starts a load into EMPTY tables in one transaction, with the secondary indexes, unique
-    /// and exclusion constraints and foreign keys of the store's tables set aside: rows are
-    /// copied without maintaining them, and [`DeferredLoad::finish`] builds each once over all
-    /// rows (sorting and validating in bulk), then commits. Primary keys and checks stay on.
+    /// Starts a load into EMPTY tables in one transaction, with the indexes, primary keys,
+    /// unique and exclusion constraints and foreign keys of the store's tables set aside: rows
+    /// are copied without maintaining them, and [`DeferredLoad::finish`] builds each once over
+    /// all rows (sorting and validating in bulk), then commits. Checks stay on.
     ///
     /// The rebuilt indexes and constraints are the very definitions read from the catalog, so
     /// the schema after the load is the migrated one; every constraint is validated over all
@@ -138,19 +138,27 @@ impl BulkLoader {
     /// transaction rolls back: nothing loaded, nothing dropped. The tables are locked against
     /// other sessions until it ends.
     ///
+    /// When every table is empty, they are truncated in the transaction so that the rows can
+    /// be copied with `FREEZE`: written frozen and all-visible, so that the `VACUUM` after the
+    /// load has nothing to do but the statistics. (Like any `COPY FREEZE`, the rows are then
+    /// visible at once to a snapshot older than the load's; nothing reads the empty tables.)
+    ///
     /// # Errors
     /// [`PgError::Bulk`] when the catalog cannot be read or the tables not altered.
     pub async fn begin_deferred(&mut self) -> Result<DeferredLoad<'_>, PgError> {
         let tx = self.client.transaction().await?;
-        tx.batch_execute(
-            "SET LOCAL maintenance_work_mem = '512MB'; \
-             SET LOCAL synchronous_commit = off",
-        )
+        // Each index is built in memory (the largest, on provider_skills, sorts about 700 MB at
+        // a million providers; with less it sorts on disk), and the foreign keys' checks use
+        // this as their work_mem too.
+        tx.batch_execute(&format!(
+            "SET LOCAL maintenance_work_mem = '1GB'; \
+             SET LOCAL synchronous_commit = off; \
+             LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+            DEFERRED_TABLES.join(", ")
+        ))
         .await?;
-        let tables = "ARRAY['providers', 'provider_skills', 'availability', \
-                      'availability_runs', 'reviews', 'review_skill_ratings', 'skill_reviews', \
-                      'review_flags', 'review_replies', 'review_events']";
-        // Foreign keys first (they depend on the referenced unique constraints), then unique
+        let tables = format!("ARRAY['{}']", DEFERRED_TABLES.join("', '"));
+        // Foreign keys first (they depend on the referenced keys), then primary keys, unique
         // and exclusion constraints, then the indexes no constraint owns.
         let constraints = tx
             .query(
@@ -159,7 +167,7 @@ impl BulkLoader {
                             format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.conrelid::regclass::text, c.conname, \
                                    pg_get_constraintdef(c.oid)) \
                      FROM pg_constraint c \
-                     WHERE c.conrelid::regclass::text = ANY ({tables}) AND c.contype IN ('f', 'u', 'x') \
+                     WHERE c.conrelid::regclass::text = ANY ({tables}) AND c.contype IN ('f', 'p', 'u', 'x') \
                      ORDER BY c.contype = 'f' DESC, c.conname"
                 ),
                 &[],
@@ -196,14 +204,28 @@ impl BulkLoader {
             tx.batch_execute(row.get::<_, &str>(0)).await?;
             rebuild.push(row.get::<_, String>(1));
         }
-        // Indexes first, then constraints in reverse drop order: unique before foreign keys.
+        // Indexes first, then constraints in reverse drop order: keys before foreign keys.
         let (constraint_defs, index_defs) = rebuild.split_at(constraints.len());
         let mut rebuild: Vec<String> = index_defs.to_vec();
         rebuild.extend(constraint_defs.iter().rev().cloned());
+        let mut empty = true;
+        for table in DEFERRED_TABLES {
+            let row = tx
+                .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), &[])
+                .await?;
+            empty &= !row.get::<_, bool>(0);
+        }
+        if empty {
+            // COPY FREEZE needs the tables created or truncated in this transaction (their
+            // foreign keys are dropped above, so they truncate alone).
+            tx.batch_execute(&format!("TRUNCATE {}", DEFERRED_TABLES.join(", ")))
+                .await?;
+        }
         Ok(DeferredLoad {
             tx,
             rebuild,
             overlap_trigger,
+            freeze: empty,
         })
     }
 
@@ -219,6 +241,21 @@ impl BulkLoader {
     }
 }
 
+/// The tables [`BulkLoader::begin_deferred`] loads, with their indexes and constraints set
+/// aside.
+const DEFERRED_TABLES: [&str; 10] = [
+    "providers",
+    "provider_skills",
+    "availability",
+    "availability_runs",
+    "reviews",
+    "review_skill_ratings",
+    "skill_reviews",
+    "review_flags",
+    "review_replies",
+    "review_events",
+];
+
 /// A load into empty tables with their indexes and constraints set aside (see
 /// [`BulkLoader::begin_deferred`]).
 pub struct DeferredLoad<'a> {
@@ -226,6 +263,8 @@ pub struct DeferredLoad<'a> {
     rebuild: Vec<String>,
     /// The availability overlap trigger was disabled, to be checked and re-enabled.
     overlap_trigger: bool,
+    /// The tables were empty and truncated in this transaction: rows are copied `FREEZE`.
+    freeze: bool,
 }
 
 impl std::fmt::Debug for DeferredLoad<'_> {
@@ -240,18 +279,18 @@ impl DeferredLoad<'_> {
     /// Copies a batch into the load's transaction.
     ///
     /// # Errors
-    /// [`PgError::Bulk`] when a row breaks a check or primary key, or the database fails.
+    /// [`PgError::Bulk`] when a row breaks a check, or the database fails.
     pub async fn load(&mut self, batch: &[BulkProvider]) -> Result<(), PgError> {
-        copy_batch(&self.tx, batch).await
+        copy_batch(&self.tx, batch, self.freeze).await
     }
 
     /// Copies reviews with their moderation into the load's transaction (see
     /// [`BulkLoader::load_moderated`]).
     ///
     /// # Errors
-    /// [`PgError::Bulk`] when a row breaks a check or primary key, or the database fails.
+    /// [`PgError::Bulk`] when a row breaks a check, or the database fails.
     pub async fn load_moderated(&mut self, reviews: &[BulkModerated]) -> Result<(), PgError> {
-        copy_moderated(&self.tx, reviews).await
+        copy_moderated(&self.tx, reviews, self.freeze).await
     }
 
     /// Runs `sql` inside the load's transaction: for tests that must forge rows the domain
@@ -314,6 +353,7 @@ impl DeferredLoad<'_> {
 async fn copy_batch(
     tx: &tokio_postgres::Transaction<'_>,
     batch: &[BulkProvider],
+    freeze: bool,
 ) -> Result<(), PgError> {
     let text = CopyText::of(batch)?;
     for (statement, data) in [
@@ -344,7 +384,8 @@ async fn copy_batch(
             continue;
         }
         let started = std::time::Instant::now();
-        let sink = tx.copy_in(statement).await?;
+        let statement = with_freeze(statement, freeze);
+        let sink = tx.copy_in(&statement).await?;
         futures_util::pin_mut!(sink);
         sink.send(Bytes::from(data)).await?;
         let rows = sink.finish().await?;
@@ -450,6 +491,7 @@ impl CopyText {
 async fn copy_moderated(
     tx: &tokio_postgres::Transaction<'_>,
     reviews: &[BulkModerated],
+    freeze: bool,
 ) -> Result<(), PgError> {
     let mut rows = String::new();
     let mut skill_ratings = String::new();
@@ -551,12 +593,21 @@ async fn copy_moderated(
         if data.is_empty() {
             continue;
         }
-        let sink = tx.copy_in(statement).await?;
+        let sink = tx.copy_in(&with_freeze(statement, freeze)).await?;
         futures_util::pin_mut!(sink);
         sink.send(Bytes::from(data)).await?;
         sink.finish().await?;
     }
     Ok(())
+}
+
+/// `statement` (a `COPY ... FROM STDIN`) with `FREEZE` when `freeze`.
+fn with_freeze(statement: &str, freeze: bool) -> String {
+    if freeze {
+        format!("{statement} (FREEZE)")
+    } else {
+        statement.to_owned()
+    }
 }
 
 /// An instant as COPY reads a `timestamptz` (RFC 3339, microseconds kept).
