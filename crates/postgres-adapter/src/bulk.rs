@@ -229,20 +229,34 @@ impl BulkLoader {
         })
     }
 
-    /// Refreshes the planner's statistics (after a large load the plans depend on them) and
-    /// the visibility map (so that the index-only scans of search and recommend need not
-    /// visit the freshly written heap): `VACUUM (ANALYZE)`.
+    /// Refreshes the visibility map (so that the index-only scans of search and recommend
+    /// need not visit the freshly written heap) and the planner's statistics (after a large
+    /// load the plans depend on them): `VACUUM`, then `ANALYZE` of the loaded tables, on two
+    /// connections at once: providers (whose name keys keep a long statistics list, the
+    /// longest to sample) on this one, the others on `other`. After a load copied `FREEZE`,
+    /// the pages are all-visible already and `VACUUM` skips them.
     ///
     /// # Errors
-    /// [`PgError::Bulk`] when `VACUUM` fails.
-    pub async fn vacuum_analyze(&self) -> Result<(), PgError> {
-        self.client.batch_execute("VACUUM (ANALYZE)").await?;
+    /// [`PgError::Bulk`] when `VACUUM` or `ANALYZE` fails.
+    pub async fn vacuum_analyze(&self, other: &BulkLoader) -> Result<(), PgError> {
+        self.client.batch_execute("VACUUM").await?;
+        let (providers, rest) = DEFERRED_TABLES.split_at(1);
+        let (providers, rest) = (
+            format!("ANALYZE {}", providers.join(", ")),
+            format!("ANALYZE {}", rest.join(", ")),
+        );
+        let (first, second) = tokio::join!(
+            self.client.batch_execute(&providers),
+            other.client.batch_execute(&rest),
+        );
+        first?;
+        second?;
         Ok(())
     }
 }
 
 /// The tables [`BulkLoader::begin_deferred`] loads, with their indexes and constraints set
-/// aside.
+/// aside (providers first: see [`BulkLoader::vacuum_analyze`]).
 const DEFERRED_TABLES: [&str; 10] = [
     "providers",
     "provider_skills",

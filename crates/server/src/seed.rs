@@ -373,7 +373,7 @@ pub enum SeedError {
     /// A task loading batches panicked or was cancelled.
     #[error("a loading task did not finish")]
     Task(#[source] tokio::task::JoinError),
-    /// `VACUUM (ANALYZE)` after loading failed.
+    /// `VACUUM` and `ANALYZE` after loading failed.
     #[error("cannot vacuum and analyze the loaded tables")]
     Vacuum(#[source] PgError),
     /// Counting each table's rows for the summary failed.
@@ -583,7 +583,11 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), SeedError> {
     }
     bar.finish();
     let vacuuming = std::time::Instant::now();
-    probe.vacuum_analyze().await.map_err(SeedError::Vacuum)?;
+    let other = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
+    probe
+        .vacuum_analyze(&other)
+        .await
+        .map_err(SeedError::Vacuum)?;
     phases.vacuum = vacuuming.elapsed();
     let elapsed = started.elapsed();
     eprintln!(
