@@ -426,25 +426,33 @@ fn split(batch: Vec<Seeded>) -> (Vec<BulkProvider>, Vec<BulkModerated>) {
 struct Phases {
     /// Generating and copying the rows (the two overlap).
     copy: std::time::Duration,
-    /// Of `copy`, the time the copying waited for the generator.
-    waiting: std::time::Duration,
-    /// Building the indexes and checking the constraints (a load into an empty database).
-    finish: std::time::Duration,
+    /// A load into an empty database (one transaction): of `copy`, the time the copying
+    /// waited for the generator, and the time building the indexes and checking the
+    /// constraints took.
+    deferred: Option<Deferred>,
     /// Bringing the statistics and the visibility map up to date.
     vacuum: std::time::Duration,
 }
 
+/// The phases only a load into an empty database has (see [`Phases`]).
+#[derive(Debug, Default, Clone, Copy)]
+struct Deferred {
+    waiting: std::time::Duration,
+    finish: std::time::Duration,
+}
+
 impl std::fmt::Display for Phases {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "copying {:.1} s (waiting for the generator {:.1} s), indexes and constraints {:.1} s, \
-             vacuum and analyze {:.1} s",
-            self.copy.as_secs_f64(),
-            self.waiting.as_secs_f64(),
-            self.finish.as_secs_f64(),
-            self.vacuum.as_secs_f64()
-        )
+        write!(f, "copying {:.1} s", self.copy.as_secs_f64())?;
+        if let Some(d) = self.deferred {
+            write!(
+                f,
+                " (waiting for the generator {:.1} s), indexes and constraints {:.1} s",
+                d.waiting.as_secs_f64(),
+                d.finish.as_secs_f64()
+            )?;
+        }
+        write!(f, ", vacuum and analyze {:.1} s", self.vacuum.as_secs_f64())
     }
 }
 
@@ -474,6 +482,7 @@ async fn load_deferred(
     phases: &mut Phases,
 ) -> Result<(), SeedError> {
     use provider_postgres_adapter::bulk::BulkLoader;
+    let mut deferred = Deferred::default();
     let mut loader = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
     let mut load = loader.begin_deferred().await.map_err(SeedError::Begin)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, CopyBatch)>(2);
@@ -492,7 +501,7 @@ async fn load_deferred(
         let Some((providers, batch)) = rx.recv().await else {
             break;
         };
-        phases.waiting += waited.elapsed();
+        deferred.waiting += waited.elapsed();
         load.load_encoded(batch).await.map_err(SeedError::Load)?;
         bar.inc(providers);
     }
@@ -501,7 +510,8 @@ async fn load_deferred(
     bar.set_message("building indexes and checking constraints");
     let started = std::time::Instant::now();
     load.finish().await.map_err(SeedError::Finish)?;
-    phases.finish = started.elapsed();
+    deferred.finish = started.elapsed();
+    phases.deferred = Some(deferred);
     Ok(())
 }
 
