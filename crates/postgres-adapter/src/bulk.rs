@@ -147,11 +147,11 @@ impl BulkLoader {
     /// [`PgError::Bulk`] when the catalog cannot be read or the tables not altered.
     pub async fn begin_deferred(&mut self) -> Result<DeferredLoad<'_>, PgError> {
         let tx = self.client.transaction().await?;
-        // Each index is built in memory (the largest, on provider_skills, sorts about 700 MB at
-        // a million providers; with less it sorts on disk), and the foreign keys' checks use
-        // this as their work_mem too.
+        // For the index builds' sorts (shared by the parallel workers; from 128 MB to 1 GB
+        // the largest, on provider_skills, takes the same time) and the foreign keys' checks,
+        // which use it as their work_mem.
         tx.batch_execute(&format!(
-            "SET LOCAL maintenance_work_mem = '1GB'; \
+            "SET LOCAL maintenance_work_mem = '512MB'; \
              SET LOCAL synchronous_commit = off; \
              LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
             DEFERRED_TABLES.join(", ")
