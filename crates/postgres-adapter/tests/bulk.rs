@@ -161,6 +161,83 @@ async fn a_deferred_load_reads_back_exactly_and_rebuilds_the_migrated_schema() {
     assert_eq!(loader.provider_count().await.unwrap(), 2);
 }
 
+/// Into empty tables the rows are copied frozen (truncated in the load's transaction, then
+/// `COPY FREEZE`): all-visible at once, for the index-only scans, with no VACUUM pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_load_into_empty_tables_writes_frozen_rows() {
+    let db = TestDb::new().await;
+    let mut loader = BulkLoader::connect(db.url()).await.unwrap();
+    let mut load = loader.begin_deferred().await.unwrap();
+    load.load(&[reviewed(user(), "Frozen", &[45, 50])])
+        .await
+        .unwrap();
+    load.finish().await.unwrap();
+
+    assert_eq!(all_visible(db.url()).await, vec![true; 4]);
+}
+
+/// Whether every page of providers, provider_skills, availability and reviews is marked
+/// all-visible, as `ANALYZE` counts them (no `VACUUM`, which would mark them itself).
+async fn all_visible(url: &str) -> Vec<bool> {
+    let client = client(url).await;
+    let tables = ["providers", "provider_skills", "availability", "reviews"];
+    client
+        .batch_execute(&format!("ANALYZE {}", tables.join(", ")))
+        .await
+        .unwrap();
+    let mut visible = Vec::new();
+    for table in tables {
+        let row = client
+            .query_one(
+                "SELECT relpages, relallvisible FROM pg_class WHERE oid = $1::text::regclass",
+                &[&table],
+            )
+            .await
+            .unwrap();
+        let (pages, all_visible): (i32, i32) = (row.get(0), row.get(1));
+        assert!(pages > 0, "{table} has rows");
+        visible.push(all_visible == pages);
+    }
+    visible
+}
+
+/// A table that is not empty (here the append-only history, which keeps no foreign key) is
+/// neither truncated nor copied `FREEZE`: its rows stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_load_keeps_the_rows_of_a_table_that_is_not_empty() {
+    let db = TestDb::new().await;
+    let before = schema(db.url()).await;
+    let client = client(db.url()).await;
+    client
+        .batch_execute(
+            "INSERT INTO review_events (review_id, provider_id, at, event, detail) \
+             VALUES (gen_random_uuid(), gen_random_uuid(), now(), 'submitted', '{}')",
+        )
+        .await
+        .unwrap();
+    let mut loader = BulkLoader::connect(db.url()).await.unwrap();
+    let item = reviewed(user(), "Beside a history", &[30]);
+    let mut load = loader.begin_deferred().await.unwrap();
+    load.load(std::slice::from_ref(&item)).await.unwrap();
+    load.finish().await.unwrap();
+
+    assert_eq!(schema(db.url()).await, before);
+    assert_eq!(
+        db.store().get(item.provider.id).await.unwrap().value,
+        item.provider
+    );
+    let kept = client
+        .query_one("SELECT count(*) FROM review_events", &[])
+        .await
+        .unwrap();
+    assert_eq!(kept.get::<_, i64>(0), 1, "the history's row stays");
+    assert_eq!(
+        all_visible(db.url()).await,
+        vec![false; 4],
+        "copied unfrozen"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deferred_load_breaking_a_constraint_leaves_the_database_as_it_was() {
     let db = TestDb::new().await;

@@ -14,7 +14,7 @@ use provider_domain::{
 };
 use provider_ports::moderation::queued_since;
 use provider_ports::{StoredFlag, Submission};
-use provider_postgres_adapter::bulk::{BulkModerated, BulkProvider};
+use provider_postgres_adapter::bulk::{BulkModerated, BulkProvider, CopyBatch};
 use provider_postgres_adapter::PgError;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -357,6 +357,9 @@ pub enum SeedError {
         #[source]
         source: tokio::task::JoinError,
     },
+    /// Encoding a batch for COPY failed (a figure that does not fit its column: a bug).
+    #[error("cannot encode a batch of providers")]
+    Encode(#[source] PgError),
     /// The one-transaction load into an empty database could not begin.
     #[error("cannot begin loading into the empty database")]
     Begin(#[source] PgError),
@@ -370,7 +373,7 @@ pub enum SeedError {
     /// A task loading batches panicked or was cancelled.
     #[error("a loading task did not finish")]
     Task(#[source] tokio::task::JoinError),
-    /// `VACUUM (ANALYZE)` after loading failed.
+    /// `VACUUM` and `ANALYZE` after loading failed.
     #[error("cannot vacuum and analyze the loaded tables")]
     Vacuum(#[source] PgError),
     /// Counting each table's rows for the summary failed.
@@ -418,38 +421,98 @@ fn split(batch: Vec<Seeded>) -> (Vec<BulkProvider>, Vec<BulkModerated>) {
     (published, waiting)
 }
 
+/// Where the time of a load went, for the summary (each phase's wall-clock time).
+#[derive(Debug, Default, Clone, Copy)]
+struct Phases {
+    /// Generating and copying the rows (the two overlap).
+    copy: std::time::Duration,
+    /// A load into an empty database (one transaction): of `copy`, the time the copying
+    /// waited for the generator, and the time building the indexes and checking the
+    /// constraints took.
+    deferred: Option<Deferred>,
+    /// Bringing the statistics and the visibility map up to date.
+    vacuum: std::time::Duration,
+}
+
+/// The phases only a load into an empty database has (see [`Phases`]).
+#[derive(Debug, Default, Clone, Copy)]
+struct Deferred {
+    waiting: std::time::Duration,
+    finish: std::time::Duration,
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "copying {:.1} s", self.copy.as_secs_f64())?;
+        if let Some(d) = self.deferred {
+            write!(
+                f,
+                " (waiting for the generator {:.1} s), indexes and constraints {:.1} s",
+                d.waiting.as_secs_f64(),
+                d.finish.as_secs_f64()
+            )?;
+        }
+        write!(f, ", vacuum and analyze {:.1} s", self.vacuum.as_secs_f64())
+    }
+}
+
+/// Providers number `from..to` with their reviews, encoded for COPY, on a blocking thread:
+/// the CPU work of the client, done while the batch before is copied.
+async fn generate_encoded(
+    generator: Generator,
+    from: u64,
+    to: u64,
+) -> Result<CopyBatch, SeedError> {
+    tokio::task::spawn_blocking(move || {
+        let (published, waiting) = split((from..to).map(|i| generator.provider(i)).collect());
+        CopyBatch::of(&published, &waiting).map_err(SeedError::Encode)
+    })
+    .await
+    .map_err(|source| SeedError::Generate { from, to, source })?
+}
+
 /// Loads into an empty database in one transaction (see `BulkLoader::begin_deferred`), the
-/// next batch generated while the last is copied. A failure leaves the database as it was.
+/// next batch generated and encoded while the last is copied. A failure leaves the database
+/// as it was.
 async fn load_deferred(
     url: &str,
     generator: Generator,
     batches: Vec<(u64, u64)>,
     bar: &indicatif::ProgressBar,
+    phases: &mut Phases,
 ) -> Result<(), SeedError> {
     use provider_postgres_adapter::bulk::BulkLoader;
+    let mut deferred = Deferred::default();
     let mut loader = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
     let mut load = loader.begin_deferred().await.map_err(SeedError::Begin)?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Seeded>>(2);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, CopyBatch)>(2);
     let producer = tokio::spawn(async move {
         for (from, to) in batches {
-            let batch = generate(generator, from, to).await?;
-            if tx.send(batch).await.is_err() {
+            let batch = generate_encoded(generator, from, to).await?;
+            if tx.send((to - from, batch)).await.is_err() {
                 break; // The loader failed; its error is reported.
             }
         }
         Ok::<(), SeedError>(())
     });
-    while let Some(batch) = rx.recv().await {
-        let (published, waiting) = split(batch);
-        load.load(&published).await.map_err(SeedError::Load)?;
-        load.load_moderated(&waiting)
-            .await
-            .map_err(SeedError::Load)?;
-        bar.inc(published.len() as u64);
+    let started = std::time::Instant::now();
+    loop {
+        let waited = std::time::Instant::now();
+        let Some((providers, batch)) = rx.recv().await else {
+            break;
+        };
+        deferred.waiting += waited.elapsed();
+        load.load_encoded(batch).await.map_err(SeedError::Load)?;
+        bar.inc(providers);
     }
     producer.await.map_err(SeedError::Task)??;
+    phases.copy = started.elapsed();
     bar.set_message("building indexes and checking constraints");
-    load.finish().await.map_err(SeedError::Finish)
+    let started = std::time::Instant::now();
+    load.finish().await.map_err(SeedError::Finish)?;
+    deferred.finish = started.elapsed();
+    phases.deferred = Some(deferred);
+    Ok(())
 }
 
 /// Adds batches through `connections` connections at once, one transaction per batch, into a
@@ -519,14 +582,23 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), SeedError> {
             )
         })
         .collect();
+    let mut phases = Phases::default();
     if first == 0 {
         // An empty database: one transaction, indexes and constraints built once at the end.
-        load_deferred(url, generator, batches, &bar).await?;
+        load_deferred(url, generator, batches, &bar, &mut phases).await?;
     } else {
+        let copying = std::time::Instant::now();
         load_batches(url, args.connections, generator, batches, &bar).await?;
+        phases.copy = copying.elapsed();
     }
     bar.finish();
-    probe.vacuum_analyze().await.map_err(SeedError::Vacuum)?;
+    let vacuuming = std::time::Instant::now();
+    let other = BulkLoader::connect(url).await.map_err(SeedError::Connect)?;
+    probe
+        .vacuum_analyze(&other)
+        .await
+        .map_err(SeedError::Vacuum)?;
+    phases.vacuum = vacuuming.elapsed();
     let elapsed = started.elapsed();
     eprintln!(
         "seeded {} providers (numbers {first}..{}) with seed {} in {:.1} s ({:.0} providers/s)",
@@ -536,6 +608,7 @@ pub async fn run(url: &str, args: &SeedArgs) -> Result<(), SeedError> {
         elapsed.as_secs_f64(),
         args.providers as f64 / elapsed.as_secs_f64().max(1e-9)
     );
+    eprintln!("  {phases}");
     for (table, rows) in probe.table_counts().await.map_err(SeedError::Summary)? {
         eprintln!("  {table:<18} {rows:>12} rows");
     }
