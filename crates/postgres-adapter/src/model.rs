@@ -240,7 +240,7 @@ impl ModelSource for PgStore {
         // exported snapshot), each streamed and decoded on a task of its own: the database and
         // the decoding run on every core. A read-only transaction has no transaction id, so it
         // holds back neither the feed's readers nor a catch-up.
-        let mut first = InSnapshot(Some(self.conn().await?));
+        let mut first = InSnapshot(Some(self.follower_conn().await?));
         first
             .conn()
             .batch_execute(&format!(
@@ -259,7 +259,7 @@ impl ModelSource for PgStore {
         .map_err(repo_error)?;
         let second = match start.middle {
             Some(_) => {
-                let mut second = InSnapshot(Some(self.conn().await?));
+                let mut second = InSnapshot(Some(self.follower_conn().await?));
                 second
                     .conn()
                     .batch_execute(&format!(
@@ -351,7 +351,7 @@ impl ModelSource for PgStore {
             );
         let rows: Vec<CatchUpRow> = self
             .bounded(async {
-                let mut conn = self.conn().await?;
+                let mut conn = self.follower_conn().await?;
                 s.load(&mut *conn).await.map_err(repo_error)
             })
             .await?;

@@ -26,11 +26,18 @@ use provider_ports::{
 use std::future::Future;
 use std::time::Duration;
 
+/// Connections a read model following the store may hold at once (a snapshot reads on two).
+const FOLLOWER_CONNECTIONS: usize = 2;
+
 /// Providers and reviews in PostgreSQL (the schema is `migrations/`). Cheap to clone:
 /// clones share one pool.
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
+    /// The read model's own connections (its snapshot's two, then one per catch-up), opened
+    /// only when a model follows this store: its catch-ups never queue behind requests for
+    /// `pool`'s connections, which every read of the model waits on.
+    follower: Pool<AsyncPgConnection>,
     /// Where reads go: the read replica when there is one fit for them
     /// (`PgConfig::read_url`), else `pool`.
     pub(crate) reads: Reads,
@@ -65,9 +72,17 @@ impl PgStore {
     /// Tokio runtime; [`PgError::Pool`] if a pool cannot be built.
     pub fn connect(config: &PgConfig) -> Result<Self, PgError> {
         let pool = pool::build(&config.url, config)?;
+        let follower = pool::build(
+            &config.url,
+            &PgConfig {
+                pool_size: FOLLOWER_CONNECTIONS,
+                ..config.clone()
+            },
+        )?;
         let reads = Reads::new(pool.clone(), config)?;
         Ok(Self {
             pool,
+            follower,
             reads,
             op_timeout: config.acquire_timeout + config.statement_timeout + Duration::from_secs(1),
             recommend_prefix: i64::from(Self::DEFAULT_RECOMMEND_PREFIX),
@@ -106,6 +121,11 @@ impl PgStore {
 
     pub(crate) async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
         self.pool.get().await.map_err(pool_error)
+    }
+
+    /// A connection of the read model's own (see [`PgStore::follower`]).
+    pub(crate) async fn follower_conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
+        self.follower.get().await.map_err(pool_error)
     }
 
     /// Runs `work` within the operation timeout.

@@ -237,6 +237,10 @@ fn name_holds(name: &str, needle: &str) -> bool {
     }
 }
 
+/// How many steps of an ordered walk (a bit tested per step) cost what collecting one
+/// candidate does (its entry read and checked).
+const WALK_STEPS_PER_CANDIDATE: u64 = 20;
+
 /// A `(cost, slot)` posting.
 type Posting = (i64, u32);
 
@@ -282,6 +286,9 @@ pub(crate) struct Model {
     by_newest: BTreeSet<NewestRank>,
     /// Per skill key (its number), its providers.
     postings: Vec<BTreeSet<Posting>>,
+    /// Per skill key, its providers' slots: a walk in another order tests membership with a
+    /// bit, not by reading the entry.
+    members: Vec<RoaringBitmap>,
     trigrams: HashMap<u32, RoaringBitmap>,
 }
 
@@ -393,8 +400,11 @@ impl Model {
             .collect();
         postings.sort_unstable();
         let mut lists: Vec<BTreeSet<Posting>> = vec![BTreeSet::new(); interner.keys.len()];
+        let mut members: Vec<RoaringBitmap> = vec![RoaringBitmap::new(); interner.keys.len()];
         for run in postings.chunk_by(|a, b| a.0 == b.0) {
-            lists[run[0].0 as usize] = run.iter().map(|(_, p)| *p).collect();
+            let key = run[0].0 as usize;
+            lists[key] = run.iter().map(|(_, p)| *p).collect();
+            members[key] = run.iter().map(|(_, (_, slot))| *slot).collect();
         }
         let mut trigrams: HashMap<u32, RoaringBitmap> = HashMap::new();
         for (slot, e) in entries() {
@@ -408,6 +418,7 @@ impl Model {
         self.by_reviews = by_reviews;
         self.by_newest = by_newest;
         self.postings = lists;
+        self.members = members;
         self.trigrams = trigrams;
     }
 
@@ -458,8 +469,14 @@ impl Model {
             let key = self.interner.key_of(*spelling) as usize;
             if self.postings.len() <= key {
                 self.postings.resize_with(key + 1, BTreeSet::new);
+                self.members.resize_with(key + 1, RoaringBitmap::new);
             }
             put(&mut self.postings[key], posting, add);
+            if add {
+                self.members[key].insert(slot);
+            } else {
+                self.members[key].remove(slot);
+            }
         }
         let folded = entry.name.search_key();
         for trigram in trigrams_of(&folded) {
@@ -670,31 +687,36 @@ impl Model {
                         .map(|(posting, _)| posting),
                     sort,
                 );
-                self.take_ordered(walk, &compiled, sort, after.as_ref(), need, None)
+                self.take_ordered(walk, &compiled, &source, sort, after.as_ref(), need, None)
                     .unwrap_or_default()
             }
             Source::All => self
                 .take_ordered(
                     self.walk(filter, sort, after.as_ref()),
                     &compiled,
+                    &source,
                     sort,
                     after.as_ref(),
                     need,
                     None,
                 )
                 .unwrap_or_default(),
-            // A narrow source is collected and ordered; a broad one is walked in order, for
-            // at most as many steps as collecting would take.
+            // A narrow source is collected and ordered; a broad one is walked in order (a
+            // step that tests a bit costs about a twentieth of collecting a candidate, which
+            // reads its entry), for at most twenty times as many steps as collecting would
+            // take.
             ref narrow => {
                 let population = (self.len() as u64).max(1);
-                let walked = if estimate.saturating_mul(estimate) > need as u64 * population {
+                let walk_steps = need as u64 * population / estimate.max(1);
+                let walked = if walk_steps < estimate.saturating_mul(WALK_STEPS_PER_CANDIDATE) {
                     self.take_ordered(
                         self.walk(filter, sort, after.as_ref()),
                         &compiled,
+                        narrow,
                         sort,
                         after.as_ref(),
                         need,
-                        Some(estimate as usize),
+                        Some((estimate * WALK_STEPS_PER_CANDIDATE) as usize),
                     )
                 } else {
                     None
@@ -825,10 +847,12 @@ impl Model {
 
     /// The first `need` matches of an ordered walk (past `after`); `None` when `budget` steps
     /// were not enough.
+    #[allow(clippy::too_many_arguments)]
     fn take_ordered(
         &self,
         walk: impl Iterator<Item = u32>,
         compiled: &Compiled<'_>,
+        source: &Source,
         sort: SearchSort,
         after: Option<&SortKey>,
         need: usize,
@@ -839,6 +863,10 @@ impl Model {
         for (step, slot) in walk.enumerate() {
             if budget.is_some_and(|b| step >= b) {
                 return None;
+            }
+            // A slot the source does not name cannot match: skipped on a bit, not an entry.
+            if !self.named_by(source, slot) {
+                continue;
             }
             // An open filter with no cursor never needs the entry itself.
             let wanted = (after.is_none() && open) || {
@@ -854,6 +882,20 @@ impl Model {
             }
         }
         Some(found)
+    }
+
+    /// Whether `source` may hold `slot` (every slot of [`Source::All`]).
+    fn named_by(&self, source: &Source, slot: u32) -> bool {
+        match source {
+            Source::All => true,
+            Source::Nothing => false,
+            Source::Names(names) => names.contains(slot),
+            Source::Skills(keys) => keys.iter().any(|k| {
+                self.members
+                    .get(*k as usize)
+                    .is_some_and(|m| m.contains(slot))
+            }),
+        }
     }
 
     /// The slots a narrow source names.
