@@ -385,8 +385,8 @@ struct TableCopy {
 /// rows are made (the seeder encodes on its generator thread, so that the loading connection
 /// only streams bytes while the server copies).
 ///
-/// The rows are the ones [`crate::PgStore`] inserts ([`ProviderRows`], [`ReviewRow`],
-/// [`ReviewSkillRatingRow`]). The tables of a large batch (providers with their published
+/// The rows are the ones [`crate::PgStore`] inserts (the adapter's `ProviderRows`,
+/// `ReviewRow` and `ReviewSkillRatingRow`). The tables of a large batch (providers with their published
 /// reviews) are in COPY's binary format: the server then parses no text (timestamps and
 /// ranges are the costly ones), and the values are encoded as the store's driver encodes
 /// them. The moderated reviews, a few per thousand providers, are in the text format.
