@@ -72,6 +72,43 @@ pub fn draft(name: &str, skills: &[&str], cost: i64, ranges: &[(&str, &str)]) ->
     .expect("valid draft")
 }
 
+/// Every page of a search, by page numbers or each after the last key of the page before
+/// (`after`); the pages as `store` answered them. Two walks of one list must agree.
+///
+/// # Panics
+/// If a search fails (a bug in the store under test).
+pub async fn search_walk(
+    store: &dyn ProviderRepository,
+    filter: &SearchFilter,
+    sort: SearchSort,
+    size: u32,
+    after: bool,
+) -> Vec<PageOf<Provider>> {
+    let mut pages: Vec<PageOf<Provider>> = Vec::new();
+    for number in 1.. {
+        let paging = match pages.last().and_then(|p| p.items.last()) {
+            Some(last) if after => crate::Paging::After {
+                key: SortKey::of(last),
+                size,
+            },
+            _ => {
+                crate::Paging::Offset(Page::new(Some(number), Some(i64::from(size))).expect("page"))
+            }
+        };
+        let found = store
+            .search(filter, sort, paging, false)
+            .await
+            .expect("search")
+            .page;
+        let more = found.has_more;
+        pages.push(found);
+        if !more {
+            break;
+        }
+    }
+    pages
+}
+
 /// A new provider with a fresh id, owned by `owner`, created now (to the microsecond, as
 /// stores keep it).
 pub fn provider(owner: UserId, draft: ProviderDraft) -> Provider {

@@ -11,10 +11,10 @@ use provider_domain::{
     AppealInput, Blocklist, Caller, Contribution, DecisionAction, DecisionInput, DecisionTarget,
     FlagId, FlagInput, FlagReason, JobInput, JobRequest, ModerationSettings, Provider,
     ProviderDraft, ProviderId, Rating, ReplyInput, Review, ReviewId, ScreenSettings, SearchFilter,
-    SearchInput, SearchSort, SkillRating, SkillRatingInput, SortKey, UserId,
+    SearchInput, SearchSort, SkillRating, SkillRatingInput, UserId,
 };
 use provider_memory_adapter::MemoryStore;
-use provider_ports::contract::{self, published, strategies};
+use provider_ports::contract::{self, published, search_walk, strategies};
 use provider_ports::{
     Clock, Moderated, NewReview, Page, PageOf, Paging, ProviderRepository, ProviderService,
     ReviewRepository, ServiceError, StoredFlag, StoredReview, VersionCheck,
@@ -242,39 +242,6 @@ async fn run_case(
         }
     }
     Ok(())
-}
-
-/// Every page of a search, by page numbers or each after the last key of the one before; the
-/// pages as the store answered them.
-async fn search_walk(
-    store: &dyn Both,
-    filter: &SearchFilter,
-    sort: SearchSort,
-    size: u32,
-    after: bool,
-) -> Vec<PageOf<Provider>> {
-    let mut pages: Vec<PageOf<Provider>> = Vec::new();
-    for number in 1.. {
-        let last = pages.last().and_then(|p| p.items.last());
-        let paging = match last {
-            Some(last) if after => Paging::After {
-                key: SortKey::of(last),
-                size,
-            },
-            _ => Paging::Offset(Page::new(Some(number), Some(i64::from(size))).expect("page")),
-        };
-        let found = store
-            .search(filter, sort, paging, false)
-            .await
-            .expect("search")
-            .page;
-        let more = found.has_more;
-        pages.push(found);
-        if !more {
-            break;
-        }
-    }
-    pages
 }
 
 /// A provider's reviews, every page after the last review of the one before.

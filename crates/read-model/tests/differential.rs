@@ -9,10 +9,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
 use provider_domain::{
     JobInput, JobRequest, Provider, ProviderDraft, ProviderId, Rating, Review, ReviewId,
-    SearchFilter, SearchInput, SearchSort, SkillRating, SortKey, UserId,
+    SearchFilter, SearchInput, SearchSort, SkillRating, UserId,
 };
-use provider_ports::contract::{published, strategies};
-use provider_ports::{Page, PageOf, Paging, ProviderRepository, ReviewRepository, VersionCheck};
+use provider_ports::contract::{published, search_walk, strategies};
+use provider_ports::{Page, Paging, ProviderRepository, ReviewRepository, VersionCheck};
 use provider_postgres_adapter::testing::TestDb;
 use provider_postgres_adapter::PgStore;
 use provider_read_model::{ModelSettings, ReadModel};
@@ -88,37 +88,6 @@ async fn started(pg: &Arc<PgStore>) -> ReadModel<PgStore> {
     model
 }
 
-/// Every page of a search, by numbers or after the last key of the page before.
-async fn walk(
-    store: &dyn ProviderRepository,
-    filter: &SearchFilter,
-    sort: SearchSort,
-    size: u32,
-    after: bool,
-) -> Vec<PageOf<Provider>> {
-    let mut pages: Vec<PageOf<Provider>> = Vec::new();
-    for number in 1.. {
-        let paging = match pages.last().and_then(|p| p.items.last()) {
-            Some(last) if after => Paging::After {
-                key: SortKey::of(last),
-                size,
-            },
-            _ => Paging::Offset(Page::new(Some(number), Some(i64::from(size))).expect("page")),
-        };
-        let found = store
-            .search(filter, sort, paging, false)
-            .await
-            .expect("search")
-            .page;
-        let more = found.has_more;
-        pages.push(found);
-        if !more {
-            break;
-        }
-    }
-    pages
-}
-
 /// The model answers every query as PostgreSQL does, each from memory.
 async fn compare(
     model: &ReadModel<PgStore>,
@@ -147,16 +116,16 @@ async fn compare(
             prop_assert_eq!(got, want, "search {:?} {:?} {:?}", input, sort, page);
         }
         let size = page.size();
-        let want = walk(pg, &filter, *sort, size, true).await;
+        let want = search_walk(pg, &filter, *sort, size, true).await;
         prop_assert_eq!(
-            &walk(model, &filter, *sort, size, true).await,
+            &search_walk(model, &filter, *sort, size, true).await,
             &want,
             "walk after keys {:?} {:?}",
             input,
             sort
         );
         prop_assert_eq!(
-            &walk(model, &filter, *sort, size, false).await,
+            &search_walk(model, &filter, *sort, size, false).await,
             &want,
             "walk by numbers {:?} {:?}",
             input,
