@@ -60,6 +60,20 @@ async fn names(
         .collect()
 }
 
+/// GET of the provider `id` from `server`, anonymous or as `user`.
+async fn get(
+    http: &reqwest::Client,
+    server: &Server,
+    id: &str,
+    user: Option<&str>,
+) -> reqwest::Response {
+    let mut request = http.get(server.url(&format!("/v1_0/service-provider/{id}")));
+    if let Some(user) = user {
+        request = request.header("user-id", user);
+    }
+    request.send().await.unwrap()
+}
+
 /// Creates, replaces and deletes through `writer`, each write read back at once through
 /// `reader`'s model, anonymously unless `as_user`: every read must show its write.
 async fn writes_seen_at_once(writer: &Server, reader: &Server, as_user: Option<&str>) -> usize {
@@ -91,11 +105,7 @@ async fn writes_seen_at_once(writer: &Server, reader: &Server, as_user: Option<&
             .await
             .unwrap();
         assert_eq!(replaced.status(), 200);
-        let mut get = http.get(reader.url(&format!("/v1_0/service-provider/{id}")));
-        if let Some(user) = as_user {
-            get = get.header("user-id", user);
-        }
-        let read: Value = get.send().await.unwrap().json().await.unwrap();
+        let read: Value = get(&http, reader, &id, as_user).await.json().await.unwrap();
         if read["name"] != renamed.as_str() {
             missed += 1;
         }
@@ -106,11 +116,7 @@ async fn writes_seen_at_once(writer: &Server, reader: &Server, as_user: Option<&
             .await
             .unwrap();
         assert_eq!(deleted.status(), 200);
-        let mut get = http.get(reader.url(&format!("/v1_0/service-provider/{id}")));
-        if let Some(user) = as_user {
-            get = get.header("user-id", user);
-        }
-        if get.send().await.unwrap().status() != 404 {
+        if get(&http, reader, &id, as_user).await.status() != 404 {
             missed += 1;
         }
     }
