@@ -137,12 +137,6 @@ ranked!(ReviewsRank, SearchSort::ReviewsDesc, { reviews: ReviewStats }, |k| Sort
     created_at: OffsetDateTime::UNIX_EPOCH,
     id: k.id,
 });
-ranked!(NewestRank, SearchSort::Newest, { created_at: OffsetDateTime }, |k| SortKey {
-    cost: *UNREAD_COST,
-    reviews: ReviewStats::default(),
-    created_at: k.created_at,
-    id: k.id,
-});
 
 /// A provider's point in the `cost_asc` order, or (`side` not 0) the edge before or after
 /// every provider of one day rate: what `by_cost` holds and is ranged by.
@@ -241,8 +235,21 @@ fn name_holds(name: &str, needle: &str) -> bool {
 /// candidate does (its entry read and checked).
 const WALK_STEPS_PER_CANDIDATE: u64 = 20;
 
-/// A `(cost, slot)` posting.
+/// How many times the candidates so far a name trigram's bitmap may hold and still be
+/// intersected with them (see [`Model::source`]).
+const NAME_INTERSECT_RATIO: u64 = 8;
+
+/// A `(cost, slot)` posting, or `(creation microsecond, slot)` in the newest order's
+/// indexes: a coarse point, each run of equal ones put in the exact order when walked.
 type Posting = (i64, u32);
+
+/// A provider's creation time in whole microseconds (rounded down): its coarse point in the
+/// newest order (the database keeps microseconds; a finer time only lengthens a run).
+fn created_micros(created_at: OffsetDateTime) -> i64 {
+    // Any `OffsetDateTime` (years ±9999) is within ±3.2e17 microseconds.
+    i64::try_from(created_at.unix_timestamp_nanos().div_euclid(1000))
+        .expect("an OffsetDateTime is within i64 microseconds")
+}
 
 /// Byte trigrams of a case-folded name (a needle found in a name has all of its own).
 fn trigrams_of(folded: &str) -> impl Iterator<Item = u32> + '_ {
@@ -259,9 +266,33 @@ enum Source {
     /// The providers with one of these skill keys (their postings).
     Skills(Vec<u32>),
     /// The providers whose names hold every trigram of the needle.
-    Names(RoaringBitmap),
+    Names(NameCandidates),
     /// None can match (a skill or trigram no provider has).
     Nothing,
+}
+
+/// The slots whose names hold a needle's rarest trigrams: as a bitmap (listed in slot order),
+/// and as a plain bit per slot (an ordered walk tests one per step: one load, where a
+/// bitmap's `contains` is two binary searches).
+struct NameCandidates {
+    bitmap: RoaringBitmap,
+    bits: Vec<u64>,
+}
+
+impl NameCandidates {
+    fn new(bitmap: RoaringBitmap, slots: usize) -> Self {
+        let mut bits = vec![0u64; slots.div_ceil(64)];
+        for slot in &bitmap {
+            bits[slot as usize / 64] |= 1 << (slot % 64);
+        }
+        Self { bitmap, bits }
+    }
+
+    fn contains(&self, slot: u32) -> bool {
+        self.bits
+            .get(slot as usize / 64)
+            .is_some_and(|word| word >> (slot % 64) & 1 == 1)
+    }
 }
 
 /// The filter's parts resolved against the model once per search.
@@ -283,9 +314,14 @@ pub(crate) struct Model {
     by_cost: BTreeSet<CostRank>,
     by_rating: BTreeSet<RatingRank>,
     by_reviews: BTreeSet<ReviewsRank>,
-    by_newest: BTreeSet<NewestRank>,
+    /// Every provider by creation microsecond: walked backwards, each run of equal ones put
+    /// in its exact order, it is the newest order.
+    by_newest: BTreeSet<Posting>,
     /// Per skill key (its number), its providers.
     postings: Vec<BTreeSet<Posting>>,
+    /// Per skill key, its providers by creation microsecond: a skill filter walked in the
+    /// newest order without stepping over the providers that lack the skill.
+    newest_postings: Vec<BTreeSet<Posting>>,
     /// Per skill key, its providers' slots: a walk in another order tests membership with a
     /// bit, not by reading the entry.
     members: Vec<RoaringBitmap>,
@@ -385,27 +421,31 @@ impl Model {
             })
             .collect();
         let by_newest = entries()
-            .map(|(slot, e)| NewestRank {
-                created_at: e.created_at,
-                id: e.id,
-                slot,
-            })
+            .map(|(slot, e)| (created_micros(e.created_at), slot))
             .collect();
-        let mut postings: Vec<(u32, Posting)> = entries()
-            .flat_map(|(slot, e)| {
-                e.skills
-                    .iter()
-                    .map(move |s| (interner.key_of(*s), (e.cost.pence(), slot)))
-            })
+        // Per skill key, its postings by `point`: gathered per key, then each key's sorted
+        // and built into its set, its buffer freed before the next key's is sorted.
+        let per_skill = |point: fn(&Entry) -> i64| {
+            let mut buckets: Vec<Vec<Posting>> = vec![Vec::new(); interner.keys.len()];
+            for (slot, e) in entries() {
+                for s in e.skills.iter() {
+                    buckets[interner.key_of(*s) as usize].push((point(e), slot));
+                }
+            }
+            buckets
+                .into_iter()
+                .map(|mut bucket| {
+                    bucket.sort_unstable();
+                    BTreeSet::from_iter(bucket)
+                })
+                .collect::<Vec<BTreeSet<Posting>>>()
+        };
+        let lists = per_skill(|e| e.cost.pence());
+        let newest_postings = per_skill(|e| created_micros(e.created_at));
+        let members = lists
+            .iter()
+            .map(|list| list.iter().map(|(_, slot)| *slot).collect())
             .collect();
-        postings.sort_unstable();
-        let mut lists: Vec<BTreeSet<Posting>> = vec![BTreeSet::new(); interner.keys.len()];
-        let mut members: Vec<RoaringBitmap> = vec![RoaringBitmap::new(); interner.keys.len()];
-        for run in postings.chunk_by(|a, b| a.0 == b.0) {
-            let key = run[0].0 as usize;
-            lists[key] = run.iter().map(|(_, p)| *p).collect();
-            members[key] = run.iter().map(|(_, (_, slot))| *slot).collect();
-        }
         let mut trigrams: HashMap<u32, RoaringBitmap> = HashMap::new();
         for (slot, e) in entries() {
             for trigram in trigrams_of(&e.name.search_key()) {
@@ -418,6 +458,7 @@ impl Model {
         self.by_reviews = by_reviews;
         self.by_newest = by_newest;
         self.postings = lists;
+        self.newest_postings = newest_postings;
         self.members = members;
         self.trigrams = trigrams;
     }
@@ -441,7 +482,8 @@ impl Model {
             }
         }
         let posting = (entry.cost.pence(), slot);
-        let (reviews, id, created_at) = (entry.reviews, entry.id, entry.created_at);
+        let (reviews, id) = (entry.reviews, entry.id);
+        let created = (created_micros(entry.created_at), slot);
         let cost = entry.cost.pence();
         put(
             &mut self.by_cost,
@@ -456,22 +498,16 @@ impl Model {
         );
         put(&mut self.by_rating, RatingRank { reviews, id, slot }, add);
         put(&mut self.by_reviews, ReviewsRank { reviews, id, slot }, add);
-        put(
-            &mut self.by_newest,
-            NewestRank {
-                created_at,
-                id,
-                slot,
-            },
-            add,
-        );
+        put(&mut self.by_newest, created, add);
         for spelling in entry.skills.iter() {
             let key = self.interner.key_of(*spelling) as usize;
             if self.postings.len() <= key {
                 self.postings.resize_with(key + 1, BTreeSet::new);
+                self.newest_postings.resize_with(key + 1, BTreeSet::new);
                 self.members.resize_with(key + 1, RoaringBitmap::new);
             }
             put(&mut self.postings[key], posting, add);
+            put(&mut self.newest_postings[key], created, add);
             if add {
                 self.members[key].insert(slot);
             } else {
@@ -574,12 +610,21 @@ impl Model {
                 }
             }
             bitmaps.sort_by_key(|b| b.len());
+            // Intersected from the rarest trigram up, until the next bitmap is many times the
+            // candidates so far: intersecting costs about its size, while every candidate's
+            // name is checked anyway (`matches`), which drops those holding the trigrams apart.
             let mut names = bitmaps[0].clone();
             for bitmap in &bitmaps[1..] {
+                if bitmap.len() > names.len().saturating_mul(NAME_INTERSECT_RATIO) {
+                    break;
+                }
                 names &= *bitmap;
             }
             let n = names.len();
-            return (Source::Names(names), n);
+            return (
+                Source::Names(NameCandidates::new(names, self.slots.len())),
+                n,
+            );
         }
         if !filter.skills().is_empty() {
             if compiled.keys.is_empty() {
@@ -606,17 +651,18 @@ impl Model {
         (low, high)
     }
 
-    /// The postings of `lists` within `bounds`, merged in `(cost, slot)` order (descending
-    /// when `descending`), each provider once with the number of lists it is in.
+    /// The postings of `lists` (skill keys) in `family` (per skill key, its postings) within
+    /// `bounds`, merged in posting order (descending when `descending`), each provider once
+    /// with the number of lists it is in.
     fn merged<'a>(
-        &'a self,
+        family: &'a [BTreeSet<Posting>],
         lists: &[u32],
         bounds: (Bound<Posting>, Bound<Posting>),
         descending: bool,
     ) -> Merged<'a> {
         let heads = lists
             .iter()
-            .filter_map(|k| self.postings.get(*k as usize))
+            .filter_map(|k| family.get(*k as usize))
             .map(|set| -> Box<dyn Iterator<Item = Posting> + 'a> {
                 let range = range(set, bounds);
                 if descending {
@@ -633,9 +679,10 @@ impl Model {
         Merged { heads, descending }
     }
 
-    /// Postings in cost order as runs of equal day rates, each run put in `sort`'s exact order
-    /// (a cost order: the same tie-breaks either way).
-    fn in_cost_order<'a>(
+    /// Postings in the order of their coarse points (day rates, or creation microseconds) as
+    /// runs of equal points, each run put in `sort`'s exact order (an order led by that point:
+    /// a cost order, or newest).
+    fn in_runs<'a>(
         &'a self,
         postings: impl Iterator<Item = Posting> + 'a,
         sort: SearchSort,
@@ -680,11 +727,23 @@ impl Model {
         let cost_sort = matches!(sort, SearchSort::CostAsc | SearchSort::CostDesc);
         let slots = match source {
             Source::Nothing => Vec::new(),
-            Source::Skills(ref keys) if cost_sort => {
-                let bounds = Self::bounds_after(filter, sort, after.as_ref());
-                let walk = self.in_cost_order(
-                    self.merged(keys, bounds, sort == SearchSort::CostDesc)
-                        .map(|(posting, _)| posting),
+            // A skill filter in an order its postings keep: their merge, walked in runs.
+            Source::Skills(ref keys) if cost_sort || sort == SearchSort::Newest => {
+                let (family, bounds, descending) = if sort == SearchSort::Newest {
+                    (
+                        &self.newest_postings,
+                        Self::newest_bounds(after.as_ref()),
+                        true,
+                    )
+                } else {
+                    (
+                        &self.postings,
+                        Self::bounds_after(filter, sort, after.as_ref()),
+                        sort == SearchSort::CostDesc,
+                    )
+                };
+                let walk = self.in_runs(
+                    Self::merged(family, keys, bounds, descending).map(|(posting, _)| posting),
                     sort,
                 );
                 self.take_ordered(walk, &compiled, &source, sort, after.as_ref(), need, None)
@@ -772,6 +831,15 @@ impl Model {
         (low, high)
     }
 
+    /// The bounds on the newest order's postings of what may follow `after` (walked
+    /// backwards: at most `after`'s microsecond).
+    fn newest_bounds(after: Option<&SortKey>) -> (Bound<Posting>, Bound<Posting>) {
+        let high = after.map_or(Bound::Unbounded, |k| {
+            Bound::Included((created_micros(k.created_at), u32::MAX))
+        });
+        (Bound::Unbounded, high)
+    }
+
     /// Every provider in `sort`, from what may follow `after` on.
     fn walk<'a>(
         &'a self,
@@ -828,20 +896,14 @@ impl Model {
                         .map(|r| r.slot),
                 )
             }
-            SearchSort::Newest => {
-                let start = after.map_or(Bound::Unbounded, |k| {
-                    Bound::Excluded(NewestRank {
-                        created_at: k.created_at,
-                        id: k.id,
-                        slot: u32::MAX,
-                    })
-                });
-                Box::new(
-                    self.by_newest
-                        .range((start, Bound::Unbounded))
-                        .map(|r| r.slot),
-                )
-            }
+            SearchSort::Newest => Box::new(
+                self.in_runs(
+                    range(&self.by_newest, Self::newest_bounds(after))
+                        .rev()
+                        .copied(),
+                    sort,
+                ),
+            ),
         }
     }
 
@@ -901,11 +963,12 @@ impl Model {
     /// The slots a narrow source names.
     fn candidates(&self, source: &Source, filter: &SearchFilter) -> Vec<u32> {
         match source {
-            Source::Names(names) => names.iter().collect(),
-            Source::Skills(keys) => self
-                .merged(keys, Self::cost_bounds(filter), false)
-                .map(|((_, slot), _)| slot)
-                .collect(),
+            Source::Names(names) => names.bitmap.iter().collect(),
+            Source::Skills(keys) => {
+                Self::merged(&self.postings, keys, Self::cost_bounds(filter), false)
+                    .map(|((_, slot), _)| slot)
+                    .collect()
+            }
             Source::All | Source::Nothing => Vec::new(),
         }
     }
@@ -951,13 +1014,20 @@ impl Model {
         let matching = |slot: &u32| plain || self.matches(compiled, self.entry(*slot));
         let counted = match source {
             Source::Nothing => 0,
-            Source::Names(names) => names.iter().filter(matching).take(limit).count(),
-            Source::Skills(keys) => self
-                .merged(&keys, Self::cost_bounds(filter), false)
-                .map(|((_, slot), _)| slot)
-                .filter(matching)
-                .take(limit)
-                .count(),
+            Source::Names(names) => names.bitmap.iter().filter(matching).take(limit).count(),
+            // One skill, plain: its postings in the bounds, counted without a merge.
+            Source::Skills(keys) if plain && keys.len() == 1 => {
+                self.postings.get(keys[0] as usize).map_or(0, |set| {
+                    range(set, Self::cost_bounds(filter)).take(limit).count()
+                })
+            }
+            Source::Skills(keys) => {
+                Self::merged(&self.postings, &keys, Self::cost_bounds(filter), false)
+                    .map(|((_, slot), _)| slot)
+                    .filter(matching)
+                    .take(limit)
+                    .count()
+            }
             Source::All => range(&self.by_cost, {
                 let (low, high) = Self::cost_bounds(filter);
                 (CostRank::edge(low), CostRank::edge(high))
@@ -1004,7 +1074,7 @@ impl Model {
         let mut fewer: Vec<Vec<(i64, u32)>> = vec![Vec::new(); most.saturating_sub(1)];
         let mut complete = false;
         let mut last_cost = None;
-        for ((cost, slot), matched) in self.merged(&keys, affordable, true) {
+        for ((cost, slot), matched) in Self::merged(&self.postings, &keys, affordable, true) {
             if last_cost != Some(cost) && found.len() >= need {
                 complete = true;
                 break;
@@ -1068,10 +1138,12 @@ mod tests {
     use provider_ports::contract::{draft, provider, user};
 
     /// Providers of one day rate and skills, rated differently, so that only the rating and
-    /// the id order them; and the model holding them.
+    /// the id order them, all created within one microsecond (so that only the nanosecond and
+    /// the id order them newest first); and the model holding them.
     fn tied(n: u64) -> (Vec<Provider>, Model) {
         let owner = user();
         let mut model = Model::default();
+        let created = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
         let providers: Vec<Provider> = (0..n)
             .map(|i| {
                 let mut p = provider(
@@ -1088,6 +1160,9 @@ mod tests {
                     count: 1 + i % 3,
                     sum_tenths: (i * 7) % 50 * (1 + i % 3),
                 };
+                // Two in three created in the same nanosecond; none in the order stored.
+                p.created_at =
+                    created + time::Duration::nanoseconds(((i * 5) % 3 / 2 * 300) as i64);
                 p
             })
             .collect();
@@ -1131,7 +1206,7 @@ mod tests {
     }
 
     #[test]
-    fn a_search_page_ending_inside_a_run_of_equal_day_rates_is_exact() {
+    fn a_search_page_or_walk_by_key_ending_inside_a_run_of_equal_points_is_exact() {
         let (providers, model) = tied(40);
         for sort in SearchSort::ALL {
             for skills in [None, Some(vec!["rust".to_owned()])] {
@@ -1147,6 +1222,25 @@ mod tests {
                     let found = model.search(&filter, sort, &Paging::Offset(page), true);
                     assert_eq!(found.page, page.slice(all.clone()), "{sort:?} size {size}");
                     assert_eq!(found.total, Some(Total::counted(40)));
+                }
+                // Pages after a key inside the run lead through the rest of it in order.
+                for size in [1, 3, 7] {
+                    let mut walked: Vec<Provider> = Vec::new();
+                    loop {
+                        let paging = match walked.last() {
+                            None => Paging::Offset(Page::new(Some(1), Some(size)).expect("page")),
+                            Some(last) => Paging::After {
+                                key: SortKey::of(last),
+                                size: size as u32,
+                            },
+                        };
+                        let found = model.search(&filter, sort, &paging, false);
+                        walked.extend(found.page.items);
+                        if !found.page.has_more {
+                            break;
+                        }
+                    }
+                    assert_eq!(walked, all, "{sort:?} walked by key, size {size}");
                 }
             }
         }
