@@ -28,7 +28,9 @@ pub struct ModelSettings {
     pub max_lag: Duration,
     /// Longest a read waits for the model to catch up before it goes to the store instead.
     pub wait: Duration,
-    /// How often the model catches up when no read asks it to.
+    /// How often the model catches up when no read asks it to: a round begins this long
+    /// after the previous one began (at once when that one took longer), so that under a
+    /// stream of writes the model is at most about this plus one round behind.
     pub poll_every: Duration,
 }
 
@@ -273,12 +275,13 @@ impl ModelProbe {
     }
 }
 
-/// Loads the model, then catches up in rounds (asked for by reads, else every
-/// `poll_every`), until the model's owner is gone. A feed purged past the model's position
+/// Loads the model, then catches up in rounds (asked for by reads, else `poll_every` after the
+/// previous round began), until the model's owner is gone. A feed purged past the model's position
 /// makes it load again; a failed round leaves the model stale (reads go to the store) until
 /// one succeeds.
 async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
     let mut position = None;
+    let mut last_began = Instant::now();
     while let Some(shared) = shared.upgrade() {
         let Some(from) = position.clone() else {
             let round = shared.started.fetch_add(1, Ordering::SeqCst) + 1;
@@ -333,10 +336,11 @@ async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
         };
         tokio::select! {
             () = shared.wake.notified() => {}
-            () = tokio::time::sleep(shared.settings.poll_every) => {}
+            () = tokio::time::sleep_until((last_began + shared.settings.poll_every).into()) => {}
         }
         let round = shared.started.fetch_add(1, Ordering::SeqCst) + 1;
         let began = Instant::now();
+        last_began = began;
         match store.catch_up(&from).await {
             Ok(CatchUp::Caught(caught)) => {
                 if let Some(model) = shared.model.write().as_mut() {
