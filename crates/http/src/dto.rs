@@ -718,7 +718,8 @@ pub enum ReadModelState {
     Ready,
     /// Its last catch-up with the database failed: reads go to the database until one succeeds.
     Stale,
-    /// Loading a new snapshot after falling behind the change feed: reads go to the database.
+    /// Loading a new snapshot after falling behind the change feed, or after its catch-ups kept
+    /// failing for 30 s: reads go to the database.
     Rebuilding,
 }
 

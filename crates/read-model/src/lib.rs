@@ -32,6 +32,11 @@ pub struct ModelSettings {
     /// after the previous one began (at once when that one took longer), so that under a
     /// stream of writes the model is at most about this plus one round behind.
     pub poll_every: Duration,
+    /// How long catch-ups may keep failing before the model is dropped and loaded anew from a
+    /// snapshot: a backlog too large for one catch-up within the statement timeout (a
+    /// process paused for minutes under heavy writes) would otherwise leave it stale for
+    /// good.
+    pub rebuild_after: Duration,
 }
 
 impl Default for ModelSettings {
@@ -40,6 +45,7 @@ impl Default for ModelSettings {
             max_lag: Duration::ZERO,
             wait: Duration::from_millis(500),
             poll_every: Duration::from_millis(20),
+            rebuild_after: Duration::from_secs(30),
         }
     }
 }
@@ -54,7 +60,8 @@ pub enum ModelState {
     /// Its last catch-up failed (the store is unreachable): reads go to the store until one
     /// succeeds.
     Stale,
-    /// Loading a new snapshot after it fell behind the store's feed: reads go to the store.
+    /// Loading a new snapshot after it fell behind the store's feed, or after its catch-ups
+    /// kept failing for [`ModelSettings::rebuild_after`]: reads go to the store.
     Rebuilding,
 }
 
@@ -278,10 +285,12 @@ impl ModelProbe {
 /// Loads the model, then catches up in rounds (asked for by reads, else `poll_every` after the
 /// previous round began), until the model's owner is gone. A feed purged past the model's position
 /// makes it load again; a failed round leaves the model stale (reads go to the store) until
-/// one succeeds.
+/// one succeeds, or until they have failed for `rebuild_after`, when it loads again.
 async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
     let mut position = None;
     let mut last_began = Instant::now();
+    // When the current run of failed catch-ups began.
+    let mut failing_since: Option<Instant> = None;
     while let Some(shared) = shared.upgrade() {
         let Some(from) = position.clone() else {
             let round = shared.started.fetch_add(1, Ordering::SeqCst) + 1;
@@ -343,6 +352,7 @@ async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
         last_began = began;
         match store.catch_up(&from).await {
             Ok(CatchUp::Caught(caught)) => {
+                failing_since = None;
                 if let Some(model) = shared.model.write().as_mut() {
                     for (id, state) in caught.changed {
                         model.apply(id, state);
@@ -365,7 +375,22 @@ async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
                 shared.rebuilds.fetch_add(1, Ordering::Relaxed);
                 position = None;
             }
+            Err(error)
+                if failing_since.is_some_and(|s| s.elapsed() >= shared.settings.rebuild_after) =>
+            {
+                tracing::warn!(
+                    %error,
+                    "read model: catching up has failed for {:?}; loading anew",
+                    shared.settings.rebuild_after
+                );
+                shared.set_state(ModelState::Rebuilding);
+                *shared.model.write() = None;
+                shared.rebuilds.fetch_add(1, Ordering::Relaxed);
+                position = None;
+                failing_since = None;
+            }
             Err(error) => {
+                failing_since.get_or_insert(began);
                 if shared.state() != ModelState::Stale {
                     tracing::warn!(%error, "read model: catching up failed; reads go to the store");
                 }

@@ -105,7 +105,7 @@ pub const SERIES: &[(&str, &str)] = &[
     ),
     (
         MODEL_REBUILDS,
-        "Snapshots the read model loaded again after falling behind the change feed.",
+        "Snapshots the read model loaded again after falling behind the change feed, or after its catch-ups kept failing for 30 s.",
     ),
     (MODEL_LOAD, "How long the read model's last snapshot took to load."),
     (
