@@ -3,6 +3,8 @@
 //! "the last event seen" would step over it for good (the later transaction's events have
 //! higher sequences and were read first); the catch-up reads by snapshot visibility instead.
 
+mod common;
+
 use provider_domain::UserId;
 use provider_ports::contract::{draft, provider};
 use provider_ports::{ProviderRepository, VersionCheck};
@@ -22,10 +24,7 @@ async fn a_write_committed_after_a_later_one_is_not_skipped() {
     assert!(model.until_ready(Duration::from_secs(30)).await);
 
     // A replace of `early`, as the store writes one, left open.
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(connection);
+    let client = common::session(db.url()).await;
     client
         .batch_execute(&format!(
             "BEGIN; \

@@ -3,6 +3,8 @@
 //! for one catch-up within it), the model is loaded anew from a snapshot rather than left stale
 //! for good, and then answers from memory again.
 
+mod common;
+
 use provider_domain::UserId;
 use provider_ports::contract::{draft, provider};
 use provider_ports::ProviderRepository;
@@ -36,10 +38,7 @@ async fn a_model_whose_catch_ups_keep_failing_is_loaded_anew() {
     assert!(model.until_ready(Duration::from_secs(30)).await);
 
     // Every catch-up reads the feed's horizon: held, each one outlives the statement timeout.
-    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(connection);
+    let client = common::session(db.url()).await;
     client
         .batch_execute("BEGIN; LOCK TABLE change_events_horizon IN ACCESS EXCLUSIVE MODE")
         .await
