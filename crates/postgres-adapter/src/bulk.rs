@@ -68,21 +68,13 @@ impl BulkLoader {
         Ok(Self { client })
     }
 
-    /// Rows in each table of the store, by table name.
+    /// Rows in each table a load writes, by table name.
     ///
     /// # Errors
     /// [`PgError::Bulk`] when a count fails.
     pub async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, PgError> {
         let mut counts = Vec::new();
-        for table in [
-            "providers",
-            "provider_skills",
-            "availability",
-            "availability_runs",
-            "reviews",
-            "review_skill_ratings",
-            "skill_reviews",
-        ] {
+        for table in DEFERRED_TABLES {
             let row = self
                 .client
                 .query_one(&format!("SELECT count(*) FROM {table}"), &[])
