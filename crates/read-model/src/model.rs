@@ -265,7 +265,8 @@ enum Source {
     All,
     /// The providers with one of these skill keys (their postings).
     Skills(Vec<u32>),
-    /// The providers whose names hold every trigram of the needle.
+    /// The providers whose names hold the needle's rarest trigrams (a superset of those
+    /// holding the needle: `matches` checks each name).
     Names(NameCandidates),
     /// None can match (a skill or trigram no provider has).
     Nothing,
