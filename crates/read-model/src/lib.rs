@@ -149,6 +149,14 @@ impl Shared {
         self.state.store(state.code(), Ordering::Release);
     }
 
+    /// Drops the model to load a new one (reads go to the store meanwhile; one model in
+    /// memory at a time).
+    fn drop_for_rebuild(&self) {
+        self.set_state(ModelState::Rebuilding);
+        *self.model.write() = None;
+        self.rebuilds.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Whether the model may answer a read that begins now: it is ready and holds every write
     /// acknowledged before now (it caught up in a round begun after this call), or is recent
     /// enough for a read that accepts staleness. Waits at most `settings.wait`.
@@ -370,9 +378,7 @@ async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
                 tracing::warn!(
                     "read model: the change feed was purged past its position; loading anew"
                 );
-                shared.set_state(ModelState::Rebuilding);
-                *shared.model.write() = None;
-                shared.rebuilds.fetch_add(1, Ordering::Relaxed);
+                shared.drop_for_rebuild();
                 position = None;
             }
             Err(error)
@@ -383,9 +389,7 @@ async fn follow<S: ModelSource>(store: Arc<S>, shared: Weak<Shared>) {
                     "read model: catching up has failed for {:?}; loading anew",
                     shared.settings.rebuild_after
                 );
-                shared.set_state(ModelState::Rebuilding);
-                *shared.model.write() = None;
-                shared.rebuilds.fetch_add(1, Ordering::Relaxed);
+                shared.drop_for_rebuild();
                 position = None;
                 failing_since = None;
             }
