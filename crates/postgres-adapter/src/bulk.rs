@@ -729,21 +729,15 @@ impl BinaryCopy {
         const LB_INF: u8 = 0x08;
         const UB_INF: u8 = 0x10;
         let (mut flags, mut bounds) = (0u8, Vec::with_capacity(2));
-        match from {
-            Bound::Included(d) => {
-                flags |= LB_INC;
-                bounds.push(*d);
+        for (bound, inclusive, infinite) in [(from, LB_INC, LB_INF), (to, UB_INC, UB_INF)] {
+            match bound {
+                Bound::Included(d) => {
+                    flags |= inclusive;
+                    bounds.push(*d);
+                }
+                Bound::Excluded(d) => bounds.push(*d),
+                Bound::Unbounded => flags |= infinite,
             }
-            Bound::Excluded(d) => bounds.push(*d),
-            Bound::Unbounded => flags |= LB_INF,
-        }
-        match to {
-            Bound::Included(d) => {
-                flags |= UB_INC;
-                bounds.push(*d);
-            }
-            Bound::Excluded(d) => bounds.push(*d),
-            Bound::Unbounded => flags |= UB_INF,
         }
         let length = 1 + 8 * bounds.len();
         self.buf.put_i32(i32::try_from(length).unwrap_or(i32::MAX));
