@@ -24,11 +24,12 @@ migrate: ## Apply the database migrations to DATABASE_URL
 	$(CARGO) run -p provider-server --bin provider-api -- migrate
 
 test: ## Run every test (unit, property, HTTP, contract on both stores and on a replica, end-to-end)
-	scripts/need.sh postgresql prometheus redis curl jq
+	scripts/need.sh postgresql prometheus redis nats curl jq
 	$(CARGO) build -p provider-server --bin provider-api
 	@# The read-replica tests run against a streaming standby of the test PostgreSQL; the shared
-	@# rate limits against a throwaway Redis (scripts/test-redis.sh).
-	scripts/test-postgres.sh scripts/test-standby.sh scripts/test-redis.sh $(CARGO) test --workspace --all-features
+	@# rate limits against a throwaway Redis (scripts/test-redis.sh); the events relay against a
+	@# throwaway NATS with JetStream (scripts/test-nats.sh).
+	scripts/test-postgres.sh scripts/test-standby.sh scripts/test-redis.sh scripts/test-nats.sh $(CARGO) test --workspace --all-features
 	@# provider-domain's examples, run as its users would run them; each fails on a wrong answer.
 	for example in crates/domain/examples/*.rs; do \
 		$(CARGO) run -q -p provider-domain --example "$$(basename "$$example" .rs)" || exit 1; done

@@ -12,6 +12,8 @@
 #   redis           `redis-server` (scripts/test-redis.sh starts a throwaway one for the shared
 #                   rate-limit tests when TEST_REDIS_URL is not set; the tests that stop Redis
 #                   mid-run start their own)
+#   nats            `nats-server` (scripts/test-nats.sh starts a throwaway one with JetStream for
+#                   the events relay's tests when TEST_NATS_URL is not set)
 #   prometheus      `prometheus` and `promtool` (the observability test scrapes the server with a
 #                   real Prometheus; `make lint` checks its config with promtool)
 #   curl, jq        the documented examples run with bash, curl and jq
@@ -39,6 +41,7 @@ debian_package() {
             if apt-cache show postgresql-15 >/dev/null 2>&1; then echo postgresql-15; else echo postgresql; fi ;;
         prometheus) echo prometheus ;;
         redis) echo redis-server ;;
+        nats) echo nats-server ;;
         curl) echo curl ;;
         jq) echo jq ;;
         compose) echo docker-compose ;;
@@ -51,6 +54,7 @@ other_systems() {
         postgresql) echo "brew install postgresql@15 (macOS), dnf install postgresql15-server (Fedora)" ;;
         prometheus) echo "brew install prometheus (macOS), or a release from prometheus.io" ;;
         redis) echo "brew install redis (macOS), dnf install redis (Fedora)" ;;
+        nats) echo "brew install nats-server (macOS), or a release from nats.io" ;;
         compose) echo "the Docker Compose plugin (docs.docker.com/compose/install)" ;;
         node) echo "brew install node (macOS), dnf install nodejs (Fedora)" ;;
         *) echo "your system's package manager" ;;
@@ -97,6 +101,7 @@ present() {
             [ -n "${DATABASE_URL:-}" ] || pg_answers || start_local_cluster || true ;;
         prometheus) command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 ;;
         redis) command -v redis-server >/dev/null 2>&1 ;;
+        nats) command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] ;;
         compose) docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 ;;
         node) command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ;;
         cargo-deny) cargo deny --version >/dev/null 2>&1 ;;
