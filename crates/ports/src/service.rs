@@ -191,6 +191,12 @@ impl ProviderService {
         self
     }
 
+    /// The change feed the events API reads (`None` when the store keeps none): for a relay
+    /// that publishes it elsewhere.
+    pub fn change_feed(&self) -> Option<Arc<dyn ChangeFeed>> {
+        self.feed.clone()
+    }
+
     /// The moderation settings in force.
     pub fn moderation_settings(&self) -> &ModerationSettings {
         &self.moderation

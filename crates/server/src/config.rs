@@ -188,6 +188,22 @@ pub struct ServeArgs {
     /// (asking after one is 410). At least 1.
     #[arg(long, env = "EVENTS_RETENTION_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub events_retention_days: u32,
+    /// A NATS server with JetStream to publish the change feed to, each event once in feed
+    /// order (`nats://host:4222`); unset: the feed is only read through `GET /v1_0/events`.
+    #[arg(long, env = "EVENTS_NATS_URL")]
+    pub events_nats_url: Option<String>,
+    /// The JetStream stream the events go to (created when missing, keeping messages
+    /// `EVENTS_RETENTION_DAYS`).
+    #[arg(long, env = "EVENTS_NATS_STREAM", default_value = "PROVIDER_EVENTS")]
+    pub events_nats_stream: String,
+    /// The subjects' prefix: an event is published on `<prefix>.<type>`, e.g.
+    /// `provider_api.events.review.created`.
+    #[arg(
+        long,
+        env = "EVENTS_NATS_SUBJECT",
+        default_value = "provider_api.events"
+    )]
+    pub events_nats_subject: String,
     /// On PostgreSQL, where `get`, `search` and `recommend` are answered: `memory`, an
     /// in-process read model loaded at start and kept exact from the change feed, or `off`,
     /// the database's own statements. Ignored on the in-memory store.

@@ -20,7 +20,7 @@ use provider_ports::{
 };
 use provider_postgres_adapter::{PgStore, ReplicaHealth};
 use provider_read_model::{ModelSettings, ModelState, ReadModel};
-use provider_telemetry::{ModelMetrics, ObservedStore, PoolFigures, ReadFigures};
+use provider_telemetry::{ModelMetrics, ObservedStore, PoolFigures, ReadFigures, RelayMetrics};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -234,7 +234,12 @@ fn serve(common: &Common, args: &ServeArgs) -> Result<(), ServerError> {
             service.clone(),
             time::Duration::days(i64::from(args.events_retention_days)),
         );
-        run_http(service, gate, args).await
+        let relay = relay_events(&service, args, recorded);
+        let served = run_http(service, gate, args).await;
+        if let Some(relay) = relay {
+            relay.abort();
+        }
+        served
     })
 }
 
@@ -306,6 +311,54 @@ fn purge_events(service: ProviderService, retention: time::Duration) {
             }
         }
     });
+}
+
+/// With `EVENTS_NATS_URL`, publishes the change feed to NATS JetStream for as long as the
+/// process serves. Connecting is retried in the background: the API serves whether or not NATS
+/// is up, and events published late are still published in order (the relay resumes after the
+/// stream's last message).
+fn relay_events(
+    service: &ProviderService,
+    args: &ServeArgs,
+    metrics: Option<&Metrics>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    use provider_events_nats::{Relay, RelaySettings};
+    let url = args.events_nats_url.clone()?;
+    let Some(feed) = service.change_feed() else {
+        tracing::warn!("EVENTS_NATS_URL is ignored: this store keeps no change feed");
+        return None;
+    };
+    let mut settings = RelaySettings::new(url);
+    settings.stream = args.events_nats_stream.clone();
+    settings.subject = args.events_nats_subject.clone();
+    settings.max_age =
+        std::time::Duration::from_secs(u64::from(args.events_retention_days) * 86_400);
+    let metrics = metrics.cloned();
+    Some(tokio::spawn(async move {
+        let relay = loop {
+            match Relay::connect(feed.clone(), settings.clone()).await {
+                Ok(relay) => break relay,
+                Err(e) => {
+                    tracing::warn!(error = %e, "events relay: cannot reach NATS; retrying");
+                    tokio::time::sleep(settings.retry_after).await;
+                }
+            }
+        };
+        tracing::info!(
+            stream = %settings.stream,
+            subject = %settings.subject,
+            "events relay: publishing the change feed to NATS JetStream"
+        );
+        if let Some(metrics) = metrics {
+            let figures = relay.figures();
+            metrics.set_relay_probe(move || RelayMetrics {
+                published: figures.published(),
+                failures: figures.failures(),
+                last_sequence: figures.last_sequence(),
+            });
+        }
+        relay.run().await;
+    }))
 }
 
 fn migrate(common: &Common) -> Result<(), ServerError> {

@@ -4,7 +4,7 @@ mod metrics;
 mod store;
 
 pub use crate::metrics::{
-    ActiveRequest, Metrics, ModelMetrics, PoolFigures, ReadFigures, HISTOGRAM_BUCKETS, SERIES,
-    UNMATCHED_ROUTE,
+    ActiveRequest, Metrics, ModelMetrics, PoolFigures, ReadFigures, RelayMetrics,
+    HISTOGRAM_BUCKETS, SERIES, UNMATCHED_ROUTE,
 };
 pub use crate::store::ObservedStore;

@@ -29,6 +29,9 @@ const MODEL_LAG: &str = "read_model_lag_seconds";
 const MODEL_READS: &str = "read_model_reads_total";
 const MODEL_REBUILDS: &str = "read_model_rebuilds_total";
 const MODEL_LOAD: &str = "read_model_load_seconds";
+const RELAY_PUBLISHED: &str = "events_relay_published_total";
+const RELAY_FAILURES: &str = "events_relay_failures_total";
+const RELAY_LAST: &str = "events_relay_last_sequence";
 const QUEUE_SIZE: &str = "moderation_queue_size";
 const DECISIONS: &str = "moderation_decisions_total";
 const FLAGS: &str = "review_flags_total";
@@ -109,6 +112,18 @@ pub const SERIES: &[(&str, &str)] = &[
     ),
     (MODEL_LOAD, "How long the read model's last snapshot took to load."),
     (
+        RELAY_PUBLISHED,
+        "Change feed events this process stored in the NATS JetStream stream (with EVENTS_NATS_URL).",
+    ),
+    (
+        RELAY_FAILURES,
+        "Relay steps that failed and were retried (NATS or the feed unavailable, or another process published first).",
+    ),
+    (
+        RELAY_LAST,
+        "The change feed sequence of the stream's last message, as this process's relay last knew it.",
+    ),
+    (
         QUEUE_SIZE,
         "Reviews waiting in the moderation queue (read from the store every few seconds).",
     ),
@@ -179,6 +194,19 @@ pub struct ModelMetrics {
 
 type ModelProbe = Box<dyn Fn() -> Option<ModelMetrics> + Send + Sync>;
 
+/// The events relay's figures at one moment (see `provider-events-nats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RelayMetrics {
+    /// Events this process stored in the stream.
+    pub published: u64,
+    /// Steps that failed and were retried.
+    pub failures: u64,
+    /// The feed sequence of the stream's last message, as last known.
+    pub last_sequence: u64,
+}
+
+type RelayProbe = Box<dyn Fn() -> RelayMetrics + Send + Sync>;
+
 /// The metrics of one server process. Cheap to clone (clones share the registry); build one
 /// per process and hand clones to the HTTP layer and the [`crate::ObservedStore`].
 #[derive(Clone)]
@@ -190,6 +218,7 @@ struct Inner {
     pool: RwLock<Option<PoolProbe>>,
     reads: RwLock<Option<ReadProbe>>,
     model: RwLock<Option<ModelProbe>>,
+    relay: RwLock<Option<RelayProbe>>,
     // Handles registered once and reused: a registry lookup builds a key (label vector, label
     // strings) on every call, which on a GET is a measurable share of the request's cost.
     active: metrics::Gauge,
@@ -248,7 +277,9 @@ impl Metrics {
                 | DECISIONS
                 | FLAGS
                 | MODEL_READS
-                | MODEL_REBUILDS => recorder.describe_counter(name, None, help),
+                | MODEL_REBUILDS
+                | RELAY_PUBLISHED
+                | RELAY_FAILURES => recorder.describe_counter(name, None, help),
                 _ => recorder.describe_gauge(name, None, help),
             }
         }
@@ -286,6 +317,7 @@ impl Metrics {
             pool: RwLock::new(None),
             reads: RwLock::new(None),
             model: RwLock::new(None),
+            relay: RwLock::new(None),
             active,
             rate_limited,
             shed,
@@ -463,6 +495,27 @@ impl Metrics {
         counter(MODEL_REBUILDS, vec![]).absolute(figures.rebuilds);
     }
 
+    /// Reads the events relay's figures from `probe` at every scrape, exporting the
+    /// `events_relay_*` series (only set with `EVENTS_NATS_URL`).
+    pub fn set_relay_probe(&self, probe: impl Fn() -> RelayMetrics + Send + Sync + 'static) {
+        *self.0.relay.write() = Some(Box::new(probe));
+    }
+
+    fn render_relay(&self) {
+        let Some(figures) = self.0.relay.read().as_ref().map(|probe| probe()) else {
+            return;
+        };
+        let counter = |name: &'static str| {
+            self.0
+                .recorder
+                .register_counter(&Key::from_static_name(name), &METADATA)
+        };
+        counter(RELAY_PUBLISHED).absolute(figures.published);
+        counter(RELAY_FAILURES).absolute(figures.failures);
+        self.gauge(RELAY_LAST, vec![])
+            .set(figures.last_sequence as f64);
+    }
+
     fn render_reads(&self) {
         let Some(probe) = self.0.reads.read().as_ref().map(|probe| probe()) else {
             return;
@@ -496,6 +549,7 @@ impl Metrics {
         }
         self.render_reads();
         self.render_model();
+        self.render_relay();
         self.0.handle.render()
     }
 
