@@ -496,32 +496,67 @@ async fn change_figures(
     provider: Uuid,
     delta: &FiguresDelta,
 ) -> Result<(), Refused> {
-    let updated = diesel::update(providers::table.find(provider))
-        .set((
-            providers::review_count.eq(providers::review_count + delta.reviews.count),
-            providers::rating_sum.eq(providers::rating_sum + delta.reviews.sum_tenths),
-            providers::version.eq(providers::version + 1),
-        ))
-        .execute(conn)
-        .await?;
-    if updated == 0 {
-        return Err(Refused::Repo(RepoError::NotFound));
-    }
     if delta.skills.is_empty() {
-        return Ok(());
+        let updated = diesel::update(providers::table.find(provider))
+            .set((
+                providers::review_count.eq(providers::review_count + delta.reviews.count),
+                providers::rating_sum.eq(providers::rating_sum + delta.reviews.sum_tenths),
+                providers::version.eq(providers::version + 1),
+            ))
+            .execute(conn)
+            .await?;
+        return if updated == 0 {
+            Err(Refused::Repo(RepoError::NotFound))
+        } else {
+            Ok(())
+        };
     }
     let keys: Vec<String> = delta.skills.keys().cloned().collect();
     let counts: Vec<i64> = delta.skills.values().map(|d| d.count).collect();
     let sums: Vec<i64> = delta.skills.values().map(|d| d.sum_tenths).collect();
+    let unnest = |s: &mut Sql| {
+        s.sql("unnest(")
+            .bind::<Array<Text>, _>(keys.clone())
+            .sql("::text[], ")
+            .bind::<Array<BigInt>, _>(counts.clone())
+            .sql("::int8[], ")
+            .bind::<Array<BigInt>, _>(sums.clone())
+            .sql("::int8[]) AS u(k, c, s)");
+    };
+    // The provider's figures and every figure on its skill rows in one statement, so that each
+    // skill row is rewritten once: updated apart, the foreign key's cascade would rewrite the
+    // rows with the provider's new figures and a second update the rated ones again, each
+    // time with a new entry in every one of their indexes. The cascade then finds no row still
+    // holding the old figures, and the foreign key's check finds the provider's new ones.
+    let mut s = Sql::new("WITH p AS (UPDATE providers SET review_count = review_count + ");
+    s.bind::<BigInt, _>(delta.reviews.count)
+        .sql(", rating_sum = rating_sum + ")
+        .bind::<BigInt, _>(delta.reviews.sum_tenths)
+        .sql(", version = version + 1 WHERE id = ")
+        .bind::<SqlUuid, _>(provider)
+        .sql(" RETURNING id, review_count, rating_sum), u AS (SELECT * FROM ");
+    unnest(&mut s);
+    // The copies on the postings (none for a key whose skill a replace removed: its figures
+    // stay in skill_reviews, hidden, until the skill comes back).
+    s.sql(
+        "), k AS (UPDATE provider_skills s SET review_count = p.review_count, \
+         rating_sum = p.rating_sum, \
+         skill_review_count = s.skill_review_count \
+           + COALESCE((SELECT u.c FROM u WHERE u.k = s.skill_key), 0), \
+         skill_rating_sum = s.skill_rating_sum \
+           + COALESCE((SELECT u.s FROM u WHERE u.k = s.skill_key), 0) \
+         FROM p WHERE s.provider_id = p.id RETURNING 1) \
+         SELECT count(*) AS n FROM p",
+    );
+    let updated = s.get_result::<ProvidersUpdated>(conn).await?.n;
+    if updated == 0 {
+        return Err(Refused::Repo(RepoError::NotFound));
+    }
     // One snapshot for the three parts: each key's row is deleted, updated or inserted by
     // exactly one of them, decided on its count before the change.
-    let mut s = Sql::new("WITH u AS (SELECT * FROM unnest(");
-    s.bind::<Array<Text>, _>(keys.clone())
-        .sql("::text[], ")
-        .bind::<Array<BigInt>, _>(counts.clone())
-        .sql("::int8[], ")
-        .bind::<Array<BigInt>, _>(sums.clone())
-        .sql("::int8[]) AS u(k, c, s)), gone AS (DELETE FROM skill_reviews f USING u WHERE f.provider_id = ")
+    let mut s = Sql::new("WITH u AS (SELECT * FROM ");
+    unnest(&mut s);
+    s.sql("), gone AS (DELETE FROM skill_reviews f USING u WHERE f.provider_id = ")
         .bind::<SqlUuid, _>(provider)
         .sql(" AND f.skill_key = u.k AND f.review_count + u.c <= 0), kept AS (UPDATE skill_reviews f \
               SET review_count = f.review_count + u.c, rating_sum = f.rating_sum + u.s FROM u \
@@ -535,22 +570,14 @@ async fn change_figures(
         .bind::<SqlUuid, _>(provider)
         .sql(" AND f.skill_key = u.k)");
     s.execute(conn).await?;
-    // The copies on the postings (none for a key whose skill a replace removed: its figures
-    // stay in skill_reviews, hidden, until the skill comes back).
-    let mut s = Sql::new(
-        "UPDATE provider_skills s SET skill_review_count = s.skill_review_count + u.c, \
-         skill_rating_sum = s.skill_rating_sum + u.s FROM unnest(",
-    );
-    s.bind::<Array<Text>, _>(keys)
-        .sql("::text[], ")
-        .bind::<Array<BigInt>, _>(counts)
-        .sql("::int8[], ")
-        .bind::<Array<BigInt>, _>(sums)
-        .sql("::int8[]) AS u(k, c, s) WHERE s.provider_id = ")
-        .bind::<SqlUuid, _>(provider)
-        .sql(" AND s.skill_key = u.k");
-    s.execute(conn).await?;
     Ok(())
+}
+
+/// How many providers [`change_figures`] updated (0 or 1).
+#[derive(Debug, QueryableByName)]
+struct ProvidersUpdated {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 /// Appends `events` to the history of review `review` of `provider`, in their order (the ids
