@@ -151,3 +151,106 @@ async fn writes_over_http_reach_the_stream_once_each_in_feed_order() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A NATS server of this test's own on `port`, killed when dropped.
+struct OwnNats {
+    child: std::process::Child,
+    _store: std::path::PathBuf,
+}
+
+impl OwnNats {
+    fn start(port: u16) -> Self {
+        let server = ["nats-server", "/usr/sbin/nats-server"]
+            .into_iter()
+            .find(|p| {
+                std::process::Command::new(p)
+                    .arg("--version")
+                    .output()
+                    .is_ok()
+            })
+            .expect("nats-server (scripts/need.sh nats)");
+        let store = std::env::temp_dir().join(format!("events-nats-{}", uuid::Uuid::new_v4()));
+        let child = std::process::Command::new(server)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(&store)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        Self {
+            child,
+            _store: store,
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self._store);
+    }
+}
+
+#[tokio::test]
+async fn the_api_serves_while_nats_is_down_and_the_stream_catches_up_once_it_is_back() {
+    let db = TestDb::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("address")
+        .port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let server = Server::start(&[
+        ("DATABASE_URL", db.url()),
+        ("EVENTS_NATS_URL", url.as_str()),
+    ]);
+    let http = reqwest::Client::new();
+    let owner = uuid::Uuid::new_v4().to_string();
+    for i in 0..3 {
+        let created = http
+            .post(server.url("/v1_0/service-provider"))
+            .header("user-id", &owner)
+            .json(&json!({
+                "name": format!("Waiting {i} Ltd"),
+                "skills": ["Plumbing"],
+                "cost_in_pence": 10_000,
+                "availability": []
+            }))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status(), 201, "the API serves without NATS");
+    }
+    let ready = http
+        .get(server.url("/v1_0/health/ready"))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), 200, "readiness does not depend on NATS");
+
+    let _nats = OwnNats::start(port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = loop {
+        match async_nats::connect(url.as_str()).await {
+            Ok(client) => break client,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "nats-server did not start: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let context = jetstream::new(client);
+    let mut stream = loop {
+        match context.get_stream("PROVIDER_EVENTS").await {
+            Ok(stream) => break stream,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "the relay made no stream: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let events = get_json(&http, &server.url("/v1_0/events")).await["events"].clone();
+    let published = stream_payloads(&mut stream, 3).await;
+    assert_eq!(Value::Array(published), events);
+}

@@ -101,6 +101,9 @@ impl RelayFigures {
     }
 }
 
+/// Failed steps in a row between two warnings in the log (a minute at the default pause).
+const FAILURES_PER_WARNING: u64 = 60;
+
 /// Where the stream stands: its last message's stream sequence and feed sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Position {
@@ -199,22 +202,33 @@ impl Relay {
     /// Publishes events until the task is dropped: a round as soon as the previous one filled
     /// its batch, else after `poll_every`; after a failure (logged), `retry_after`.
     pub async fn run(mut self) {
+        // Failures in a row: the first is a warning, then one a minute while they last (NATS
+        // down for an hour is one line a minute, not one a second), and the recovery is said.
+        let mut failing = 0u64;
         loop {
-            match self.step().await {
+            let result = self.step().await;
+            if result.is_ok() && failing > 0 {
+                tracing::info!(failed_steps = failing, "events relay: publishing again");
+                failing = 0;
+            }
+            match result {
                 Ok(n) if n >= self.settings.batch as usize => {}
                 Ok(_) => tokio::time::sleep(self.settings.poll_every).await,
+                Err(RelayError::Publish(e)) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                    // Another relay published first: read where the stream stands, at once.
+                    self.figures.failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(error = %e, "events relay: the stream moved on");
+                }
                 Err(e) => {
                     self.figures.failures.fetch_add(1, Ordering::Relaxed);
-                    match &e {
-                        RelayError::Publish(p)
-                            if p.kind() == PublishErrorKind::WrongLastSequence =>
-                        {
-                            // Another relay published first: read where the stream stands.
-                            tracing::debug!(error = %e, "events relay: the stream moved on");
-                            continue;
-                        }
-                        _ => tracing::warn!(error = %e, "events relay: a step failed; retrying"),
+                    if failing.is_multiple_of(FAILURES_PER_WARNING) {
+                        tracing::warn!(
+                            error = %e,
+                            failed_steps = failing + 1,
+                            "events relay: a step failed; retrying"
+                        );
                     }
+                    failing += 1;
                     tokio::time::sleep(self.settings.retry_after).await;
                 }
             }

@@ -36,7 +36,10 @@ async fn a_review_rating_skills_rewrites_each_skill_row_once() {
     sql.batch_execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
         .await
         .expect("pgstattuple (PostgreSQL's contrib)");
-    let p = provider(user(), draft("Once Ltd", &["Go", "SEO", "Rust"], 10_000, &[]));
+    let p = provider(
+        user(),
+        draft("Once Ltd", &["Go", "SEO", "Rust"], 10_000, &[]),
+    );
     store.create(&p).await.expect("create");
     assert_eq!(dead_skill_rows(&sql).await, 0);
 
