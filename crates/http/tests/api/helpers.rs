@@ -11,9 +11,10 @@ use futures_util::future::LocalBoxFuture;
 use provider_memory_adapter::MemoryStore;
 use provider_ports::{Clock, ProviderService};
 use serde_json::{json, Value};
+use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -119,6 +120,44 @@ impl Reply {
 
 type Send = Rc<dyn Fn(atest::TestRequest) -> LocalBoxFuture<'static, Reply>>;
 
+/// Collects what the fmt subscriber writes.
+#[derive(Clone, Default)]
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once) a global subscriber writing every log line of this test binary into a
+/// buffer. Global, not scoped: a thread-local default races with the callsite interest cache
+/// while other tests run in parallel. [`TestApp::serve`] installs it before any app exists:
+/// installed later, a span callsite another test had already reached with no subscriber could
+/// keep its cached "never" interest, and its events would be logged outside their span.
+pub fn captured_logs() -> Captured {
+    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+    CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other test installs a subscriber");
+            captured
+        })
+        .clone()
+}
+
 /// The real actix app, in process.
 pub struct TestApp {
     send: Send,
@@ -168,6 +207,7 @@ impl TestApp {
             > + 'static,
         B: MessageBody + 'static,
     {
+        captured_logs();
         let service = Rc::new(atest::init_service(app).await);
         let send: Send = Rc::new(move |req: atest::TestRequest| {
             let service = service.clone();

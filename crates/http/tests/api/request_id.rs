@@ -1,10 +1,8 @@
 //! `x-request-id` on every response, and on every log line of the request.
 
-use crate::helpers::{provider, TestApp};
+use crate::helpers::{self, provider, TestApp};
 use actix_web::test as atest;
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use uuid::Uuid;
 
 #[actix_web::test]
@@ -66,45 +64,9 @@ async fn error_responses_carry_x_request_id_too() {
     }
 }
 
-/// Collects what the fmt subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs (once) a global subscriber writing every log line of this test binary into a
-/// buffer. Global, not scoped: a thread-local default races with the callsite interest cache
-/// while other tests run in parallel.
-fn captured_logs() -> Captured {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
-    CAPTURED
-        .get_or_init(|| {
-            let captured = Captured::default();
-            let writer = captured.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_ansi(false)
-                .with_writer(move || writer.clone())
-                .finish();
-            tracing::subscriber::set_global_default(subscriber)
-                .expect("no other test installs a subscriber");
-            captured
-        })
-        .clone()
-}
-
 #[actix_web::test]
 async fn every_log_line_of_a_request_carries_its_request_id() {
-    let captured = captured_logs();
+    let captured = helpers::captured_logs();
     let app = TestApp::new().await;
 
     for (id, request) in [
