@@ -222,6 +222,24 @@ pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
         .expect("a JSON body")
 }
 
+/// The value of the series `line_start` (name and labels) in `server`'s `/metrics`.
+///
+/// # Panics
+/// When the exposition has no such series.
+pub async fn metric(http: &reqwest::Client, server: &Server, line_start: &str) -> f64 {
+    let text = http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(line_start)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {line_start} in:\n{text}"))
+}
+
 /// Walks create → get → search → recommend → review → reviews → delete over real HTTP,
 /// checking every answer.
 ///

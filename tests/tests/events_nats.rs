@@ -6,7 +6,7 @@
 //! throwaway one, see `scripts/test-nats.sh`): without one this test fails, never skips.
 
 use async_nats::jetstream;
-use provider_e2e_tests::{get_json, Server};
+use provider_e2e_tests::{get_json, metric, Server};
 use provider_postgres_adapter::testing::TestDb;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -41,17 +41,6 @@ async fn stream_payloads(stream: &mut jetstream::stream::Stream, n: u64) -> Vec<
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// The value of an unlabelled series in a Prometheus exposition.
-fn series(exposition: &str, name: &str) -> f64 {
-    exposition
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
-        .trim()
-        .parse()
-        .expect("a number")
 }
 
 #[tokio::test]
@@ -130,17 +119,9 @@ async fn writes_over_http_reach_the_stream_once_each_in_feed_order() {
     loop {
         let mut figures = Vec::new();
         for server in [&one, &two] {
-            let exposition = http
-                .get(server.url("/metrics"))
-                .send()
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text");
             figures.push((
-                series(&exposition, "events_relay_published_total"),
-                series(&exposition, "events_relay_last_sequence"),
+                metric(&http, server, "events_relay_published_total").await,
+                metric(&http, server, "events_relay_last_sequence").await,
             ));
         }
         if figures.iter().all(|(_, seen)| *seen == last) {

@@ -8,7 +8,7 @@
 //! answered from memory and never reaches the replica these tests watch (the read model over a
 //! replica is `crates/read-model/tests/contract.rs`'s `routed` suite).
 
-use provider_e2e_tests::Server;
+use provider_e2e_tests::{metric, Server};
 use provider_postgres_adapter::testing::{standby, TestDb};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -57,21 +57,6 @@ async fn until_replica(http: &reqwest::Client, server: &Server, state: &str) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// The value of the series `line_start` (name and labels) in `server`'s metrics.
-async fn metric(http: &reqwest::Client, server: &Server, line_start: &str) -> f64 {
-    let text = http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|line| line.strip_prefix(line_start)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {line_start} in:\n{text}"))
 }
 
 const REPLICA_READS: &str = "db_reads_total{target=\"replica\"}";

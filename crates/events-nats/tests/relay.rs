@@ -75,6 +75,19 @@ async fn messages(stream: &mut jetstream::stream::Stream) -> Vec<(String, u64, s
     out
 }
 
+/// The feed sequences the stream's messages carry, in its order.
+async fn message_ids(stream: &mut jetstream::stream::Stream) -> Vec<u64> {
+    messages(stream)
+        .await
+        .into_iter()
+        .map(|(_, id, _)| id)
+        .collect()
+}
+
+fn sequences_of(events: &[provider_ports::ChangeEvent]) -> Vec<u64> {
+    events.iter().map(|e| e.sequence).collect()
+}
+
 /// Creates, replaces and deletes providers: `n` of each kind of provider event at most.
 async fn writes(store: &PgStore, n: usize) {
     let owner = UserId::from_uuid(uuid::Uuid::new_v4());
@@ -195,12 +208,7 @@ async fn relays_side_by_side_and_a_restarted_one_publish_each_event_once() {
         .expect("relay");
     relay_through(&mut restarted, events[86].sequence).await;
 
-    let ids: Vec<u64> = messages(&mut stream)
-        .await
-        .into_iter()
-        .map(|(_, id, _)| id)
-        .collect();
-    let sequences: Vec<u64> = events.iter().map(|e| e.sequence).collect();
+    let (ids, sequences) = (message_ids(&mut stream).await, sequences_of(&events));
     assert_eq!(ids, sequences, "each event once, in feed order");
     assert_eq!(
         published + restarted.figures().published(),
@@ -259,12 +267,7 @@ async fn a_relay_behind_another_is_refused_then_goes_on_after_it() {
     );
     // It reads where the stream stands and publishes the rest, once.
     assert_eq!(behind.step().await.expect("step"), 1);
-    let ids: Vec<u64> = messages(&mut stream)
-        .await
-        .into_iter()
-        .map(|(_, id, _)| id)
-        .collect();
-    let sequences: Vec<u64> = events.iter().map(|e| e.sequence).collect();
+    let (ids, sequences) = (message_ids(&mut stream).await, sequences_of(&events));
     assert_eq!(ids, sequences);
     assert_eq!(
         ahead.figures().published() + behind.figures().published(),
