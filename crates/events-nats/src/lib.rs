@@ -194,6 +194,28 @@ impl Relay {
         })
     }
 
+    /// [`Self::connect`], tried again every `retry_after` until it succeeds (the first failure
+    /// is logged as a warning, then one a minute while they last).
+    pub async fn connect_until_up(feed: Arc<dyn ChangeFeed>, settings: RelaySettings) -> Self {
+        let mut failing = 0u64;
+        loop {
+            match Self::connect(feed.clone(), settings.clone()).await {
+                Ok(relay) => return relay,
+                Err(e) => {
+                    if failing.is_multiple_of(FAILURES_PER_WARNING) {
+                        tracing::warn!(
+                            error = %e,
+                            attempts = failing + 1,
+                            "events relay: cannot reach NATS; retrying"
+                        );
+                    }
+                    failing += 1;
+                    tokio::time::sleep(settings.retry_after).await;
+                }
+            }
+        }
+    }
+
     /// The relay's counters (they keep counting while [`Self::run`] runs).
     pub fn figures(&self) -> Arc<RelayFigures> {
         self.figures.clone()

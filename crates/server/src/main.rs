@@ -335,15 +335,7 @@ fn relay_events(
         std::time::Duration::from_secs(u64::from(args.events_retention_days) * 86_400);
     let metrics = metrics.cloned();
     Some(tokio::spawn(async move {
-        let relay = loop {
-            match Relay::connect(feed.clone(), settings.clone()).await {
-                Ok(relay) => break relay,
-                Err(e) => {
-                    tracing::warn!(error = %e, "events relay: cannot reach NATS; retrying");
-                    tokio::time::sleep(settings.retry_after).await;
-                }
-            }
-        };
+        let relay = Relay::connect_until_up(feed, settings.clone()).await;
         tracing::info!(
             stream = %settings.stream,
             subject = %settings.subject,
