@@ -104,6 +104,21 @@ impl RelayFigures {
 /// Failed steps in a row between two warnings in the log (a minute at the default pause).
 const FAILURES_PER_WARNING: u64 = 60;
 
+/// Failures in a row. The first is a warning, then one every [`FAILURES_PER_WARNING`] while
+/// they last: NATS down for an hour is one line a minute, not one a second.
+#[derive(Debug, Default)]
+struct Failing(u64);
+
+impl Failing {
+    /// Counts a failure, logging it when its turn comes.
+    fn note(&mut self, error: &RelayError, message: &str) {
+        if self.0.is_multiple_of(FAILURES_PER_WARNING) {
+            tracing::warn!(error = %error, failures_in_a_row = self.0 + 1, "{message}");
+        }
+        self.0 += 1;
+    }
+}
+
 /// Where the stream stands: its last message's stream sequence and feed sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Position {
@@ -197,19 +212,12 @@ impl Relay {
     /// [`Self::connect`], tried again every `retry_after` until it succeeds (the first failure
     /// is logged as a warning, then one a minute while they last).
     pub async fn connect_until_up(feed: Arc<dyn ChangeFeed>, settings: RelaySettings) -> Self {
-        let mut failing = 0u64;
+        let mut failing = Failing::default();
         loop {
             match Self::connect(feed.clone(), settings.clone()).await {
                 Ok(relay) => return relay,
                 Err(e) => {
-                    if failing.is_multiple_of(FAILURES_PER_WARNING) {
-                        tracing::warn!(
-                            error = %e,
-                            attempts = failing + 1,
-                            "events relay: cannot reach NATS; retrying"
-                        );
-                    }
-                    failing += 1;
+                    failing.note(&e, "events relay: cannot reach NATS; retrying");
                     tokio::time::sleep(settings.retry_after).await;
                 }
             }
@@ -224,14 +232,12 @@ impl Relay {
     /// Publishes events until the task is dropped: a round as soon as the previous one filled
     /// its batch, else after `poll_every`; after a failure (logged), `retry_after`.
     pub async fn run(mut self) {
-        // Failures in a row: the first is a warning, then one a minute while they last (NATS
-        // down for an hour is one line a minute, not one a second), and the recovery is said.
-        let mut failing = 0u64;
+        let mut failing = Failing::default();
         loop {
             let result = self.step().await;
-            if result.is_ok() && failing > 0 {
-                tracing::info!(failed_steps = failing, "events relay: publishing again");
-                failing = 0;
+            if result.is_ok() && failing.0 > 0 {
+                tracing::info!(failed_steps = failing.0, "events relay: publishing again");
+                failing = Failing::default();
             }
             match result {
                 Ok(n) if n >= self.settings.batch as usize => {}
@@ -243,14 +249,7 @@ impl Relay {
                 }
                 Err(e) => {
                     self.figures.failures.fetch_add(1, Ordering::Relaxed);
-                    if failing.is_multiple_of(FAILURES_PER_WARNING) {
-                        tracing::warn!(
-                            error = %e,
-                            failed_steps = failing + 1,
-                            "events relay: a step failed; retrying"
-                        );
-                    }
-                    failing += 1;
+                    failing.note(&e, "events relay: a step failed; retrying");
                     tokio::time::sleep(self.settings.retry_after).await;
                 }
             }
